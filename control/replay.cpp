@@ -1,0 +1,490 @@
+#include "control/replay.hpp"
+
+#include <pcap/pcap.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "control/compile.hpp"
+#include "control/json.hpp"
+#include "control/topology.hpp"
+#include "dataplane/ports/ports.hpp"
+#include "dataplane/runtime/handover.hpp"
+#include "dataplane/runtime/worker.hpp"
+
+namespace asenet::control {
+
+using namespace asenet::dataplane;
+
+namespace {
+
+// Packets in flight between the reader and the writer. Outputs are written in
+// input order, so the window bounds what is held while a slow worker catches up.
+constexpr uint64_t kWindow = 4096;
+constexpr unsigned kRingSize = 8192;  // > kWindow: the rings can never be full
+constexpr size_t kMaxOutputsPerInput = 4;
+
+struct Reader {
+  ReplayInput in;
+  pcap_t* pcap = nullptr;
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  bool eof = false;
+  size_t order = 0;
+  uint64_t index = 0;
+};
+
+struct Slot {
+  uint8_t n_out = 0;
+  std::array<std::pair<uint8_t, rte_mbuf*>, kMaxOutputsPerInput> out{};
+  Port in_side = Port::kInternet;
+  PacketMeta brief{};
+  DropReason brief_parse = DropReason::kNone;
+  uint32_t wire_len = 0;
+  uint16_t ethertype = 0;
+};
+
+uint64_t ts_ns(const pcap_pkthdr* h) {
+  // Opened with nanosecond precision: tv_usec holds nanoseconds.
+  return static_cast<uint64_t>(h->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(h->ts.tv_usec);
+}
+
+const char* proto_name(uint8_t p) {
+  switch (p) {
+    case kIpProtoTcp: return "TCP";
+    case kIpProtoUdp: return "UDP";
+    case kIpProtoIcmp: return "ICMP";
+    default: return nullptr;
+  }
+}
+
+std::string describe(const Slot& s) {
+  if (s.brief_parse != DropReason::kNone) {
+    std::string what = "not IPv4";
+    if (s.ethertype == 0x86dd) what = "IPv6";
+    else if (s.ethertype == 0x0806) what = "ARP";
+    else if (s.ethertype == 0x8100 || s.ethertype == 0x88a8) what = "VLAN-tagged";
+    else if (s.ethertype == 0x0800) what = "IPv4, malformed";
+    return what + ", " + std::to_string(s.wire_len) + " bytes";
+  }
+  const PacketMeta& m = s.brief;
+  std::ostringstream o;
+  const bool ports = (m.flags & kFlagHasPorts) != 0 && m.proto != kIpProtoIcmp;
+  o << format_ipv4(m.src_ip);
+  if (ports) o << ':' << m.sport;
+  o << " > " << format_ipv4(m.dst_ip);
+  if (ports) o << ':' << m.dport;
+  if (const char* pn = proto_name(m.proto)) o << ' ' << pn; else o << " proto " << int{m.proto};
+  if (m.proto == kIpProtoTcp) {
+    static const char kFlags[] = "FSRPAU";
+    o << " [";
+    for (int b = 0; b < 6; ++b) if (m.tcp_flags & (1 << b)) o << kFlags[b];
+    o << ']';
+  }
+  if (m.proto == kIpProtoIcmp) o << " type " << int{m.icmp_type};
+  if ((m.flags & kFlagFragment) != 0) o << " fragment";
+  o << " ttl " << int{m.ttl};
+  return o.str();
+}
+
+std::string trace_line(uint64_t index, const TraceRecord& r) {
+  std::ostringstream o;
+  o << "{\"index\":" << index << ",\"in_port\":" << json_str(port_name(r.in_port))
+    << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
+  if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
+  else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
+  if (r.routed && r.next_hop.type != NextHopType::kLocal) {
+    static const char* kOrigins[] = {"System Route", "Gateway Route"};
+    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
+      << ",\"route_table\":" << json_str(r.next_hop.origin < 2 ? kOrigins[r.next_hop.origin] : "User");
+    if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
+    o << "}";
+  }
+  o << "}";
+  return o.str();
+}
+
+}  // namespace
+
+int run_replay(const ReplayOptions& opt) {
+  Topology topo;
+  try {
+    topo = load_topology(opt.topology);
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  for (const auto& w : topo.warnings) std::cerr << "warning: " << w << "\n";
+  if (opt.inputs.empty()) {
+    std::cerr << "asenetctl replay: give at least one --in SIDE=FILE.pcap\n";
+    return 2;
+  }
+  if (opt.workers < 1 || opt.workers > 64) {
+    std::cerr << "asenetctl replay: --workers must be 1-64\n";
+    return 2;
+  }
+  const TableSpec spec = compile(topo, 1);
+
+  // Inputs first: a bad file must fail before anything starts.
+  std::vector<Reader> readers;
+  auto close_readers = [&] {
+    for (auto& r : readers) if (r.pcap != nullptr) pcap_close(r.pcap);
+  };
+  for (size_t i = 0; i < opt.inputs.size(); ++i) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    Reader r;
+    r.in = opt.inputs[i];
+    r.order = i;
+    r.pcap = pcap_open_offline_with_tstamp_precision(r.in.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (r.pcap == nullptr) {
+      std::cerr << r.in.path << ": cannot read capture: " << errbuf << "\n";
+      close_readers();
+      return 2;
+    }
+    if (pcap_datalink(r.pcap) != DLT_EN10MB) {
+      std::cerr << r.in.path << ": link type " << pcap_datalink_val_to_name(pcap_datalink(r.pcap))
+                << " is not Ethernet; asenet replays Ethernet (DLT_EN10MB) captures\n";
+      pcap_close(r.pcap);
+      close_readers();
+      return 2;
+    }
+    readers.push_back(r);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(opt.out_dir, ec);
+  if (ec) {
+    std::cerr << opt.out_dir << ": cannot create output directory: " << ec.message() << "\n";
+    close_readers();
+    return 2;
+  }
+
+  std::vector<std::string> eal = {"asenetctl-replay", "--no-huge", "--no-shconf", "-m", "512",
+                                  "--no-pci", "--no-telemetry", "--log-level=error",
+                                  "--lcores", floating_lcores(opt.workers + 1),
+                                  "--file-prefix", "asenet-replay-" + std::to_string(getpid())};
+  eal.insert(eal.end(), opt.eal_args.begin(), opt.eal_args.end());
+  std::string err;
+  if (eal_init(eal, err) < 0) {
+    std::cerr << "asenetctl replay: " << err << "\n";
+    close_readers();
+    return 1;
+  }
+  int rc = 0;
+  {
+    rte_mempool* pool = rte_pktmbuf_pool_create("replay_pool", 2 * kWindow + 4096, 256, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    int ts_off = -1, seq_off = -1;
+    uint64_t ts_flag = 0;
+    rte_mbuf_dynfield seq_desc{};
+    std::snprintf(seq_desc.name, sizeof seq_desc.name, "asenet_dynfield_seq");
+    seq_desc.size = sizeof(uint64_t);
+    seq_desc.align = alignof(uint64_t);
+    if (pool == nullptr || rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) != 0 ||
+        (seq_off = rte_mbuf_dynfield_register(&seq_desc)) < 0) {
+      std::cerr << "asenetctl replay: cannot allocate mbufs: " << rte_strerror(rte_errno) << "\n";
+      close_readers();
+      rte_eal_cleanup();
+      return 1;
+    }
+    ReplayPorts ports;
+    if (!create_replay_ports(opt.workers, kRingSize, pool, ports, err)) {
+      std::cerr << "asenetctl replay: " << err << "\n";
+      close_readers();
+      rte_eal_cleanup();
+      return 1;
+    }
+    TableHandover handover(opt.workers);
+    auto tables = TableSet::build(spec, err);
+    if (!tables) {
+      std::cerr << "asenetctl replay: building tables: " << err << "\n";
+      close_readers();
+      return 1;  // the process ends here; EAL memory goes with it
+    }
+    handover.publish(std::move(tables));
+
+    // --report needs each packet's verdict too: it reads the same trace records.
+    const bool tracing = opt.trace || opt.report;
+    std::vector<TraceRecord> trace_slots(tracing ? kWindow : 0);
+    TraceSink sink{trace_slots.data(), kWindow - 1};
+    std::vector<std::unique_ptr<WorkerContext>> ctxs;
+    std::vector<WorkerSetup> setups(opt.workers);
+    std::atomic<bool> stop{false};
+    for (unsigned w = 0; w < opt.workers; ++w) {
+      auto c = std::make_unique<WorkerContext>();
+      c->worker_id = w;
+      for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
+      c->tx_queue = static_cast<uint16_t>(w);
+      c->clock = ClockMode::kPacketTimestamp;
+      c->ts_dynfield = ts_off;
+      c->seq_dynfield = seq_off;
+      c->trace = tracing ? &sink : nullptr;
+      setups[w].ctx = c.get();
+      setups[w].sources = {RxSource{ports.in_port, static_cast<uint16_t>(w), Port::kInternet, true}};
+      setups[w].tables = &handover;
+      setups[w].stop = &stop;
+      setups[w].yield_when_idle = true;
+      ctxs.push_back(std::move(c));
+    }
+    {
+      unsigned w = 0;
+      unsigned lcore;
+      RTE_LCORE_FOREACH_WORKER(lcore) {
+        if (w < opt.workers) rte_eal_remote_launch(worker_main, &setups[w++], lcore);
+      }
+    }
+
+    // Output files.
+    std::array<pcap_t*, kNumPorts> dead{};
+    std::array<pcap_dumper_t*, kNumPorts> dumpers{};
+    for (size_t s = 0; s < kNumPorts; ++s) {
+      dead[s] = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_NANO);
+      const std::string path = opt.out_dir + "/" + std::string(port_name(static_cast<Port>(s))) + ".pcap";
+      dumpers[s] = pcap_dump_open(dead[s], path.c_str());
+      if (dumpers[s] == nullptr) {
+        std::cerr << path << ": " << pcap_geterr(dead[s]) << "\n";
+        rc = 1;
+      }
+    }
+    std::ofstream trace_out;
+    if (opt.trace) trace_out.open(opt.out_dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
+
+    std::vector<Slot> slots(kWindow);
+    std::array<uint64_t, kNumPorts> in_by_side{};
+    std::array<uint64_t, kNumPorts> out_by_side{};
+    uint64_t next_seq = 0, flushed = 0;
+    std::vector<int64_t> first_enq(opt.workers, -1), last_enq(opt.workers, -1);
+    std::vector<std::array<rte_mbuf*, kBurstSize>> batch(opt.workers);
+    std::vector<unsigned> batch_n(opt.workers, 0);
+    std::vector<uint8_t> frame_buf(262144);
+
+    auto push_batch = [&](unsigned w) {
+      if (batch_n[w] == 0) return;
+      const auto first = static_cast<int64_t>(*RTE_MBUF_DYNFIELD(batch[w][0], seq_off, uint64_t*));
+      const auto last = static_cast<int64_t>(*RTE_MBUF_DYNFIELD(batch[w][batch_n[w] - 1], seq_off, uint64_t*));
+      // Cannot fail: the ring holds more than the window.
+      rte_ring_enqueue_bulk(ports.in_rings[w], reinterpret_cast<void* const*>(batch[w].data()), batch_n[w], nullptr);
+      if (first_enq[w] < 0) first_enq[w] = first;
+      last_enq[w] = last;
+      batch_n[w] = 0;
+    };
+    auto flush_to = [&](int64_t bound) {
+      for (; static_cast<int64_t>(flushed) <= bound; ++flushed) {
+        Slot& sl = slots[flushed % kWindow];
+        if (opt.trace) trace_out << trace_line(flushed, trace_slots[flushed % kWindow]) << "\n";
+        if (opt.report) {
+          std::cout << "#" << flushed << " " << port_name(sl.in_side) << " " << describe(sl) << "  ->  ";
+          if (sl.n_out == 0) {
+            std::cout << "drop (" << drop_reason_name(trace_slots[flushed % kWindow].reason) << ")";
+          }
+        }
+        for (uint8_t k = 0; k < sl.n_out; ++k) {
+          auto [side, m] = sl.out[k];
+          const uint64_t t = *RTE_MBUF_DYNFIELD(m, ts_off, uint64_t*);
+          pcap_pkthdr h{};
+          h.ts.tv_sec = static_cast<time_t>(t / 1000000000ull);
+          h.ts.tv_usec = static_cast<suseconds_t>(t % 1000000000ull);
+          h.caplen = h.len = m->pkt_len;
+          const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, frame_buf.data());
+          if (dumpers[side] != nullptr) pcap_dump(reinterpret_cast<u_char*>(dumpers[side]), &h, static_cast<const u_char*>(bytes));
+          out_by_side[side]++;
+          if (opt.report) std::cout << (k ? ", " : "") << port_name(static_cast<Port>(side));
+          rte_pktmbuf_free(m);
+        }
+        if (opt.report) std::cout << "\n";
+        sl.n_out = 0;
+      }
+    };
+    auto service = [&] {
+      for (unsigned w = 0; w < opt.workers; ++w) push_batch(w);
+      // Order matters: read how far each worker got (acquire) before draining
+      // its output rings, so every output at or below the bound is collected.
+      int64_t bound = static_cast<int64_t>(next_seq) - 1;
+      for (unsigned w = 0; w < opt.workers; ++w) {
+        if (last_enq[w] < 0) continue;
+        const bool any = ctxs[w]->done_any.load(std::memory_order_acquire);
+        const auto done = static_cast<int64_t>(ctxs[w]->done_seq.load(std::memory_order_acquire));
+        if (!any) bound = std::min(bound, first_enq[w] - 1);
+        else if (done < last_enq[w]) bound = std::min(bound, done);
+      }
+      std::array<rte_mbuf*, 64> buf;
+      for (size_t s = 0; s < kNumPorts; ++s) {
+        for (unsigned w = 0; w < opt.workers; ++w) {
+          unsigned n;
+          while ((n = rte_ring_dequeue_burst(ports.out_rings[s][w], reinterpret_cast<void**>(buf.data()), 64, nullptr)) > 0) {
+            for (unsigned i = 0; i < n; ++i) {
+              const uint64_t seq = *RTE_MBUF_DYNFIELD(buf[i], seq_off, uint64_t*);
+              Slot& sl = slots[seq % kWindow];
+              if (sl.n_out < kMaxOutputsPerInput) sl.out[sl.n_out++] = {static_cast<uint8_t>(s), buf[i]};
+              else rte_pktmbuf_free(buf[i]);
+            }
+          }
+        }
+      }
+      flush_to(bound);
+    };
+
+    bool read_error = false;
+    auto advance = [&](Reader& r) {
+      int got = pcap_next_ex(r.pcap, &r.hdr, &r.data);
+      if (got == 1) return;
+      if (got == -1) {
+        std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << pcap_geterr(r.pcap)
+                  << " (the rest of this capture is skipped)\n";
+        read_error = true;
+      }
+      r.eof = true;
+    };
+    for (auto& r : readers) advance(r);
+    for (;;) {
+      Reader* best = nullptr;
+      for (auto& r : readers) {
+        if (r.eof) continue;
+        if (best == nullptr || ts_ns(r.hdr) < ts_ns(best->hdr)) best = &r;  // ties: earlier --in first
+      }
+      if (best == nullptr) break;
+      while (next_seq >= flushed + kWindow) {
+        service();
+        sched_yield();
+      }
+      const uint32_t caplen = best->hdr->caplen;
+      rte_mbuf* head = nullptr;
+      for (int attempt = 0; head == nullptr; ++attempt) {
+        head = rte_pktmbuf_alloc(pool);
+        rte_mbuf* tail = head;
+        uint32_t off = 0;
+        while (head != nullptr && off < caplen) {
+          const uint32_t chunk = std::min<uint32_t>(caplen - off, rte_pktmbuf_tailroom(tail));
+          std::memcpy(rte_pktmbuf_mtod_offset(tail, uint8_t*, tail->data_len), best->data + off, chunk);
+          tail->data_len = static_cast<uint16_t>(tail->data_len + chunk);
+          head->pkt_len += chunk;
+          off += chunk;
+          if (off < caplen) {
+            rte_mbuf* seg = rte_pktmbuf_alloc(pool);
+            if (seg == nullptr) {
+              rte_pktmbuf_free(head);
+              head = nullptr;
+              break;
+            }
+            tail->next = seg;
+            tail = seg;
+            head->nb_segs++;
+          }
+        }
+        if (head == nullptr) {
+          if (attempt > 100000) {
+            std::cerr << "asenetctl replay: out of mbufs\n";
+            std::abort();
+          }
+          service();
+          sched_yield();
+        }
+      }
+      const uint64_t seq = next_seq++;
+      head->port = static_cast<uint16_t>(best->in.side);
+      *RTE_MBUF_DYNFIELD(head, ts_off, uint64_t*) = ts_ns(best->hdr);
+      *RTE_MBUF_DYNFIELD(head, seq_off, uint64_t*) = seq;
+      head->ol_flags |= ts_flag;
+      Slot& sl = slots[seq % kWindow];
+      sl.in_side = best->in.side;
+      sl.wire_len = caplen;
+      if (opt.report) {
+        sl.brief_parse = parse_packet(best->data, caplen, caplen, sl.brief);
+        sl.ethertype = caplen >= 14 ? static_cast<uint16_t>(best->data[12] << 8 | best->data[13]) : 0;
+      }
+      in_by_side[static_cast<size_t>(best->in.side)]++;
+      const unsigned w = steer_worker(best->data, caplen, opt.workers);
+      batch[w][batch_n[w]++] = head;
+      if (batch_n[w] == kBurstSize) push_batch(w);
+      best->index++;
+      advance(*best);
+      if ((seq & 255) == 255) service();
+    }
+    while (flushed < next_seq) {
+      service();
+      if (flushed < next_seq) sched_yield();
+    }
+    stop.store(true);
+    rte_eal_mp_wait_lcore();
+
+    for (size_t s = 0; s < kNumPorts; ++s) {
+      if (dumpers[s] != nullptr) pcap_dump_close(dumpers[s]);
+      pcap_close(dead[s]);
+    }
+    close_readers();
+
+    WorkerCounters total{};
+    for (auto& c : ctxs) {
+      for (size_t s = 0; s < kNumPorts; ++s) {
+        total.rx[s] += c->counters.rx[s];
+        total.tx[s] += c->counters.tx[s];
+      }
+      total.forwarded += c->counters.forwarded;
+      for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
+    }
+    uint64_t dropped = 0;
+    for (auto d : total.drops) dropped += d;
+
+    std::ostringstream js;
+    js << "{\"packets_in\":" << next_seq << ",\"packets_in_by_port\":{";
+    for (size_t s = 0; s < kNumPorts; ++s)
+      js << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << in_by_side[s];
+    js << "},\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
+       << ",\"packets_out\":{";
+    for (size_t s = 0; s < kNumPorts; ++s)
+      js << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << out_by_side[s];
+    js << "},\"drops\":{";
+    bool first = true;
+    for (size_t r = 1; r < total.drops.size(); ++r) {
+      if (total.drops[r] == 0) continue;
+      js << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << total.drops[r];
+      first = false;
+    }
+    js << "},\"rule_hits\":{},\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
+    {
+      std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);
+      f << js.str() << "\n";
+    }
+    if (opt.json) {
+      std::cout << js.str() << "\n";
+    } else {
+      std::cout << "replayed " << next_seq << " packets (internet " << in_by_side[0] << ", vnet " << in_by_side[1]
+                << ", onprem " << in_by_side[2] << ") through generation " << handover.generation() << " on "
+                << opt.workers << " worker" << (opt.workers > 1 ? "s" : "") << "\n";
+      std::cout << "  forwarded " << total.forwarded << ": internet " << out_by_side[0] << ", vnet "
+                << out_by_side[1] << ", onprem " << out_by_side[2] << "\n";
+      std::cout << "  dropped   " << dropped;
+      first = true;
+      for (size_t r = 1; r < total.drops.size(); ++r) {
+        if (total.drops[r] == 0) continue;
+        std::cout << (first ? ": " : ", ") << drop_reason_name(static_cast<DropReason>(r)) << " " << total.drops[r];
+        first = false;
+      }
+      std::cout << "\n  written   " << opt.out_dir << "/{internet,vnet,onprem}.pcap, summary.json"
+                << (opt.trace ? ", trace.jsonl" : "") << "\n";
+    }
+    if (read_error) rc = 2;
+    destroy_replay_ports(ports);
+    rte_mempool_free(pool);
+  }
+  // The file prefix is ours alone: leave no runtime directory behind.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::filesystem::remove_all(runtime_dir, ec);
+  return rc;
+}
+
+}  // namespace asenet::control

@@ -1,0 +1,33 @@
+// asenetctl replay: the real data plane (EAL, mbufs, ring PMD ports, worker
+// lcores, the same worker loop as asenetd) over pcap files, on packet time.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dataplane/tables/table_spec.hpp"
+
+namespace asenet::control {
+
+struct ReplayInput {
+  dataplane::Port side;
+  std::string path;
+};
+
+struct ReplayOptions {
+  std::string topology;
+  std::vector<ReplayInput> inputs;
+  std::string out_dir;
+  unsigned workers = 1;
+  bool trace = false;
+  bool report = false;   ///< one human line per packet on stdout
+  bool json = false;     ///< print summary.json on stdout instead of the text summary
+  std::vector<std::string> eal_args;  ///< extra EAL arguments
+};
+
+/// Runs a replay. Returns the process exit code (0 ok, 1 runtime failure, 2 bad
+/// input) after printing any error on stderr.
+int run_replay(const ReplayOptions& opt);
+
+}  // namespace asenet::control

@@ -1,0 +1,49 @@
+// Internet checksum helpers (RFC 1071) and incremental update (RFC 1624).
+// All values are in network byte order as they sit in the packet.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace asenet::dataplane {
+
+/// One's-complement sum of `len` bytes, folded to 16 bits, not inverted.
+inline uint16_t ones_sum(const uint8_t* data, size_t len, uint32_t seed = 0) noexcept {
+  uint32_t sum = seed;
+  size_t i = 0;
+  for (; i + 1 < len; i += 2) sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+  if (i < len) sum += static_cast<uint32_t>(data[i] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit field (host-order
+/// values of the field as read big-endian). Returns the new checksum, host order.
+constexpr uint16_t csum_update16(uint16_t csum, uint16_t old_field, uint16_t new_field) noexcept {
+  uint32_t sum = static_cast<uint16_t>(~csum);
+  sum += static_cast<uint16_t>(~old_field);
+  sum += new_field;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t load_be32(const uint8_t* p) noexcept {
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+inline void store_be16(uint8_t* p, uint16_t v) noexcept {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+/// Decrements the IPv4 TTL of the header at `ip` and patches its checksum.
+inline void ipv4_decrement_ttl(uint8_t* ip) noexcept {
+  const uint16_t old_word = load_be16(ip + 8);  // TTL | protocol
+  ip[8] = static_cast<uint8_t>(ip[8] - 1);
+  const uint16_t new_word = load_be16(ip + 8);
+  store_be16(ip + 10, csum_update16(load_be16(ip + 10), old_word, new_word));
+}
+
+}  // namespace asenet::dataplane

@@ -1,0 +1,36 @@
+// The one list of reasons a packet is dropped. Every early exit in the pipeline
+// bumps exactly one of these; names are what summary.json, trace and stats print.
+// A reason is added here together with the stage that produces it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace asenet::dataplane {
+
+enum class DropReason : uint8_t {
+  kNone = 0,             ///< not dropped
+  kMalformed,            ///< truncated or inconsistent Ethernet/IPv4/L4 header, bad IPv4 header checksum
+  kUnsupported,          ///< not IPv4 (IPv6, ARP, VLAN-tagged, other ethertypes)
+  kTtlExceeded,          ///< IPv4 TTL 0 or 1 on arrival: it would expire in the fabric
+  kNoRoute,              ///< no route matched the destination
+  kRouteNone,            ///< the matching route has next hop type None (blackhole)
+  kNoFrontend,           ///< addressed to a fabric-owned address (VIP / ILB) with no frontend for it
+  kTxFull,               ///< the output port did not accept the packet (queue full)
+  kCount
+};
+
+inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)>
+    kDropReasonNames = {
+        "none",     "malformed",  "unsupported", "ttl_exceeded",
+        "no_route", "route_none", "no_frontend", "tx_full",
+};
+
+constexpr std::string_view drop_reason_name(DropReason r) noexcept {
+  return kDropReasonNames[static_cast<size_t>(r)];
+}
+
+static_assert(kDropReasonNames.size() == static_cast<size_t>(DropReason::kCount));
+
+}  // namespace asenet::dataplane

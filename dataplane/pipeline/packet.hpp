@@ -1,0 +1,62 @@
+// Per-packet metadata: headers are parsed once, at the start of the pipeline,
+// and every later stage reads this instead of the packet bytes.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/pipeline/drop_reason.hpp"
+#include "dataplane/tables/table_spec.hpp"
+
+namespace asenet::dataplane {
+
+inline constexpr uint8_t kIpProtoIcmp = 1;
+inline constexpr uint8_t kIpProtoTcp = 6;
+inline constexpr uint8_t kIpProtoUdp = 17;
+
+inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr uint32_t kEthHeaderLen = 14;
+
+enum PacketFlags : uint8_t {
+  kFlagFragment = 1 << 0,       ///< MF set or fragment offset non-zero
+  kFlagLaterFragment = 1 << 1,  ///< fragment offset non-zero: no L4 header in it
+  kFlagHasPorts = 1 << 2,       ///< sport/dport are valid (TCP, UDP, ICMP query id)
+};
+
+enum class Verdict : uint8_t { kForward, kDrop };
+
+struct PacketMeta {
+  uint64_t now_ns = 0;  ///< injected clock: packet time (replay), TSC (live), fake (tests)
+  uint64_t seq = 0;     ///< replay: index of the packet in merged input order
+  uint32_t src_ip = 0;  ///< host byte order
+  uint32_t dst_ip = 0;
+  uint16_t sport = 0;   ///< TCP/UDP source port; ICMP echo identifier
+  uint16_t dport = 0;   ///< TCP/UDP destination port; ICMP echo identifier
+  uint16_t ip_total_len = 0;
+  uint8_t l3_off = 0;   ///< offset of the IPv4 header in the frame
+  uint8_t l4_off = 0;   ///< offset of the L4 header (valid unless a later fragment)
+  uint8_t proto = 0;
+  uint8_t ttl = 0;
+  uint8_t flags = 0;
+  uint8_t tcp_flags = 0;
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  Port in_port = Port::kInternet;
+  Port out_port = Port::kInternet;
+  Verdict verdict = Verdict::kForward;
+  DropReason reason = DropReason::kNone;
+  uint32_t next_hop = 0;  ///< index into the TableSet's next hops, set by the route stage
+  bool routed = false;
+
+  void drop(DropReason r) noexcept {
+    verdict = Verdict::kDrop;
+    reason = r;
+  }
+};
+
+/// Parses Ethernet / IPv4 / TCP / UDP / ICMP from `frame` (the contiguous first
+/// `len` bytes of the packet, `wire_len` bytes in all). Fills `meta` and returns
+/// kNone, or the reason to drop. Any worker, no allocation.
+DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
+                        PacketMeta& meta) noexcept;
+
+}  // namespace asenet::dataplane

@@ -1,0 +1,84 @@
+#include "dataplane/pipeline/checksum.hpp"
+#include "dataplane/pipeline/packet.hpp"
+
+namespace asenet::dataplane {
+
+DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
+                        PacketMeta& meta) noexcept {
+  if (len < kEthHeaderLen) return DropReason::kMalformed;
+  const uint16_t ethertype = load_be16(frame + 12);
+  if (ethertype != kEtherTypeIpv4) {
+    // 802.3 frames carry a length here, not a type: no L3 we could route.
+    return ethertype < 0x0600 ? DropReason::kMalformed : DropReason::kUnsupported;
+  }
+  const uint8_t* ip = frame + kEthHeaderLen;
+  const uint32_t l3_avail = wire_len - kEthHeaderLen;
+  if (len < kEthHeaderLen + 20) return DropReason::kMalformed;
+  if ((ip[0] >> 4) != 4) return DropReason::kMalformed;
+  const uint32_t ihl = static_cast<uint32_t>(ip[0] & 0x0f) * 4;
+  if (ihl < 20 || kEthHeaderLen + ihl > len) return DropReason::kMalformed;
+  const uint16_t total_len = load_be16(ip + 2);
+  // Trailing bytes (Ethernet padding) are fine; a total length past the frame is not.
+  if (total_len < ihl || total_len > l3_avail) return DropReason::kMalformed;
+  if (ones_sum(ip, ihl) != 0xffff) return DropReason::kMalformed;
+
+  meta.l3_off = static_cast<uint8_t>(kEthHeaderLen);
+  meta.ip_total_len = total_len;
+  meta.ttl = ip[8];
+  meta.proto = ip[9];
+  meta.src_ip = load_be32(ip + 12);
+  meta.dst_ip = load_be32(ip + 16);
+  meta.flags = 0;
+  const uint16_t frag = load_be16(ip + 6);
+  const uint16_t frag_offset = frag & 0x1fff;
+  if ((frag & 0x2000) != 0 || frag_offset != 0) meta.flags |= kFlagFragment;
+  if (frag_offset != 0) {
+    meta.flags |= kFlagLaterFragment;
+    return DropReason::kNone;  // no L4 header to read
+  }
+
+  meta.l4_off = static_cast<uint8_t>(kEthHeaderLen + ihl);
+  const uint8_t* l4 = ip + ihl;
+  const uint32_t l4_len = total_len - ihl;             // per the IP header
+  const uint32_t l4_in_seg = len - meta.l4_off;        // contiguous bytes we may read
+  const bool fragmented = (meta.flags & kFlagFragment) != 0;
+  switch (meta.proto) {
+    case kIpProtoTcp: {
+      if (l4_len < 20 || l4_in_seg < 20) return DropReason::kMalformed;
+      const uint32_t doff = static_cast<uint32_t>(l4[12] >> 4) * 4;
+      if (doff < 20 || (!fragmented && doff > l4_len)) return DropReason::kMalformed;
+      meta.sport = load_be16(l4);
+      meta.dport = load_be16(l4 + 2);
+      meta.tcp_flags = l4[13];
+      meta.flags |= kFlagHasPorts;
+      break;
+    }
+    case kIpProtoUdp: {
+      if (l4_len < 8 || l4_in_seg < 8) return DropReason::kMalformed;
+      const uint16_t ulen = load_be16(l4 + 4);
+      if (!fragmented && (ulen < 8 || ulen > l4_len)) return DropReason::kMalformed;
+      meta.sport = load_be16(l4);
+      meta.dport = load_be16(l4 + 2);
+      meta.flags |= kFlagHasPorts;
+      break;
+    }
+    case kIpProtoIcmp: {
+      if (l4_len < 8 || l4_in_seg < 8) return DropReason::kMalformed;
+      meta.icmp_type = l4[0];
+      meta.icmp_code = l4[1];
+      // Echo request/reply (8/0), timestamp (13/14), info (15/16): the identifier
+      // plays the role of a port for flows and SNAT.
+      if (meta.icmp_type == 8 || meta.icmp_type == 0 || meta.icmp_type == 13 ||
+          meta.icmp_type == 14 || meta.icmp_type == 15 || meta.icmp_type == 16) {
+        meta.sport = meta.dport = load_be16(l4 + 4);
+        meta.flags |= kFlagHasPorts;
+      }
+      break;
+    }
+    default:
+      break;  // other protocols are routed on addresses alone
+  }
+  return DropReason::kNone;
+}
+
+}  // namespace asenet::dataplane

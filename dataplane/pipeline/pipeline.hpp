@@ -1,0 +1,95 @@
+// The packet pipeline: plain noexcept stages over a burst, then one emit().
+// Stage order (docs/design/pipeline.md): parse -> route -> forward -> emit.
+// Later stages (LB, NSG, NAT) slot in between route and forward.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/pipeline/drop_reason.hpp"
+#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/tables/table_set.hpp"
+
+struct rte_mbuf;
+
+namespace asenet::dataplane {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+struct Burst {
+  std::array<rte_mbuf*, kBurstSize> pkts{};
+  std::array<PacketMeta, kBurstSize> meta{};
+  uint16_t count = 0;
+};
+
+/// What one packet did, for `--trace` (replay) and `asenetctl trace` (live).
+struct TraceRecord {
+  uint64_t seq = 0;
+  Port in_port = Port::kInternet;
+  Verdict verdict = Verdict::kDrop;
+  Port out_port = Port::kInternet;
+  DropReason reason = DropReason::kNone;
+  bool routed = false;
+  NextHop next_hop{};
+};
+
+/// Where trace records go when tracing is on: a window of slots indexed by the
+/// packet's sequence number (seq & mask). The reader guarantees no two packets
+/// in flight share a slot. nullptr in WorkerContext = tracing off, no cost.
+struct TraceSink {
+  TraceRecord* slots = nullptr;
+  uint64_t mask = 0;
+};
+
+struct alignas(64) WorkerCounters {
+  std::array<uint64_t, kNumPorts> rx{};
+  std::array<uint64_t, kNumPorts> tx{};
+  uint64_t forwarded = 0;  ///< input packets that left on some port
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
+};
+
+enum class ClockMode : uint8_t {
+  kTsc,              ///< live: rte_rdtsc scaled to ns, read once per burst
+  kPacketTimestamp,  ///< replay: the mbuf's timestamp dynfield (the capture's time)
+  kFake,             ///< tests: WorkerContext::fake_now_ns
+};
+
+/// Everything one worker owns. Passed by reference into every stage; never shared.
+struct WorkerContext {
+  unsigned worker_id = 0;
+  std::array<uint16_t, kNumPorts> tx_port_id{};  ///< DPDK port id of each side
+  uint16_t tx_queue = 0;
+  ClockMode clock = ClockMode::kTsc;
+  uint64_t fake_now_ns = 0;
+  uint64_t tsc_hz = 1;
+  int ts_dynfield = -1;   ///< offset of the timestamp dynfield (kPacketTimestamp)
+  int seq_dynfield = -1;  ///< offset of the sequence dynfield, or -1 (live: counted here)
+  uint64_t next_seq = 0;
+  TraceSink* trace = nullptr;
+  WorkerCounters counters{};
+  /// Highest seq this worker has completely finished (emitted or dropped); the
+  /// replay reader orders output by it. Written release, read acquire.
+  std::atomic<uint64_t> done_seq{0};
+  std::atomic<bool> done_any{false};
+};
+
+/// Fills meta[i].in_port, now_ns and seq for packets just received. `in_port`
+/// kFromMbuf-style replay ports pass the side in mbuf->port (see ports.hpp).
+void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept;
+
+void parse_stage(Burst& b, WorkerContext& ctx) noexcept;
+void route_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Sends forwarded packets per port in bulk, frees drops, counts, traces.
+void emit(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+
+/// All stages in order. Any worker, lock-free, no allocation.
+inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+  parse_stage(b, ctx);
+  route_stage(b, ts, ctx);
+  forward_stage(b, ts, ctx);
+  emit(b, ts, ctx);
+}
+
+}  // namespace asenet::dataplane

@@ -1,0 +1,45 @@
+// EAL start-up and port plumbing shared by asenetd and replay.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/tables/table_spec.hpp"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace asenet::dataplane {
+
+/// "(0-N)@(cpus)": N+1 lcores floating over the CPUs this process may use, so
+/// replay can run more workers than the machine has cores.
+std::string floating_lcores(unsigned n_lcores);
+
+/// rte_eal_init with an argv built from `args` (args[0] is the program name).
+/// Returns the number of arguments consumed, or -1 with `error` set.
+int eal_init(const std::vector<std::string>& args, std::string& error);
+
+/// Configures `port_id` with `queues` RX and TX queues (RSS over IP when
+/// queues > 1 and the device can), starts it. Control thread.
+bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error);
+
+/// Replay's ports: one ring-backed ethdev carrying every side's input (one ordered
+/// queue per worker), and one ring-backed ethdev per side for output.
+struct ReplayPorts {
+  uint16_t in_port = 0;
+  std::array<uint16_t, kNumPorts> out_port{};
+  std::vector<rte_ring*> in_rings;                         ///< [worker]
+  std::array<std::vector<rte_ring*>, kNumPorts> out_rings;  ///< [side][worker]
+  std::vector<rte_ring*> all_rings;                         ///< every ring, for cleanup
+};
+bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool, ReplayPorts& out,
+                         std::string& error);
+void destroy_replay_ports(ReplayPorts& ports);
+
+/// The worker a packet belongs to: a symmetric hash of the IPv4 addresses (and
+/// ports when present) so both directions of a flow meet the same flow table.
+unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers) noexcept;
+
+}  // namespace asenet::dataplane

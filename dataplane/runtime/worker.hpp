@@ -1,0 +1,34 @@
+// The worker lcore loop shared by asenetd (live ports) and replay (ring ports).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/runtime/handover.hpp"
+
+namespace asenet::dataplane {
+
+/// One queue a worker polls. `side_in_mbuf`: the side the packet entered on is
+/// in mbuf->port (replay feeds every side through one ordered queue per worker,
+/// so a worker sees its packets in capture order).
+struct RxSource {
+  uint16_t port_id = 0;
+  uint16_t queue = 0;
+  Port side = Port::kInternet;
+  bool side_in_mbuf = false;
+};
+
+struct WorkerSetup {
+  WorkerContext* ctx = nullptr;
+  std::vector<RxSource> sources;
+  TableHandover* tables = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+  bool yield_when_idle = false;  ///< replay: share the CPU when there is nothing to do
+};
+
+/// rte_eal_remote_launch entry point; `arg` is a WorkerSetup*. Runs until *stop.
+int worker_main(void* arg);
+
+}  // namespace asenet::dataplane

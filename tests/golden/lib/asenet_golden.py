@@ -1,0 +1,110 @@
+"""Shared helpers for golden cases: what the Azure fabric does to a packet it
+forwards, written from azure-semantics.md, not from asenet's code.
+
+Used by every tests/golden/NNN_name/gen.py and by pcaps/gen_demo.py.
+Run with /usr/bin/python3 (Debian's python3-scapy)."""
+
+import json
+import os
+
+from scapy.all import Ether, IP, PcapWriter  # noqa: F401  (re-exported for gen.py)
+
+# Azure answers ARP for every subnet gateway with this MAC; asenet uses it as the
+# source MAC of everything it emits (docs/design/pipeline.md).
+FABRIC_MAC = "12:34:56:78:9a:bc"
+# Destination MAC per side until neighbour resolution exists.
+PEER_MAC = {"internet": "02:a5:e0:00:00:01", "vnet": "02:a5:e0:00:00:02", "onprem": "02:a5:e0:00:00:03"}
+SIDES = ("internet", "vnet", "onprem")
+
+
+def forwarded(pkt, side, decrement_ttl=True):
+    """The packet as it leaves the fabric on `side`: MACs rewritten, TTL one less,
+    IPv4 header checksum recomputed, everything else byte for byte unchanged
+    (a wrong L4 checksum stays wrong: routers do not touch it)."""
+    out = Ether(bytes(pkt))
+    out.src = FABRIC_MAC
+    out.dst = PEER_MAC[side]
+    if decrement_ttl:
+        out[IP].ttl -= 1
+        del out[IP].chksum
+    out = Ether(bytes(out))
+    out.time = pkt.time
+    return out
+
+
+def write_pcap(path, packets):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    w = PcapWriter(path, linktype=1, nano=True, sync=True)
+    # scapy writes a header only with the first packet; an empty capture still
+    # needs one so that every side's file is a valid pcap.
+    w._write_header(None)
+    for p in packets:
+        w.write(p)
+    w.close()
+
+
+class Case:
+    """Collects inputs (per side, with timestamps) and the expected outputs, then
+    writes in/<side>.pcap, expect/<side>.pcap, expect/summary.json and
+    expect/trace.jsonl."""
+
+    def __init__(self, out_dir, t0=1700000000.0):
+        self.out_dir = out_dir
+        self.t = t0
+        self.inputs = {s: [] for s in SIDES}
+        self.expect = {s: [] for s in SIDES}
+        self.trace = []
+        self.drops = {}
+
+    def _stamp(self, pkt, dt):
+        self.t = round(self.t + dt, 6)
+        pkt.time = self.t
+        return pkt
+
+    def send(self, side, pkt, dt=0.001):
+        """Adds an input packet; returns it with its timestamp."""
+        pkt = self._stamp(Ether(bytes(pkt)) if not isinstance(pkt, bytes) else Ether(pkt), dt)
+        self.inputs[side].append(pkt)
+        return pkt
+
+    def send_raw(self, side, raw, dt=0.001):
+        """Adds raw bytes as a packet (for malformed frames scapy would fix up)."""
+        from scapy.packet import Raw
+        pkt = Raw(raw)
+        pkt = self._stamp(pkt, dt)
+        self.inputs[side].append(pkt)
+        return pkt
+
+    def expect_forward(self, in_side, pkt, out_side, route=None, decrement_ttl=True):
+        self.expect[out_side].append(forwarded(pkt, out_side, decrement_ttl))
+        line = {"in_port": in_side, "verdict": "forward", "out_port": out_side}
+        if route:
+            line["route"] = route
+        self.trace.append((pkt.time, line))
+
+    def expect_drop(self, in_side, pkt, reason, route=None):
+        self.drops[reason] = self.drops.get(reason, 0) + 1
+        line = {"in_port": in_side, "verdict": "drop", "drop_reason": reason}
+        if route:
+            line["route"] = route
+        self.trace.append((pkt.time, line))
+
+    def write(self):
+        for s in SIDES:
+            if self.inputs[s]:
+                write_pcap(os.path.join(self.out_dir, "in", s + ".pcap"), self.inputs[s])
+            write_pcap(os.path.join(self.out_dir, "expect", s + ".pcap"), self.expect[s])
+        n_in = sum(len(v) for v in self.inputs.values())
+        summary = {
+            "packets_in": n_in,
+            "packets_out": {s: len(self.expect[s]) for s in SIDES},
+            "drops": dict(sorted(self.drops.items())),
+        }
+        with open(os.path.join(self.out_dir, "expect", "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1, sort_keys=True)
+            f.write("\n")
+        # The trace is in merged input order: by time (inputs are generated with
+        # strictly increasing times, so there are no ties to break here).
+        with open(os.path.join(self.out_dir, "expect", "trace.jsonl"), "w") as f:
+            for i, (_, line) in enumerate(sorted(self.trace, key=lambda x: x[0])):
+                f.write(json.dumps(dict(index=i, **line), sort_keys=True) + "\n")
