@@ -166,7 +166,9 @@ class Loader {
       if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      fail(loc_of(v), join(path, k.str()), "unknown key '" + std::string(k.str()) + "' (allowed here: " + list + ")");
+      const auto& kb = k.source().begin;
+      const Loc at = kb.line != 0 ? Loc{kb.line, kb.column} : loc_of(v);
+      fail(at, join(path, k.str()), "unknown key '" + std::string(k.str()) + "' (allowed here: " + list + ")");
     }
   }
 
