@@ -5,9 +5,13 @@ Used by every tests/golden/NNN_name/gen.py and by pcaps/gen_demo.py.
 Run with /usr/bin/python3 (Debian's python3-scapy)."""
 
 import json
+import logging
 import os
 
 from scapy.all import Ether, IP, PcapWriter  # noqa: F401  (re-exported for gen.py)
+
+# Raw frames (malformed on purpose) carry no link type; the files say Ethernet.
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
 # Azure answers ARP for every subnet gateway with this MAC; asenet uses it as the
 # source MAC of everything it emits (docs/design/pipeline.md).
@@ -55,14 +59,23 @@ class Case:
         self.expect = {s: [] for s in SIDES}
         self.trace = []
         self.drops = {}
+        self._n = 0
 
     def _stamp(self, pkt, dt):
         self.t = round(self.t + dt, 6)
         pkt.time = self.t
         return pkt
 
+    def _key(self, side, pkt):
+        # Replay merges inputs by time; equal times go in --in order (the
+        # runner passes internet, vnet, onprem), then file order.
+        self._n += 1
+        return (pkt.time, SIDES.index(side), self._n)
+
     def send(self, side, pkt, dt=0.001):
-        """Adds an input packet; returns it with its timestamp."""
+        """Adds an input packet dt seconds after the previous one (dt=0: same
+        time); returns it with its timestamp. Call expect_* for each packet in
+        the order it was sent."""
         pkt = self._stamp(Ether(bytes(pkt)) if not isinstance(pkt, bytes) else Ether(pkt), dt)
         self.inputs[side].append(pkt)
         return pkt
@@ -76,24 +89,26 @@ class Case:
         return pkt
 
     def expect_forward(self, in_side, pkt, out_side, route=None, decrement_ttl=True):
-        self.expect[out_side].append(forwarded(pkt, out_side, decrement_ttl))
+        key = self._key(in_side, pkt)
+        self.expect[out_side].append((key, forwarded(pkt, out_side, decrement_ttl)))
         line = {"in_port": in_side, "verdict": "forward", "out_port": out_side}
         if route:
             line["route"] = route
-        self.trace.append((pkt.time, line))
+        self.trace.append((key, line))
 
     def expect_drop(self, in_side, pkt, reason, route=None):
         self.drops[reason] = self.drops.get(reason, 0) + 1
         line = {"in_port": in_side, "verdict": "drop", "drop_reason": reason}
         if route:
             line["route"] = route
-        self.trace.append((pkt.time, line))
+        self.trace.append((self._key(in_side, pkt), line))
 
     def write(self):
         for s in SIDES:
             if self.inputs[s]:
                 write_pcap(os.path.join(self.out_dir, "in", s + ".pcap"), self.inputs[s])
-            write_pcap(os.path.join(self.out_dir, "expect", s + ".pcap"), self.expect[s])
+            write_pcap(os.path.join(self.out_dir, "expect", s + ".pcap"),
+                       [p for _, p in sorted(self.expect[s], key=lambda x: x[0])])
         n_in = sum(len(v) for v in self.inputs.values())
         summary = {
             "packets_in": n_in,
@@ -103,8 +118,7 @@ class Case:
         with open(os.path.join(self.out_dir, "expect", "summary.json"), "w") as f:
             json.dump(summary, f, indent=1, sort_keys=True)
             f.write("\n")
-        # The trace is in merged input order: by time (inputs are generated with
-        # strictly increasing times, so there are no ties to break here).
+        # The trace is in merged input order (see _key).
         with open(os.path.join(self.out_dir, "expect", "trace.jsonl"), "w") as f:
             for i, (_, line) in enumerate(sorted(self.trace, key=lambda x: x[0])):
                 f.write(json.dumps(dict(index=i, **line), sort_keys=True) + "\n")

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""The command-line contract (contract sections 1 and 3): bad input exits 2 with
+one line naming the file (and line:col for TOML); --help works; a replay of the
+demo produces captures tshark can read and a summary whose counts add up.
+usage: test_cli.py ASENETCTL ASENETD SOURCE_ROOT"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+asenetctl, asenetd, root = sys.argv[1], sys.argv[2], sys.argv[3]
+tmp = tempfile.mkdtemp(prefix="asenet-cli-")
+failures = []
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def check(name, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else ": " + detail))
+    if not cond:
+        failures.append(name)
+
+
+def write(name, text, mode="w"):
+    p = os.path.join(tmp, name)
+    with open(p, mode) as f:
+        f.write(text)
+    return p
+
+
+topo = os.path.join(root, "config", "examples", "public-vip-ase.toml")
+demo = {s: os.path.join(root, "pcaps", "demo", s + ".pcap") for s in ("internet", "vnet", "onprem")}
+try:
+    for args in ([asenetctl, "--help"], [asenetctl, "replay", "--help"], [asenetctl, "validate", "--help"],
+                 [asenetd, "--help"]):
+        r = run(args)
+        check("help: " + " ".join(os.path.basename(a) for a in args), r.returncode == 0 and "usage" in r.stdout,
+              r.stdout + r.stderr)
+
+    bad = write("bad.toml", '[vnet]\nname = "v"\naddress_space = "10.0.0.0/16"\n[[subnets]]\nname = "s"\nprefix = "10.1.0.0/24"\n')
+    r = run([asenetctl, "validate", "--topology", bad])
+    line = r.stderr.strip()
+    check("bad topology exits 2", r.returncode == 2, str(r.returncode))
+    check("bad topology message is file:line:col: path: message on one line",
+          re.fullmatch(re.escape(bad) + r":6:10: subnets\[0\]\.prefix: .*outside the VNet.*", line) is not None, line)
+    r = run([asenetctl, "replay", "--topology", bad, "--in", "internet=" + demo["internet"], "--out-dir", tmp + "/o1"])
+    check("replay with a bad topology exits 2 and writes nothing", r.returncode == 2 and not os.path.exists(tmp + "/o1"),
+          r.stderr)
+    r = run([asenetd, "--no-huge", "--no-shconf", "--no-pci", "--log-level=error", "--file-prefix", "cli-%d" % os.getpid(),
+             "--", "--topology", bad])
+    check("asenetd with a bad topology exits 2", r.returncode == 2 and "outside the VNet" in r.stderr, r.stderr)
+    shutil.rmtree("/var/run/dpdk/cli-%d" % os.getpid(), ignore_errors=True)
+
+    r = run([asenetctl, "replay", "--topology", topo, "--in", "internet=/nonexistent.pcap", "--out-dir", tmp + "/o2"])
+    check("missing pcap exits 2 naming it", r.returncode == 2 and "/nonexistent.pcap" in r.stderr, r.stderr)
+    garbage = write("garbage.pcap", "this is not a capture\n")
+    r = run([asenetctl, "replay", "--topology", topo, "--in", "vnet=" + garbage, "--out-dir", tmp + "/o3"])
+    check("unreadable pcap exits 2 naming it", r.returncode == 2 and garbage in r.stderr, r.stderr)
+    # A pcap whose link type is raw IP (101), not Ethernet.
+    raw = write("raw.pcap", b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\x00" * 8 + b"\xff\xff\x00\x00" + b"\x65\x00\x00\x00", "wb")
+    r = run([asenetctl, "replay", "--topology", topo, "--in", "vnet=" + raw, "--out-dir", tmp + "/o4"])
+    check("non-Ethernet pcap exits 2", r.returncode == 2 and "not Ethernet" in r.stderr, r.stderr)
+    r = run([asenetctl, "replay", "--topology", topo, "--in", "moon=" + demo["vnet"], "--out-dir", tmp + "/o5"])
+    check("unknown side exits 2", r.returncode == 2 and "moon" in r.stderr, r.stderr)
+    r = run([asenetctl, "replay", "--topology", topo, "--bogus"])
+    check("unknown flag exits 2", r.returncode == 2, r.stderr)
+    r = run([asenetctl, "frobnicate"])
+    check("unknown command exits 2", r.returncode == 2, r.stderr)
+
+    out = os.path.join(tmp, "demo")
+    r = run([asenetctl, "replay", "--topology", topo, "--out-dir", out, "--trace"]
+            + sum((["--in", "%s=%s" % (s, p)] for s, p in demo.items()), []))
+    check("demo replay exits 0", r.returncode == 0, r.stdout + r.stderr)
+    s = json.load(open(os.path.join(out, "summary.json")))
+    n_out = sum(s["packets_out"].values())
+    check("demo summary adds up", s["packets_in"] == s["packets_forwarded"] + s["packets_dropped"]
+          and s["packets_dropped"] == sum(s["drops"].values()) and n_out == s["packets_forwarded"], json.dumps(s))
+    trace = [json.loads(l) for l in open(os.path.join(out, "trace.jsonl"))]
+    check("trace has one line per input packet", len(trace) == s["packets_in"]
+          and [t["index"] for t in trace] == list(range(len(trace))), str(len(trace)))
+    if shutil.which("tshark"):
+        total = 0
+        for side in ("internet", "vnet", "onprem"):
+            r = run(["tshark", "-r", os.path.join(out, side + ".pcap")])
+            check("tshark reads %s.pcap" % side, r.returncode == 0, r.stderr)
+            total += len([l for l in r.stdout.splitlines() if l.strip()])
+        check("tshark sees every forwarded packet", total == n_out, "%d vs %d" % (total, n_out))
+    else:
+        print("skip tshark checks: tshark is not installed")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print("%d failed" % len(failures))
+sys.exit(1 if failures else 0)

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Runs one golden case through the real `asenetctl replay`.
+
+  run_golden.py CASE_DIR ASENETCTL [--workers N]
+
+1. Runs the case's gen.py into a scratch folder and checks that it reproduces the
+   checked-in in/ and expect/ files byte for byte: the expectation is what the
+   script says Azure does, never a copy of asenet's output.
+2. Replays in/*.pcap through CASE_DIR/topology.toml with --trace.
+3. Compares every output pcap packet for packet (bytes and timestamps) with
+   expect/, summary.json with expect/summary.json (the keys given there), and
+   trace.jsonl line by line with expect/trace.jsonl (the keys given there).
+4. Replays again and checks the outputs are byte-identical (determinism)."""
+
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from scapy.utils import RawPcapReader
+
+SIDES = ("internet", "vnet", "onprem")
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def packets(path):
+    out = []
+    r = RawPcapReader(path)
+    nano = getattr(r, "nano", False)
+    for data, meta in r:
+        frac = meta.tsusec if hasattr(meta, "tsusec") else meta.usec
+        ns = meta.sec * 1_000_000_000 + (frac if nano else frac * 1000)
+        out.append((ns, bytes(data)))
+    r.close()
+    return out
+
+
+def subset(expected, actual, where):
+    for k, v in expected.items():
+        if k not in actual:
+            fail("%s: missing key %r (have %s)" % (where, k, json.dumps(actual, sort_keys=True)))
+        if isinstance(v, dict) and isinstance(actual[k], dict) and k != "drops":
+            subset(v, actual[k], where + "." + k)
+        elif actual[k] != v:
+            fail("%s.%s: expected %s, got %s" % (where, k, json.dumps(v, sort_keys=True),
+                                                 json.dumps(actual[k], sort_keys=True)))
+
+
+def replay(case, asenetctl, out, workers):
+    cmd = [asenetctl, "replay", "--topology", os.path.join(case, "topology.toml"), "--out-dir", out,
+           "--trace", "--workers", str(workers)]
+    for side in SIDES:
+        p = os.path.join(case, "in", side + ".pcap")
+        if os.path.exists(p):
+            cmd += ["--in", "%s=%s" % (side, p)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        fail("replay exited %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    return r
+
+
+def main():
+    case, asenetctl = sys.argv[1], sys.argv[2]
+    workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    tmp = tempfile.mkdtemp(prefix="asenet-golden-")
+    try:
+        regen = os.path.join(tmp, "regen")
+        r = subprocess.run(["/usr/bin/python3", os.path.join(case, "gen.py"), regen], capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("gen.py failed\n" + r.stderr)
+        for sub in ("in", "expect"):
+            a, b = os.path.join(case, sub), os.path.join(regen, sub)
+            names = sorted(set(os.listdir(a)) | set(os.listdir(b)))
+            for n in names:
+                if not (os.path.exists(os.path.join(a, n)) and os.path.exists(os.path.join(b, n))
+                        and filecmp.cmp(os.path.join(a, n), os.path.join(b, n), shallow=False)):
+                    fail("%s/%s is not what gen.py writes: run `/usr/bin/python3 %s/gen.py %s`"
+                         % (sub, n, case, case))
+
+        out = os.path.join(tmp, "out")
+        replay(case, asenetctl, out, workers)
+        for side in SIDES:
+            want = packets(os.path.join(case, "expect", side + ".pcap"))
+            got = packets(os.path.join(out, side + ".pcap"))
+            if len(want) != len(got):
+                fail("%s.pcap: expected %d packets, got %d" % (side, len(want), len(got)))
+            for i, (w, g) in enumerate(zip(want, got)):
+                if w[0] != g[0]:
+                    fail("%s.pcap packet %d: timestamp %d, expected %d" % (side, i, g[0], w[0]))
+                if w[1] != g[1]:
+                    fail("%s.pcap packet %d differs:\n expected %s\n got      %s" % (side, i, w[1].hex(), g[1].hex()))
+        summary = json.load(open(os.path.join(out, "summary.json")))
+        expected = json.load(open(os.path.join(case, "expect", "summary.json")))
+        subset(expected, summary, "summary")
+        if sum(summary["packets_out"].values()) < summary["packets_forwarded"] or \
+                summary["packets_forwarded"] + summary["packets_dropped"] != summary["packets_in"]:
+            fail("summary counts do not add up: %s" % json.dumps(summary))
+        got_trace = [json.loads(l) for l in open(os.path.join(out, "trace.jsonl"))]
+        want_trace = [json.loads(l) for l in open(os.path.join(case, "expect", "trace.jsonl"))]
+        if len(got_trace) != len(want_trace):
+            fail("trace.jsonl: expected %d lines, got %d" % (len(want_trace), len(got_trace)))
+        for i, (w, g) in enumerate(zip(want_trace, got_trace)):
+            subset(w, g, "trace[%d]" % i)
+
+        again = os.path.join(tmp, "again")
+        replay(case, asenetctl, again, workers)
+        for n in sorted(os.listdir(out)):
+            if not filecmp.cmp(os.path.join(out, n), os.path.join(again, n), shallow=False):
+                fail("replay is not deterministic: %s differs between two runs" % n)
+        print("ok: %s (%d packets in, workers=%d)" % (os.path.basename(case), summary["packets_in"], workers))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+main()
