@@ -63,7 +63,7 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     if (a.ilb_address) offer(Cidr{*a.ilb_address, 32}, local, kFabric);
   }
 
-  // Deduplicate next hops so the LPM's 24-bit next-hop field indexes a small array.
+  // Deduplicate next hops so the FIB's 2-byte next-hop field indexes a small array.
   std::map<std::tuple<int, int, uint32_t, uint16_t>, uint32_t> hop_index;
   for (const auto& [key, cand] : best) {
     const auto hk = std::make_tuple(static_cast<int>(cand.hop.type), static_cast<int>(cand.hop.port),

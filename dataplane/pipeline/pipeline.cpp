@@ -3,7 +3,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
-#include <rte_lpm.h>
+#include <rte_fib.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
@@ -47,7 +47,7 @@ void parse_stage(Burst& b, WorkerContext& /*ctx*/) noexcept {
 
 void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
   std::array<uint32_t, kBurstSize> ips;
-  std::array<uint32_t, kBurstSize> hops;
+  std::array<uint64_t, kBurstSize> hops;
   std::array<uint16_t, kBurstSize> idx;
   uint16_t n = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
@@ -56,19 +56,15 @@ void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept 
     idx[n++] = i;
   }
   if (n == 0) return;
-  rte_lpm_lookup_bulk(ts.lpm(), ips.data(), hops.data(), n);
+  rte_fib_lookup_bulk(ts.fib(), ips.data(), hops.data(), n);
   const NextHop* nh = ts.next_hops();
   for (uint16_t k = 0; k < n; ++k) {
     PacketMeta& m = b.meta[idx[k]];
-    uint32_t h;
-    if ((hops[k] & RTE_LPM_LOOKUP_SUCCESS) != 0) {
-      h = hops[k] & 0x00ffffff;
-    } else if (ts.default_hop() != TableSet::kNoDefault) {
-      h = ts.default_hop();
-    } else {
+    if (hops[k] == TableSet::kNoRoute) {
       m.drop(DropReason::kNoRoute);
       continue;
     }
+    const auto h = static_cast<uint32_t>(hops[k]);
     m.next_hop = h;
     m.routed = true;
     switch (nh[h].type) {

@@ -10,14 +10,14 @@
 
 #include "dataplane/tables/table_spec.hpp"
 
-struct rte_lpm;
+struct rte_fib;
 
 namespace asenet::dataplane {
 
-struct LpmDeleter {
-  void operator()(rte_lpm* lpm) const noexcept;
+struct FibDeleter {
+  void operator()(rte_fib* fib) const noexcept;
 };
-using LpmPtr = std::unique_ptr<rte_lpm, LpmDeleter>;
+using FibPtr = std::unique_ptr<rte_fib, FibDeleter>;
 
 class TableSet {
  public:
@@ -27,10 +27,11 @@ class TableSet {
 
   [[nodiscard]] uint64_t generation() const noexcept { return spec_.generation; }
   [[nodiscard]] const TableSpec& spec() const noexcept { return spec_; }
-  [[nodiscard]] rte_lpm* lpm() const noexcept { return lpm_.get(); }
-  /// Next hop of 0.0.0.0/0 (rte_lpm has no depth 0), or kNoDefault.
-  [[nodiscard]] uint32_t default_hop() const noexcept { return default_hop_; }
-  static constexpr uint32_t kNoDefault = UINT32_MAX;
+  /// DIR-24-8 FIB with 2-byte next hops (32 MiB per table; docs/design/table-handover.md).
+  [[nodiscard]] rte_fib* fib() const noexcept { return fib_.get(); }
+  /// What the FIB returns when no route matches (the 0.0.0.0/0 route is its
+  /// default next hop when the spec has one).
+  static constexpr uint64_t kNoRoute = 0x7fff;
   [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
   [[nodiscard]] uint32_t next_hop_count() const noexcept {
     return static_cast<uint32_t>(spec_.next_hops.size());
@@ -39,8 +40,7 @@ class TableSet {
  private:
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}
   TableSpec spec_;
-  LpmPtr lpm_;
-  uint32_t default_hop_ = kNoDefault;
+  FibPtr fib_;
 };
 
 }  // namespace asenet::dataplane

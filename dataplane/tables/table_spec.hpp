@@ -82,7 +82,7 @@ struct TableSpec {
   MacAddr fabric_mac = kFabricMac;
   std::array<MacAddr, kNumPorts> peer_macs = kDefaultPeerMacs;
 
-  /// Reference longest-prefix match: a plain scan, the oracle for rte_lpm.
+  /// Reference longest-prefix match: a plain scan, the oracle for rte_fib.
   [[nodiscard]] std::optional<uint32_t> lookup_reference(uint32_t dst) const noexcept {
     std::optional<uint32_t> best;
     int best_len = -1;

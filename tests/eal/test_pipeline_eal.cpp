@@ -1,4 +1,4 @@
-// EAL suite: the pipeline on real mbufs and ring-PMD ports, rte_lpm against the
+// EAL suite: the pipeline on real mbufs and ring-PMD ports, rte_fib against the
 // reference lookup, and RCU table swaps under traffic (--no-huge).
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -99,8 +99,8 @@ struct Rig {
 
 }  // namespace
 
-TEST(Lpm, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
-  // Many BGP prefixes of every length, so rte_lpm's tbl24 and tbl8 both matter.
+TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
+  // Many BGP prefixes of every length, so the FIB's tbl24 and tbl8 both matter.
   std::mt19937 rng(42);
   std::string bgp;
   for (int i = 0; i < 300; ++i) {
