@@ -73,6 +73,12 @@ const char* proto_name(uint8_t p) {
 }
 
 std::string describe(const Slot& s) {
+  if (s.brief_parse == DropReason::kArp) {
+    const PacketMeta& m = s.brief;
+    if (m.arp_op == 1) return "ARP who-has " + format_ipv4(m.dst_ip) + " tell " + format_ipv4(m.src_ip);
+    if (m.arp_op == 2) return "ARP " + format_ipv4(m.src_ip) + " is-at (reply to " + format_ipv4(m.dst_ip) + ")";
+    return "ARP opcode " + std::to_string(m.arp_op);
+  }
   if (s.brief_parse != DropReason::kNone) {
     std::string what = "not IPv4";
     if (s.ethertype == 0x86dd) what = "IPv6";

@@ -12,7 +12,8 @@ namespace asenet::dataplane {
 enum class DropReason : uint8_t {
   kNone = 0,             ///< not dropped
   kMalformed,            ///< truncated or inconsistent Ethernet/IPv4/L4 header, bad IPv4 header checksum
-  kUnsupported,          ///< not IPv4 (IPv6, ARP, VLAN-tagged, other ethertypes)
+  kUnsupported,          ///< not IPv4 or ARP (IPv6, VLAN-tagged, other ethertypes)
+  kArp,                  ///< ARP: the fabric answers ARP itself and never forwards it
   kTtlExceeded,          ///< IPv4 TTL 0 or 1 on arrival: it would expire in the fabric
   kNoRoute,              ///< no route matched the destination
   kRouteNone,            ///< the matching route has next hop type None (blackhole)
@@ -23,7 +24,7 @@ enum class DropReason : uint8_t {
 
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)>
     kDropReasonNames = {
-        "none",     "malformed",  "unsupported", "ttl_exceeded",
+        "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
         "no_route", "route_none", "no_frontend", "tx_full",
 };
 

@@ -14,6 +14,7 @@ inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr uint16_t kEtherTypeArp = 0x0806;
 inline constexpr uint32_t kEthHeaderLen = 14;
 
 enum PacketFlags : uint8_t {
@@ -40,6 +41,7 @@ struct PacketMeta {
   uint8_t tcp_flags = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
+  uint16_t arp_op = 0;  ///< ARP opcode (1 request, 2 reply); src_ip/dst_ip = sender/target IP
   Port in_port = Port::kInternet;
   Port out_port = Port::kInternet;
   Verdict verdict = Verdict::kForward;
@@ -53,9 +55,10 @@ struct PacketMeta {
   }
 };
 
-/// Parses Ethernet / IPv4 / TCP / UDP / ICMP from `frame` (the contiguous first
-/// `len` bytes of the packet, `wire_len` bytes in all). Fills `meta` and returns
-/// kNone, or the reason to drop. Any worker, no allocation.
+/// Parses Ethernet / ARP / IPv4 / TCP / UDP / ICMP from `frame` (the contiguous
+/// first `len` bytes of the packet, `wire_len` bytes in all). Fills `meta` and
+/// returns kNone, or the reason to drop (kArp for a well-formed IPv4-over-Ethernet
+/// ARP, whose opcode and addresses are in `meta`). Any worker, no allocation.
 DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
                         PacketMeta& meta) noexcept;
 

@@ -7,6 +7,16 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
                         PacketMeta& meta) noexcept {
   if (len < kEthHeaderLen) return DropReason::kMalformed;
   const uint16_t ethertype = load_be16(frame + 12);
+  if (ethertype == kEtherTypeArp) {
+    const uint8_t* a = frame + kEthHeaderLen;
+    if (len < kEthHeaderLen + 28 || load_be16(a) != 1 || load_be16(a + 2) != kEtherTypeIpv4 || a[4] != 6 ||
+        a[5] != 4)
+      return DropReason::kMalformed;
+    meta.arp_op = load_be16(a + 6);
+    meta.src_ip = load_be32(a + 14);
+    meta.dst_ip = load_be32(a + 24);
+    return DropReason::kArp;
+  }
   if (ethertype != kEtherTypeIpv4) {
     // 802.3 frames carry a length here, not a type: no L3 we could route.
     return ethertype < 0x0600 ? DropReason::kMalformed : DropReason::kUnsupported;

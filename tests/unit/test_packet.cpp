@@ -158,7 +158,16 @@ TEST(Parse, NonIpv4IsUnsupported) {
   std::vector<uint8_t> arp(42, 0);
   arp[12] = 0x08;
   arp[13] = 0x06;
-  EXPECT_EQ(parse(arp, m), DropReason::kUnsupported);
+  EXPECT_EQ(parse(arp, m), DropReason::kMalformed);  // hardware type 0
+  const uint8_t hdr[] = {0, 1, 8, 0, 6, 4, 0, 1};
+  std::copy(hdr, hdr + 8, arp.begin() + 14);
+  const uint8_t spa[] = {10, 0, 1, 4}, tpa[] = {10, 0, 1, 1};
+  std::copy(spa, spa + 4, arp.begin() + 28);
+  std::copy(tpa, tpa + 4, arp.begin() + 38);
+  EXPECT_EQ(parse(arp, m), DropReason::kArp);
+  EXPECT_EQ(m.arp_op, 1);
+  EXPECT_EQ(m.src_ip, 0x0a000104u);
+  EXPECT_EQ(m.dst_ip, 0x0a000101u);
   std::vector<uint8_t> vlan(64, 0);
   vlan[12] = 0x81;
   EXPECT_EQ(parse(vlan, m), DropReason::kUnsupported);

@@ -5,7 +5,8 @@ counted; none is forwarded, none crashes anything.
 malformed: every truncation of a TCP SYN inside its IPv4+TCP headers, IHL < 5,
 version 6 in an IPv4 ethertype, total length past the frame, a wrong IPv4 header
 checksum, a TCP data offset < 5, an 802.3 length frame.
-unsupported: IPv6, ARP, a VLAN-tagged frame (not IPv4 at the Ethernet layer).
+unsupported: IPv6, a VLAN-tagged frame (not IPv4 at the Ethernet layer).
+arp: ARP is answered by the fabric itself, never forwarded.
 usage: gen.py [OUT_DIR]"""
 
 import os
@@ -56,7 +57,7 @@ c.expect_drop("vnet", p, "malformed")
 p = c.send("internet", E / IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=1, dport=2))
 c.expect_drop("internet", p, "unsupported")
 p = c.send("vnet", Ether(src="02:00:00:00:01:04", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.0.1.4", pdst="10.0.1.1"))
-c.expect_drop("vnet", p, "unsupported")
+c.expect_drop("vnet", p, "arp")
 p = c.send("vnet", Ether(src="02:00:00:00:01:04", dst=FABRIC_MAC) / Dot1Q(vlan=10) / IP(src="10.0.1.4", dst="10.0.2.4") / UDP())
 c.expect_drop("vnet", p, "unsupported")
 # A well-formed packet after all that still goes through.
