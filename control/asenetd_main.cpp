@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     TableHandover handover(workers);
-    auto tables = TableSet::build(control::compile(topo, 1), err);
+    auto tables = TableSet::build(control::compile(topo, 1), workers, err);
     if (!tables) {
       std::cerr << "asenetd: building tables: " << err << "\n";
       return 1;
@@ -178,9 +178,17 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
 
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
+    std::vector<std::unique_ptr<FlowTable>> flow_tables;
     std::vector<WorkerSetup> setups(workers);
     for (unsigned w = 0; w < workers; ++w) {
+      auto ft = std::make_unique<FlowTable>();
+      if (!ft->init("asenetd_flows_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
+        std::cerr << "asenetd: connection table: " << err << " (lower [emulator] flow_table_size or give EAL more -m)\n";
+        return 1;
+      }
       auto c = std::make_unique<WorkerContext>();
+      c->flows = ft.get();
+      flow_tables.push_back(std::move(ft));
       c->worker_id = w;
       c->tx_port_id = port_ids;
       c->tx_queue = static_cast<uint16_t>(w);
@@ -236,7 +244,20 @@ int main(int argc, char** argv) {
          << total.drops[r];
       first = false;
     }
-    js << "},\"rule_hits\":{}}";
+    js << "},\"rule_hits\":{";
+    {
+      const TableSet* live = handover.acquire();
+      const TableSpec& sp = live->spec();
+      bool f1 = true;
+      for (uint32_t id = 0; id < sp.nsg_rules.size(); ++id) {
+        const uint64_t n = live->rule_hits_total(id);
+        if (n == 0) continue;
+        js << (f1 ? "" : ",") << control::json_str(sp.nsgs[sp.nsg_rules[id].nsg].name + "/" + sp.nsg_rules[id].name)
+           << ":" << n;
+        f1 = false;
+      }
+    }
+    js << "}}";
     std::cerr << "asenetd: stopped: " << js.str() << "\n";
     if (vm.count("summary")) {
       std::ofstream f(vm["summary"].as<std::string>(), std::ios::trunc);

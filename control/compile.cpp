@@ -1,5 +1,6 @@
 #include "control/compile.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace asenet::control {
@@ -19,12 +20,145 @@ struct Candidate {
   int rank;
 };
 
+constexpr uint32_t kAzurePlatformIp = 0xa83f8110;  // 168.63.129.16
+
+using Interval = std::pair<uint64_t, uint64_t>;  // inclusive
+
+std::vector<Interval> merged(const std::vector<Cidr>& in) {
+  std::vector<Interval> iv;
+  for (const auto& c : in) iv.emplace_back(c.addr, c.last());
+  std::sort(iv.begin(), iv.end());
+  std::vector<Interval> out;
+  for (const auto& [lo, hi] : iv) {
+    if (!out.empty() && lo <= out.back().second + 1) {
+      out.back().second = std::max(out.back().second, hi);
+    } else {
+      out.emplace_back(lo, hi);
+    }
+  }
+  return out;
+}
+
+void range_to_cidrs(uint64_t lo, uint64_t hi, std::vector<Cidr>& out) {
+  while (lo <= hi) {
+    uint64_t size = lo == 0 ? (uint64_t{1} << 32) : (lo & (~lo + 1));
+    while (lo + size - 1 > hi) size >>= 1;
+    uint8_t len = 32;
+    for (uint64_t s = size; s > 1; s >>= 1) --len;
+    out.push_back(Cidr{static_cast<uint32_t>(lo), len});
+    lo += size;
+  }
+}
+
+dataplane::PortSpan span(const PortRange& r) { return dataplane::PortSpan{r.lo, r.hi}; }
+
+uint8_t proto_number(Protocol p) {
+  switch (p) {
+    case Protocol::kTcp: return 6;
+    case Protocol::kUdp: return 17;
+    case Protocol::kIcmp: return 1;
+    case Protocol::kAny: return dataplane::kProtoAny;
+  }
+  return dataplane::kProtoAny;
+}
+
+/// Expands one side of a rule. Sets `never` when a tag covers no address.
+std::vector<Cidr> side(const Topology& topo, const AddressMatch& m, bool& never) {
+  if (m.kind == AddressMatch::Kind::kAny) return {};
+  if (m.kind == AddressMatch::Kind::kPrefixes) return m.prefixes;
+  auto v = expand_service_tag(topo, m.tag);
+  if (v.empty()) never = true;
+  if (v.size() == 1 && v[0].len == 0) return {};  // the whole space: same as any
+  return v;
+}
+
 }  // namespace
+
+std::vector<Cidr> normalize_prefixes(const std::vector<Cidr>& in) {
+  std::vector<Cidr> out;
+  for (const auto& [lo, hi] : merged(in)) range_to_cidrs(lo, hi, out);
+  return out;
+}
+
+std::vector<Cidr> complement_prefixes(const std::vector<Cidr>& in) {
+  std::vector<Cidr> out;
+  uint64_t next = 0;
+  for (const auto& [lo, hi] : merged(in)) {
+    if (lo > next) range_to_cidrs(next, lo - 1, out);
+    next = hi + 1;
+  }
+  if (next <= 0xffffffffull) range_to_cidrs(next, 0xffffffffull, out);
+  return out;
+}
+
+std::vector<Cidr> expand_service_tag(const Topology& topo, const std::string& tag) {
+  if (tag == "AzureLoadBalancer") return {Cidr{kAzurePlatformIp, 32}};
+  if (tag == "VirtualNetwork" || tag == "Internet") {
+    std::vector<Cidr> vnet = topo.address_space;
+    vnet.insert(vnet.end(), topo.gateway_bgp_routes.begin(), topo.gateway_bgp_routes.end());
+    for (const auto& rt : topo.route_tables)
+      for (const auto& r : rt.routes) vnet.push_back(r.prefix);
+    vnet.push_back(Cidr{kAzurePlatformIp, 32});
+    return tag == "VirtualNetwork" ? normalize_prefixes(vnet) : complement_prefixes(vnet);
+  }
+  auto it = topo.service_tags.find(tag);
+  return it == topo.service_tags.end() ? std::vector<Cidr>{} : normalize_prefixes(it->second);
+}
+
+dataplane::NsgRuleSpec compile_rule(const Topology& topo, const NsgRule& rule, uint32_t nsg_index) {
+  dataplane::NsgRuleSpec r;
+  r.name = rule.name;
+  r.nsg = nsg_index;
+  r.direction = rule.direction == Direction::kInbound ? dataplane::NsgDirection::kInbound
+                                                      : dataplane::NsgDirection::kOutbound;
+  r.priority = rule.priority;
+  r.allow = rule.access == Access::kAllow;
+  r.is_default = rule.is_default;
+  r.proto = proto_number(rule.protocol);
+  r.src = side(topo, rule.source, r.never);
+  r.dst = side(topo, rule.destination, r.never);
+  for (const auto& p : rule.source_ports) r.sports.push_back(span(p));
+  for (const auto& p : rule.destination_ports) r.dports.push_back(span(p));
+  return r;
+}
+
+std::vector<dataplane::NsgRuleSpec> default_rules(const Topology& topo, uint32_t nsg_index) {
+  auto tag = [](const char* t) {
+    AddressMatch m;
+    m.kind = AddressMatch::Kind::kTag;
+    m.tag = t;
+    return m;
+  };
+  const AddressMatch any{};
+  auto rule = [&](const char* name, uint32_t prio, Direction d, Access a, AddressMatch src, AddressMatch dst) {
+    NsgRule r;
+    r.name = name;
+    r.priority = prio;
+    r.direction = d;
+    r.access = a;
+    r.protocol = Protocol::kAny;
+    r.source = std::move(src);
+    r.destination = std::move(dst);
+    r.is_default = true;
+    return compile_rule(topo, r, nsg_index);
+  };
+  return {
+      rule("AllowVnetInBound", 65000, Direction::kInbound, Access::kAllow, tag("VirtualNetwork"), tag("VirtualNetwork")),
+      rule("AllowAzureLoadBalancerInBound", 65001, Direction::kInbound, Access::kAllow, tag("AzureLoadBalancer"), any),
+      rule("DenyAllInBound", 65500, Direction::kInbound, Access::kDeny, any, any),
+      rule("AllowVnetOutBound", 65000, Direction::kOutbound, Access::kAllow, tag("VirtualNetwork"), tag("VirtualNetwork")),
+      rule("AllowInternetOutBound", 65001, Direction::kOutbound, Access::kAllow, any, tag("Internet")),
+      rule("DenyAllOutBound", 65500, Direction::kOutbound, Access::kDeny, any, any),
+  };
+}
 
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   dataplane::TableSpec spec;
   spec.generation = generation;
   spec.decrement_ttl = topo.emulator.decrement_ttl;
+  spec.flow_idle_timeout_ns = uint64_t{topo.emulator.flow_idle_timeout_s} * 1000000000ull;
+  spec.tcp_fin_timeout_ns = uint64_t{topo.emulator.tcp_fin_timeout_s} * 1000000000ull;
+  spec.tcp_rst_timeout_ns = uint64_t{topo.emulator.tcp_rst_timeout_s} * 1000000000ull;
 
   std::map<std::pair<uint32_t, uint8_t>, Candidate> best;
   auto offer = [&](const Cidr& c, const NextHop& hop, int rank) {
@@ -79,6 +213,34 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     }
     spec.routes.push_back({Cidr{key.first, key.second}, idx});
   }
+
+  // NSGs: user rules then the six defaults, each direction by priority.
+  std::map<std::string, uint16_t> nsg_ids;
+  for (uint32_t i = 0; i < topo.nsgs.size(); ++i) {
+    const Nsg& n = topo.nsgs[i];
+    dataplane::NsgSpec ns;
+    ns.name = n.name;
+    std::vector<dataplane::NsgRuleSpec> rules;
+    for (const auto& r : n.rules) rules.push_back(compile_rule(topo, r, i));
+    for (auto& r : default_rules(topo, i)) rules.push_back(std::move(r));
+    std::stable_sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) { return a.priority < b.priority; });
+    for (auto& r : rules) {
+      const auto id = static_cast<uint32_t>(spec.nsg_rules.size());
+      (r.direction == dataplane::NsgDirection::kInbound ? ns.inbound : ns.outbound).push_back(id);
+      spec.nsg_rules.push_back(std::move(r));
+    }
+    for (const auto& s : topo.subnets) ns.on_subnet = ns.on_subnet || (s.nsg && *s.nsg == n.name);
+    for (const auto& h : topo.hosts) ns.on_nic = ns.on_nic || (h.nsg && *h.nsg == n.name);
+    nsg_ids[n.name] = static_cast<uint16_t>(i + 1);
+    spec.nsgs.push_back(std::move(ns));
+  }
+  for (const auto& s : topo.subnets)
+    spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name});
+  std::sort(spec.subnets.begin(), spec.subnets.end(),
+            [](const auto& a, const auto& b) { return a.prefix.addr < b.prefix.addr; });
+  for (const auto& h : topo.hosts)
+    if (h.nsg) spec.nics.push_back({h.ip, nsg_ids.at(*h.nsg), h.name});
+  std::sort(spec.nics.begin(), spec.nics.end(), [](const auto& a, const auto& b) { return a.ip < b.ip; });
   return spec;
 }
 

@@ -16,4 +16,19 @@ namespace asenet::control {
 /// BGP prefix inside them), and the fabric's own addresses (VIPs, ILBs) as Local.
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation);
 
+/// The smallest list of prefixes covering exactly the union of `in`.
+std::vector<Cidr> normalize_prefixes(const std::vector<Cidr>& in);
+/// The smallest list of prefixes covering every address not in `in`.
+std::vector<Cidr> complement_prefixes(const std::vector<Cidr>& in);
+/// The addresses a service tag stands for in this topology (contract section 2):
+/// VirtualNetwork = VNet ranges + gateway BGP prefixes + UDR prefixes +
+/// 168.63.129.16; AzureLoadBalancer = 168.63.129.16/32; Internet = the rest;
+/// others from [service_tags]. Normalised.
+std::vector<Cidr> expand_service_tag(const Topology& topo, const std::string& tag);
+
+/// One NSG rule as compiled data: tags expanded, ports as spans.
+dataplane::NsgRuleSpec compile_rule(const Topology& topo, const NsgRule& rule, uint32_t nsg_index);
+/// Azure's six default rules for an NSG (azure-semantics 6.2), compiled.
+std::vector<dataplane::NsgRuleSpec> default_rules(const Topology& topo, uint32_t nsg_index);
+
 }  // namespace asenet::control

@@ -107,12 +107,25 @@ std::string describe(const Slot& s) {
   return o.str();
 }
 
-std::string trace_line(uint64_t index, const TraceRecord& r) {
+std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& spec) {
   std::ostringstream o;
   o << "{\"index\":" << index << ",\"in_port\":" << json_str(port_name(r.in_port))
     << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
   if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
   else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
+  if (r.flow != FlowState::kNone) {
+    static const char* kFlow[] = {"none", "new", "established", "reply"};
+    o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
+  }
+  if (r.nsg.count > 0) {
+    o << ",\"nsg\":[";
+    for (uint8_t i = 0; i < r.nsg.count; ++i) {
+      const NsgRuleSpec& rule = spec.nsg_rules[r.nsg.rule[i]];
+      o << (i ? "," : "") << "{\"nsg\":" << json_str(spec.nsgs[rule.nsg].name) << ",\"rule\":" << json_str(rule.name)
+        << ",\"access\":" << (rule.allow ? "\"Allow\"" : "\"Deny\"") << "}";
+    }
+    o << "]";
+  }
   if (r.routed && r.next_hop.type != NextHopType::kLocal) {
     static const char* kOrigins[] = {"System Route", "Gateway Route"};
     o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
@@ -214,7 +227,7 @@ int run_replay(const ReplayOptions& opt) {
       return 1;
     }
     TableHandover handover(opt.workers);
-    auto tables = TableSet::build(spec, err);
+    auto tables = TableSet::build(spec, opt.workers, err);
     if (!tables) {
       std::cerr << "asenetctl replay: building tables: " << err << "\n";
       close_readers();
@@ -227,10 +240,19 @@ int run_replay(const ReplayOptions& opt) {
     std::vector<TraceRecord> trace_slots(tracing ? kWindow : 0);
     TraceSink sink{trace_slots.data(), kWindow - 1};
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
+    std::vector<std::unique_ptr<FlowTable>> flow_tables;
     std::vector<WorkerSetup> setups(opt.workers);
     std::atomic<bool> stop{false};
     for (unsigned w = 0; w < opt.workers; ++w) {
+      auto ft = std::make_unique<FlowTable>();
+      if (!ft->init("replay_flows_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
+        std::cerr << "asenetctl replay: connection table: " << err << " (lower [emulator] flow_table_size)\n";
+        close_readers();
+        return 1;
+      }
       auto c = std::make_unique<WorkerContext>();
+      c->flows = ft.get();
+      flow_tables.push_back(std::move(ft));
       c->worker_id = w;
       for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
       c->tx_queue = static_cast<uint16_t>(w);
@@ -290,11 +312,19 @@ int run_replay(const ReplayOptions& opt) {
     auto flush_to = [&](int64_t bound) {
       for (; static_cast<int64_t>(flushed) <= bound; ++flushed) {
         Slot& sl = slots[flushed % kWindow];
-        if (opt.trace) trace_out << trace_line(flushed, trace_slots[flushed % kWindow]) << "\n";
+        if (opt.trace) trace_out << trace_line(flushed, trace_slots[flushed % kWindow], spec) << "\n";
         if (opt.report) {
           std::cout << "#" << flushed << " " << port_name(sl.in_side) << " " << describe(sl) << "  ->  ";
+          const TraceRecord& tr = trace_slots[flushed % kWindow];
           if (sl.n_out == 0) {
-            std::cout << "drop (" << drop_reason_name(trace_slots[flushed % kWindow].reason) << ")";
+            std::cout << "drop (" << drop_reason_name(tr.reason);
+            if (tr.reason == DropReason::kNsgDeny && tr.nsg.count > 0) {
+              const NsgRuleSpec& rule = spec.nsg_rules[tr.nsg.rule[tr.nsg.count - 1]];
+              std::cout << " by " << spec.nsgs[rule.nsg].name << "/" << rule.name;
+            }
+            std::cout << ")";
+          } else if (tr.flow == FlowState::kReply) {
+            std::cout << "(reply) ";
           }
         }
         for (uint8_t k = 0; k < sl.n_out; ++k) {
@@ -459,7 +489,25 @@ int run_replay(const ReplayOptions& opt) {
       js << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << total.drops[r];
       first = false;
     }
-    js << "},\"rule_hits\":{},\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
+    js << "},\"rule_hits\":{";
+    {
+      const TableSet* live = handover.acquire();
+      const TableSpec& sp = live->spec();
+      std::map<std::string, uint64_t> hits;  // sorted: stable output
+      for (uint32_t id = 0; id < sp.nsg_rules.size(); ++id) {
+        const uint64_t n = live->rule_hits_total(id);
+        if (n != 0) hits[sp.nsgs[sp.nsg_rules[id].nsg].name + "/" + sp.nsg_rules[id].name] += n;
+      }
+      bool f1 = true;
+      for (const auto& [k, v] : hits) {
+        js << (f1 ? "" : ",") << json_str(k) << ":" << v;
+        f1 = false;
+      }
+    }
+    uint64_t flows_created = 0;
+    for (auto& c : ctxs) flows_created += c->counters.flows_created;
+    js << "},\"flows_created\":" << flows_created << ",\"generation\":" << handover.generation()
+       << ",\"workers\":" << opt.workers << "}";
     {
       std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);
       f << js.str() << "\n";

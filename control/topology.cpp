@@ -1,5 +1,7 @@
 #include "control/topology.hpp"
 
+#include "control/rule_fields.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -77,16 +79,6 @@ const char* to_string(LoadDistribution d) {
 }
 
 namespace {
-
-// Azure's built-in tags, with the classic (2016) spellings the v1 docs use.
-const std::map<std::string, std::string>& builtin_tag_aliases() {
-  static const std::map<std::string, std::string> m = {
-      {"virtualnetwork", "VirtualNetwork"},     {"virtual_network", "VirtualNetwork"},
-      {"internet", "Internet"},                 {"azureloadbalancer", "AzureLoadBalancer"},
-      {"azure_loadbalancer", "AzureLoadBalancer"},
-  };
-  return m;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -257,109 +249,44 @@ class Loader {
     return out;
   }
 
-  /// Ports: 80, "80", "10001-10020", "*", "80,443" (augmented), or lists of those.
-  std::vector<PortRange> ports(const toml::node& n, const std::string& path, bool allow_star) const {
-    std::vector<PortRange> out;
-    bool star = false;
+  /// The string items of a list node (integers become their decimal text).
+  std::vector<std::string> item_texts(const toml::node& n, const std::string& path) const {
+    std::vector<std::string> out;
     auto its = items(n);
-    if (its.empty()) fail(loc_of(n), path, "empty port list (use \"*\" for any port)");
     for (size_t i = 0; i < its.size(); ++i) {
-      const toml::node& e = *its[i];
-      const std::string p = item_path(n, path, i);
-      if (auto* iv = e.as_integer()) {
-        const int64_t v = iv->get();
-        if (v < 0 || v > 65535) fail(loc_of(e), p, std::to_string(v) + " is not a port (0-65535)");
-        out.push_back({static_cast<uint16_t>(v), static_cast<uint16_t>(v)});
-        continue;
+      if (auto* iv = its[i]->as_integer()) {
+        out.push_back(std::to_string(iv->get()));
+      } else {
+        out.push_back(str(*its[i], item_path(n, path, i)));
       }
-      std::string s = str(e, p);
-      std::stringstream ss(s);
-      std::string part;
-      while (std::getline(ss, part, ',')) {
-        part = trim(part);
-        if (part == "*") {
-          if (!allow_star) fail(loc_of(e), p, "'*' is not allowed here");
-          star = true;
-          continue;
-        }
-        auto dash = part.find('-');
-        auto num = [&](std::string_view t) -> uint16_t {
-          unsigned v = 0;
-          auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-          if (t.empty() || ec != std::errc{} || ptr != t.data() + t.size() || v > 65535)
-            fail(loc_of(e), p, "'" + s + "' is not a port, a range 'a-b', '*' or a comma list of those");
-          return static_cast<uint16_t>(v);
-        };
-        PortRange r;
-        if (dash == std::string::npos) {
-          r.lo = r.hi = num(part);
-        } else {
-          r.lo = num(trim(part.substr(0, dash)));
-          r.hi = num(trim(part.substr(dash + 1)));
-          if (r.lo > r.hi) fail(loc_of(e), p, "port range '" + part + "' runs backwards");
-        }
-        out.push_back(r);
-      }
-    }
-    if (star) {
-      if (!out.empty()) fail(loc_of(n), path, "'*' cannot be combined with other ports");
-      return {};  // empty = any
     }
     return out;
   }
 
+  /// Ports: 80, "80", "10001-10020", "*", "80,443" (augmented), or lists of those.
+  std::vector<PortRange> ports(const toml::node& n, const std::string& path, bool allow_star) const {
+    const auto texts = item_texts(n, path);
+    try {
+      return parse_port_items(texts, allow_star);
+    } catch (const FieldError& e) {
+      auto its = items(n);
+      const toml::node& at = e.item < its.size() ? *its[e.item] : n;
+      fail(loc_of(at), texts.size() > 1 || n.is_array() ? item_path(n, path, e.item) : path, e.what());
+    }
+  }
+
   AddressMatch address(const toml::node& n, const std::string& path) const {
-    AddressMatch m;
-    m.loc = loc_of(n);
-    auto its = items(n);
-    if (its.empty()) fail(loc_of(n), path, "empty address list (use \"*\" for any address)");
-    bool star = false;
-    std::vector<std::pair<std::string, Loc>> tags;
-    for (size_t i = 0; i < its.size(); ++i) {
-      const toml::node& e = *its[i];
-      const std::string p = item_path(n, path, i);
-      std::string s = trim(str(e, p));
-      if (s == "*" || lower(s) == "any") {
-        star = true;
-        continue;
-      }
-      auto r = parse_cidr(s);
-      if (r.cidr || r.host_bits_set) {
-        m.prefixes.push_back(cidr_text(s, loc_of(e), p));
-        continue;
-      }
-      if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) != 0)) {
-        fail(loc_of(e), p, "'" + s + "' is not an IPv4 address or CIDR prefix");
-      }
-      // A service tag: built-in (any case, classic spellings too) or user-defined.
-      std::string canon;
-      auto it = builtin_tag_aliases().find(lower(s));
-      if (it != builtin_tag_aliases().end()) {
-        canon = it->second;
-      } else if (t_.service_tags.count(s) != 0) {
-        canon = s;
-      } else {
-        std::string known = "VirtualNetwork, Internet, AzureLoadBalancer";
-        for (auto& [k, v] : t_.service_tags) known += ", " + k;
-        fail(loc_of(e), p, "unknown service tag '" + s + "' (known: " + known + "; define others in [service_tags])");
-      }
-      tags.emplace_back(canon, loc_of(e));
+    const auto texts = item_texts(n, path);
+    try {
+      AddressMatch m = parse_address_items(
+          texts, [&](const std::string& s) { return resolve_tag(t_, s); }, known_tags(t_));
+      m.loc = loc_of(n);
+      return m;
+    } catch (const FieldError& e) {
+      auto its = items(n);
+      const toml::node& at = e.item < its.size() ? *its[e.item] : n;
+      fail(loc_of(at), path, e.what());
     }
-    if (tags.size() > 1)
-      fail(tags[1].second, path, "more than one service tag in one rule ('" + tags[0].first + "', '" +
-                                     tags[1].first + "'); Azure allows one tag per rule: split it into two rules");
-    if (star && (its.size() > 1)) fail(loc_of(n), path, "'*' cannot be combined with other addresses");
-    if (!tags.empty() && !m.prefixes.empty())
-      fail(tags[0].second, path, "service tag '" + tags[0].first + "' cannot be combined with address prefixes in one rule");
-    if (star) {
-      m.kind = AddressMatch::Kind::kAny;
-    } else if (!tags.empty()) {
-      m.kind = AddressMatch::Kind::kTag;
-      m.tag = tags[0].first;
-    } else {
-      m.kind = AddressMatch::Kind::kPrefixes;
-    }
-    return m;
   }
 
   template <typename E>
@@ -379,12 +306,29 @@ class Loader {
   }
 
   void load_emulator(const toml::table& tb) {
-    check_keys(tb, "emulator", {"era", "enforce_limits", "decrement_ttl"});
+    check_keys(tb, "emulator", {"era", "enforce_limits", "decrement_ttl", "flow_idle_timeout", "tcp_fin_timeout",
+                                "tcp_rst_timeout", "flow_table_size"});
     if (auto* n = tb.get("era")) {
       t_.emulator.era = enum_value<Era>(*n, "emulator.era", {{"2016", Era::k2016}, {"current", Era::kCurrent}});
     }
     if (auto* n = tb.get("enforce_limits")) t_.emulator.enforce_limits = boolean(*n, "emulator.enforce_limits");
     if (auto* n = tb.get("decrement_ttl")) t_.emulator.decrement_ttl = boolean(*n, "emulator.decrement_ttl");
+    auto uint_in = [&](const char* key, uint32_t lo, uint32_t hi, uint32_t& out, const char* unit) {
+      const toml::node* n = tb.get(key);
+      if (n == nullptr) return;
+      const std::string p = std::string("emulator.") + key;
+      auto* iv = n->as_integer();
+      if (iv == nullptr) fail(loc_of(*n), p, std::string("expected an integer, found ") + type_name(*n));
+      if (iv->get() < lo || iv->get() > hi)
+        fail(loc_of(*n), p, std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" +
+                                std::to_string(hi) + " " + unit);
+      out = static_cast<uint32_t>(iv->get());
+    };
+    // Azure lets the idle timeout go from 4 to 30 minutes (azure-semantics 7.3).
+    uint_in("flow_idle_timeout", 240, 1800, t_.emulator.flow_idle_timeout_s, "seconds");
+    uint_in("tcp_fin_timeout", 1, 3600, t_.emulator.tcp_fin_timeout_s, "seconds");
+    uint_in("tcp_rst_timeout", 1, 3600, t_.emulator.tcp_rst_timeout_s, "seconds");
+    uint_in("flow_table_size", 1024, 16777216, t_.emulator.flow_table_size, "flows");
   }
 
   void load_vnet(const toml::table& tb) {
@@ -403,7 +347,7 @@ class Loader {
   void load_service_tags(const toml::table& tb) {
     for (auto&& [k, v] : tb) {
       std::string key(k.str());
-      if (builtin_tag_aliases().count(lower(key)) != 0)
+      if (resolve_tag(Topology{}, key).has_value())
         fail(loc_of(v), "service_tags." + key, "'" + key + "' is a built-in tag and cannot be redefined");
       t_.service_tags[key] = cidr_list(v, "service_tags." + key);
     }

@@ -18,6 +18,8 @@ enum class DropReason : uint8_t {
   kNoRoute,              ///< no route matched the destination
   kRouteNone,            ///< the matching route has next hop type None (blackhole)
   kNoFrontend,           ///< addressed to a fabric-owned address (VIP / ILB) with no frontend for it
+  kNsgDeny,              ///< a new flow denied by an NSG rule (the rule is counted in rule_hits)
+  kFlowTableFull,        ///< a new flow, allowed, but the worker's connection table is full
   kTxFull,               ///< the output port did not accept the packet (queue full)
   kCount
 };
@@ -25,7 +27,7 @@ enum class DropReason : uint8_t {
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)>
     kDropReasonNames = {
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
-        "no_route", "route_none", "no_frontend", "tx_full",
+        "no_route", "route_none", "no_frontend", "nsg_deny", "flow_table_full", "tx_full",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

@@ -2,6 +2,7 @@
 // and every later stage reads this instead of the packet bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "dataplane/pipeline/drop_reason.hpp"
@@ -24,6 +25,23 @@ enum PacketFlags : uint8_t {
 };
 
 enum class Verdict : uint8_t { kForward, kDrop };
+
+/// How a packet related to the connection table.
+enum class FlowState : uint8_t {
+  kNone,         ///< not tracked (parse failure, a later fragment, ICMP error)
+  kNew,          ///< first packet: walked the slow path
+  kEstablished,  ///< matched a flow in the initiator's direction
+  kReply,        ///< matched a flow in the reply direction
+};
+
+struct Flow;
+
+/// NSG rules evaluated for a new flow, in Azure's order (outbound NIC, outbound
+/// subnet, inbound subnet, inbound NIC); the last one decided.
+struct NsgVerdicts {
+  std::array<uint32_t, 4> rule{};
+  uint8_t count = 0;
+};
 
 struct PacketMeta {
   uint64_t now_ns = 0;  ///< injected clock: packet time (replay), TSC (live), fake (tests)
@@ -48,6 +66,12 @@ struct PacketMeta {
   DropReason reason = DropReason::kNone;
   uint32_t next_hop = 0;  ///< index into the TableSet's next hops, set by the route stage
   bool routed = false;
+  NextHop hop{};          ///< the next hop itself (a flow hit carries it from the flow)
+  FlowState flow_state = FlowState::kNone;
+  Flow* flow = nullptr;
+  NsgVerdicts nsg{};
+  bool todo = true;   ///< still needs its connection-table lookup
+  bool slow = false;  ///< takes the slow path (route, NSG, install) in this pass
 
   void drop(DropReason r) noexcept {
     verdict = Verdict::kDrop;

@@ -1,12 +1,15 @@
 // The packet pipeline: plain noexcept stages over a burst, then one emit().
-// Stage order (docs/design/pipeline.md): parse -> route -> forward -> emit.
-// Later stages (LB, NSG, NAT) slot in between route and forward.
+// Stage order (docs/design/pipeline.md):
+//   parse -> flow lookup -> [misses: route -> nsg -> install] -> forward -> emit
+// A flow hit carries the whole cached action; only a flow's first packet walks
+// the slow path. Later stages (LB before route, NAT after nsg) slot in there.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/flow/flow_table.hpp"
 #include "dataplane/pipeline/drop_reason.hpp"
 #include "dataplane/pipeline/packet.hpp"
 #include "dataplane/tables/table_set.hpp"
@@ -32,6 +35,8 @@ struct TraceRecord {
   DropReason reason = DropReason::kNone;
   bool routed = false;
   NextHop next_hop{};
+  FlowState flow = FlowState::kNone;
+  NsgVerdicts nsg{};
 };
 
 /// Where trace records go when tracing is on: a window of slots indexed by the
@@ -46,6 +51,8 @@ struct alignas(64) WorkerCounters {
   std::array<uint64_t, kNumPorts> rx{};
   std::array<uint64_t, kNumPorts> tx{};
   uint64_t forwarded = 0;  ///< input packets that left on some port
+  uint64_t flows_created = 0;
+  uint64_t flows_hit = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
 };
 
@@ -66,6 +73,8 @@ struct WorkerContext {
   int ts_dynfield = -1;   ///< offset of the timestamp dynfield (kPacketTimestamp)
   int seq_dynfield = -1;  ///< offset of the sequence dynfield, or -1 (live: counted here)
   uint64_t next_seq = 0;
+  uint64_t now_ns = 0;    ///< the latest packet time this worker has seen
+  FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
   TraceSink* trace = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
@@ -74,22 +83,42 @@ struct WorkerContext {
   std::atomic<bool> done_any{false};
 };
 
-/// Fills meta[i].in_port, now_ns and seq for packets just received. `in_port`
-/// kFromMbuf-style replay ports pass the side in mbuf->port (see ports.hpp).
+/// Fills meta[i].in_port, now_ns and seq for packets just received.
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept;
 
-void parse_stage(Burst& b, WorkerContext& ctx) noexcept;
+/// Parses headers; drops malformed packets and, when the fabric decrements the
+/// TTL, packets that would expire (TTL 0 or 1).
+void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Looks every packet still to do up in the connection table; hits take the
+/// flow's cached action and update its TCP state and timer; misses are marked
+/// for the slow path. Returns true when some misses were deferred because an
+/// earlier miss of the same burst shares their tuple (run the stages again).
+bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Routes packets that are still alive and did not hit a flow.
 void route_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Evaluates the NSGs on a new flow's path in one 4-category rte_acl classify.
+void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Installs a flow for every allowed new flow (both directions' actions).
+void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 /// Sends forwarded packets per port in bulk, frees drops, counts, traces.
 void emit(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 
 /// All stages in order. Any worker, lock-free, no allocation.
 inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
-  parse_stage(b, ctx);
-  route_stage(b, ts, ctx);
+  parse_stage(b, ts, ctx);
+  bool again;
+  do {  // a second pass only when a burst holds a new flow and its reply
+    again = flow_stage(b, ts, ctx);
+    route_stage(b, ts, ctx);
+    nsg_stage(b, ts, ctx);
+    install_stage(b, ts, ctx);
+  } while (again);
   forward_stage(b, ts, ctx);
   emit(b, ts, ctx);
 }
+
+/// The NSG view of a packet: ports only for TCP and UDP.
+FiveTuple nsg_tuple(const PacketMeta& m) noexcept;
 
 }  // namespace asenet::dataplane

@@ -10,7 +10,7 @@ namespace asenet::dataplane {
 
 void FibDeleter::operator()(rte_fib* fib) const noexcept { rte_fib_free(fib); }
 
-std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, std::string& error) {
+std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned workers, std::string& error) {
   // FIB names are global in the EAL; two generations coexist during a swap.
   static std::atomic<uint64_t> serial{0};
   std::unique_ptr<TableSet> ts(new TableSet(spec));
@@ -50,6 +50,18 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, std::string& er
       return nullptr;
     }
   }
+  bool any_attached = false;
+  for (const auto& n : spec.nsgs) any_attached = any_attached || n.on_subnet || n.on_nic;
+  if (any_attached) {
+    const auto acl_rules = expand_nsg_rules(spec.nsgs, spec.nsg_rules);
+    ts->acl_rules_ = acl_rules.size();
+    ts->nsg_acl_ = build_acl(acl_rules, kAclCategories, error);
+    if (!ts->nsg_acl_) return nullptr;
+  }
+  ts->timers_ = FlowTimers{spec.flow_idle_timeout_ns, spec.tcp_fin_timeout_ns, spec.tcp_rst_timeout_ns};
+  ts->workers_ = workers == 0 ? 1 : workers;
+  ts->hits_stride_ = (spec.nsg_rules.size() + 7) & ~size_t{7};
+  ts->rule_hits_.assign(ts->hits_stride_ * ts->workers_, 0);
   return ts;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/flow/flow_table.hpp"
+#include "dataplane/tables/acl.hpp"
 #include "dataplane/tables/table_spec.hpp"
 
 struct rte_fib;
@@ -22,8 +24,9 @@ using FibPtr = std::unique_ptr<rte_fib, FibDeleter>;
 class TableSet {
  public:
   /// Control thread only, EAL initialised. Returns nullptr and sets `error` when
-  /// DPDK cannot build a structure (out of memory, too many routes).
-  static std::unique_ptr<TableSet> build(const TableSpec& spec, std::string& error);
+  /// DPDK cannot build a structure (out of memory, too many routes). `workers`
+  /// sizes the per-worker rule counters.
+  static std::unique_ptr<TableSet> build(const TableSpec& spec, unsigned workers, std::string& error);
 
   [[nodiscard]] uint64_t generation() const noexcept { return spec_.generation; }
   [[nodiscard]] const TableSpec& spec() const noexcept { return spec_; }
@@ -32,6 +35,22 @@ class TableSet {
   /// What the FIB returns when no route matches (the 0.0.0.0/0 route is its
   /// default next hop when the spec has one).
   static constexpr uint64_t kNoRoute = 0x7fff;
+  /// The NSG classifier (4 categories, acl.hpp), or nullptr when no NSG is attached.
+  [[nodiscard]] const rte_acl_ctx* nsg_acl() const noexcept { return nsg_acl_.get(); }
+  /// How many rte_acl rules the NSG rules expanded to.
+  [[nodiscard]] size_t acl_rule_count() const noexcept { return acl_rules_; }
+  /// This worker's hit counter per NSG rule (indexed by global rule id). Only
+  /// that worker writes its row; readers sum rows after the workers stopped or
+  /// tolerate torn-free 64-bit reads.
+  [[nodiscard]] uint64_t* rule_hits(unsigned worker) const noexcept {
+    return rule_hits_.data() + static_cast<size_t>(worker) * hits_stride_;
+  }
+  [[nodiscard]] uint64_t rule_hits_total(uint32_t rule) const noexcept {
+    uint64_t n = 0;
+    for (unsigned w = 0; w < workers_; ++w) n += rule_hits_[static_cast<size_t>(w) * hits_stride_ + rule];
+    return n;
+  }
+  [[nodiscard]] FlowTimers timers() const noexcept { return timers_; }
   [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
   [[nodiscard]] uint32_t next_hop_count() const noexcept {
     return static_cast<uint32_t>(spec_.next_hops.size());
@@ -41,6 +60,12 @@ class TableSet {
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}
   TableSpec spec_;
   FibPtr fib_;
+  FlowTimers timers_{};
+  AclCtxPtr nsg_acl_;
+  size_t acl_rules_ = 0;
+  unsigned workers_ = 1;
+  size_t hits_stride_ = 0;  ///< rules rounded up to a cache line of counters
+  mutable std::vector<uint64_t> rule_hits_;
 };
 
 }  // namespace asenet::dataplane

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/tables/ip.hpp"
+#include "dataplane/tables/nsg_spec.hpp"
 
 namespace asenet::dataplane {
 
@@ -72,6 +73,21 @@ inline constexpr std::array<MacAddr, kNumPorts> kDefaultPeerMacs = {
     MacAddr{{0x02, 0xa5, 0xe0, 0x00, 0x00, 0x03}},
 };
 
+/// A subnet as the NSG stage sees it: which NSG filters it (0 = none, else
+/// index into TableSpec::nsgs + 1).
+struct SubnetSpec {
+  Cidr prefix;
+  uint16_t nsg_id = 0;
+  std::string name;
+};
+
+/// A host NIC with an NSG of its own.
+struct NicSpec {
+  uint32_t ip = 0;
+  uint16_t nsg_id = 0;
+  std::string host;
+};
+
 struct TableSpec {
   uint64_t generation = 0;
   std::vector<NextHop> next_hops;
@@ -81,6 +97,34 @@ struct TableSpec {
   bool decrement_ttl = true;
   MacAddr fabric_mac = kFabricMac;
   std::array<MacAddr, kNumPorts> peer_macs = kDefaultPeerMacs;
+
+  std::vector<NsgSpec> nsgs;
+  std::vector<NsgRuleSpec> nsg_rules;  ///< every NSG's rules, default rules included
+  std::vector<SubnetSpec> subnets;     ///< sorted by address, non-overlapping
+  std::vector<NicSpec> nics;           ///< sorted by address
+  uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
+  uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
+  uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST
+
+  /// The subnet holding `ip`, or nullptr. Control thread or slow path.
+  [[nodiscard]] const SubnetSpec* subnet_of(uint32_t ip) const noexcept {
+    size_t lo = 0, hi = subnets.size();
+    while (lo < hi) {  // last subnet whose address <= ip
+      const size_t mid = (lo + hi) / 2;
+      if (subnets[mid].prefix.addr <= ip) lo = mid + 1; else hi = mid;
+    }
+    if (lo == 0) return nullptr;
+    return subnets[lo - 1].prefix.contains(ip) ? &subnets[lo - 1] : nullptr;
+  }
+  /// NSG id of the NIC at `ip` (0 = none).
+  [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {
+    size_t lo = 0, hi = nics.size();
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (nics[mid].ip < ip) lo = mid + 1; else hi = mid;
+    }
+    return lo < nics.size() && nics[lo].ip == ip ? nics[lo].nsg_id : 0;
+  }
 
   /// Reference longest-prefix match: a plain scan, the oracle for rte_fib.
   [[nodiscard]] std::optional<uint32_t> lookup_reference(uint32_t dst) const noexcept {

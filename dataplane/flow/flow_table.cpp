@@ -1,0 +1,135 @@
+#include "dataplane/flow/flow_table.hpp"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_memory.h>
+
+#include <cstring>
+
+namespace asenet::dataplane {
+
+namespace {
+
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+constexpr uintptr_t kReplyBit = uintptr_t{1} << 31;
+
+}  // namespace
+
+TcpState tcp_next(TcpState s, uint8_t flags, bool reply, uint8_t& fin_seen) noexcept {
+  if (flags & kRst) return TcpState::kClosed;
+  if (flags & kFin) {
+    fin_seen |= reply ? 2 : 1;
+    return fin_seen == 3 ? TcpState::kClosing : TcpState::kFinWait;
+  }
+  switch (s) {
+    case TcpState::kNone:
+      // First packet of the flow: a SYN opens a handshake; anything else is a
+      // connection picked up mid-stream (after a restart or a rule push).
+      return (flags & kSyn) && !(flags & kAck) ? TcpState::kSynSent : TcpState::kEstablished;
+    case TcpState::kSynSent:
+      if (reply && (flags & kSyn) && (flags & kAck)) return TcpState::kSynRecv;
+      return s;
+    case TcpState::kSynRecv:
+      if (!reply && (flags & kAck)) return TcpState::kEstablished;
+      return s;
+    default:
+      return s;
+  }
+}
+
+uint64_t flow_expiry(TcpState s, uint64_t now, const FlowTimers& t) noexcept {
+  switch (s) {
+    case TcpState::kClosing: return now + t.fin_ns;
+    case TcpState::kClosed: return now + t.rst_ns;
+    default: return now + t.idle_ns;
+  }
+}
+
+FlowTable::~FlowTable() { rte_hash_free(hash_); }
+
+bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& error) {
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = capacity * 2;  // one key per direction
+  p.key_len = sizeof(FlowKey);
+  p.hash_func = rte_jhash;
+  p.hash_func_init_val = 0;
+  p.socket_id = SOCKET_ID_ANY;
+  // Single writer = the owning worker; no locks. The extendable table keeps
+  // inserts from failing on bucket collisions before the table is full.
+  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  hash_ = rte_hash_create(&p);
+  if (hash_ == nullptr) {
+    error = "rte_hash_create " + name + ": " + rte_strerror(rte_errno);
+    return false;
+  }
+  flows_.assign(capacity, Flow{});
+  free_.resize(capacity);
+  for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
+  return true;
+}
+
+unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept {
+  const void* kp[32];
+  void* data[32];
+  for (unsigned i = 0; i < n; ++i) kp[i] = &keys[i];
+  uint64_t hits = 0;
+  if (rte_hash_lookup_bulk_data(hash_, kp, n, &hits, data) < 0) hits = 0;
+  unsigned found = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    if (hits & (uint64_t{1} << i)) {
+      const auto v = reinterpret_cast<uintptr_t>(data[i]);
+      flows[i] = &flows_[v & (kReplyBit - 1)];
+      reply[i] = (v & kReplyBit) != 0;
+      ++found;
+    } else {
+      flows[i] = nullptr;
+      reply[i] = false;
+    }
+  }
+  return found;
+}
+
+Flow* FlowTable::insert(const FlowKey& key, uint64_t now) noexcept {
+  if (free_.empty()) return nullptr;
+  const uint32_t slot = free_.back();
+  const FlowKey rev = key.reversed();
+  if (rte_hash_add_key_data(hash_, &key, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return nullptr;
+  // A flow to itself (same address and port both ways) has one key only.
+  if (std::memcmp(&rev, &key, sizeof key) != 0 &&
+      rte_hash_add_key_data(hash_, &rev, reinterpret_cast<void*>(uintptr_t{slot} | kReplyBit)) != 0) {
+    rte_hash_del_key(hash_, &key);
+    return nullptr;
+  }
+  free_.pop_back();
+  Flow& f = flows_[slot];
+  f = Flow{};
+  f.key = key;
+  f.created_ns = now;
+  f.last_ns = now;
+  f.in_use = true;
+  ++live_;
+  return &f;
+}
+
+void FlowTable::remove(Flow* f) noexcept {
+  if (f == nullptr || !f->in_use) return;
+  rte_hash_del_key(hash_, &f->key);
+  const FlowKey rev = f->key.reversed();
+  rte_hash_del_key(hash_, &rev);
+  f->in_use = false;
+  free_.push_back(static_cast<uint32_t>(f - flows_.data()));
+  --live_;
+}
+
+void FlowTable::expire(uint64_t now, unsigned budget) noexcept {
+  if (flows_.empty() || live_ == 0) return;
+  for (unsigned i = 0; i < budget; ++i) {
+    Flow& f = flows_[cursor_];
+    if (f.in_use && f.expires_ns <= now) remove(&f);
+    if (++cursor_ == flows_.size()) cursor_ = 0;
+  }
+}
+
+}  // namespace asenet::dataplane

@@ -1,0 +1,121 @@
+// Per-worker connection table (VFP's unified flow table, azure-semantics 6.4):
+// the first packet of a flow walks the slow path (route, NSG) and installs one
+// hash entry per direction, both pointing at one Flow that holds the cached
+// action for each direction. Later packets cost one exact-match lookup.
+// Owned by one worker: no locks, no atomics. Memory is allocated at init.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/tables/table_spec.hpp"
+
+struct rte_hash;
+
+namespace asenet::dataplane {
+
+struct FlowKey {
+  uint32_t src = 0;
+  uint32_t dst = 0;
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  uint8_t proto = 0;
+  uint8_t pad[3] = {0, 0, 0};
+
+  [[nodiscard]] FlowKey reversed() const noexcept {
+    FlowKey r;
+    r.src = dst;
+    r.dst = src;
+    r.sport = dport;
+    r.dport = sport;
+    r.proto = proto;
+    return r;
+  }
+};
+static_assert(sizeof(FlowKey) == 16, "hash key is 16 bytes, padding zeroed");
+
+/// TCP connection tracking states (Linux conntrack style, reduced to what the
+/// Azure timers need).
+enum class TcpState : uint8_t {
+  kNone,         ///< not TCP
+  kSynSent,      ///< initiator's SYN seen
+  kSynRecv,      ///< responder's SYN-ACK seen
+  kEstablished,  ///< handshake done (or picked up mid-stream)
+  kFinWait,      ///< one side sent FIN
+  kClosing,      ///< both sides sent FIN: timer `tcp_fin_timeout`
+  kClosed,       ///< RST seen: timer `tcp_rst_timeout`
+};
+inline constexpr std::array<std::string_view, 7> kTcpStateNames = {
+    "none", "syn_sent", "syn_recv", "established", "fin_wait", "closing", "closed"};
+
+/// The timers of one TableSet generation (azure-semantics 6.4, 7.6): idle 4 min;
+/// after both FINs 240 s; after RST 15 s.
+struct FlowTimers {
+  uint64_t idle_ns = 240ull * 1000000000ull;
+  uint64_t fin_ns = 240ull * 1000000000ull;
+  uint64_t rst_ns = 15ull * 1000000000ull;
+};
+
+/// The action for one direction of a flow, computed on its first packet.
+struct FlowAction {
+  Verdict verdict = Verdict::kForward;
+  DropReason reason = DropReason::kNone;
+  Port out_port = Port::kInternet;
+  NextHop next_hop{};
+  bool routed = false;
+};
+
+struct Flow {
+  FlowKey key;                     ///< as seen on the flow's first packet (the initiator's direction)
+  std::array<FlowAction, 2> action;  ///< [0] initiator -> responder, [1] the reply direction
+  uint64_t created_ns = 0;
+  uint64_t last_ns = 0;
+  uint64_t expires_ns = 0;
+  std::array<uint64_t, 2> packets{};
+  std::array<uint64_t, 2> bytes{};
+  TcpState tcp = TcpState::kNone;
+  uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
+  bool in_use = false;
+};
+
+/// Applies one packet's TCP flags to the state; returns the new state.
+/// `reply` = the packet goes responder -> initiator. A pure function (tested).
+TcpState tcp_next(TcpState s, uint8_t tcp_flags, bool reply, uint8_t& fin_seen) noexcept;
+/// When a flow in state `s` last seen at `now` expires.
+uint64_t flow_expiry(TcpState s, uint64_t now, const FlowTimers& t) noexcept;
+
+class FlowTable {
+ public:
+  FlowTable() = default;
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  /// Control thread, before the worker starts. `capacity` flows (2 keys each).
+  bool init(const std::string& name, uint32_t capacity, std::string& error);
+
+  /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
+  /// Returns the hit count. n <= 32.
+  unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
+  /// Installs a flow for `key` (both directions). nullptr when the table is full.
+  Flow* insert(const FlowKey& key, uint64_t now) noexcept;
+  void remove(Flow* f) noexcept;
+  /// Frees up to `budget` expired flows, resuming where the last call stopped.
+  void expire(uint64_t now, unsigned budget) noexcept;
+
+  [[nodiscard]] uint32_t size() const noexcept { return live_; }
+  [[nodiscard]] uint32_t capacity() const noexcept { return static_cast<uint32_t>(flows_.size()); }
+
+ private:
+  rte_hash* hash_ = nullptr;
+  std::vector<Flow> flows_;
+  std::vector<uint32_t> free_;  ///< stack of free slots
+  uint32_t live_ = 0;
+  uint32_t cursor_ = 0;
+};
+
+}  // namespace asenet::dataplane
