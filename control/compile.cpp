@@ -215,9 +215,19 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   }
 
   // NSGs: user rules then the six defaults, each direction by priority.
+  // NSGs attached to a subnet or NIC are numbered first: the data path's
+  // rte_acl key carries their id in one byte (acl.hpp).
+  std::vector<const Nsg*> order;
+  auto attached = [&](const Nsg& n) {
+    for (const auto& s : topo.subnets) if (s.nsg && *s.nsg == n.name) return true;
+    for (const auto& h : topo.hosts) if (h.nsg && *h.nsg == n.name) return true;
+    return false;
+  };
+  for (const auto& n : topo.nsgs) if (attached(n)) order.push_back(&n);
+  for (const auto& n : topo.nsgs) if (!attached(n)) order.push_back(&n);
   std::map<std::string, uint16_t> nsg_ids;
-  for (uint32_t i = 0; i < topo.nsgs.size(); ++i) {
-    const Nsg& n = topo.nsgs[i];
+  for (uint32_t i = 0; i < order.size(); ++i) {
+    const Nsg& n = *order[i];
     dataplane::NsgSpec ns;
     ns.name = n.name;
     std::vector<dataplane::NsgRuleSpec> rules;

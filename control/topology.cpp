@@ -1,5 +1,6 @@
 #include "control/topology.hpp"
 
+#include "control/azure_nsg.hpp"
 #include "control/rule_fields.hpp"
 
 #include <toml++/toml.h>
@@ -366,8 +367,16 @@ class Loader {
     nsg.loc = loc_of(tb);
     if (t_.find_nsg(nsg.name) != nullptr) fail(loc_of(tb), join(path, "name"), "duplicate NSG name '" + nsg.name + "'");
     if (auto* n = tb.get("nsg_file")) {
-      fail(loc_of(*n), join(path, "nsg_file"),
-           "Azure NSG JSON import is not available in this build yet; write the rules as [[nsgs.rules]]");
+      if (tb.get("rules") != nullptr)
+        fail(loc_of(*n), join(path, "nsg_file"), "give either nsg_file or [[nsgs.rules]], not both");
+      std::string file = str(*n, join(path, "nsg_file"));
+      // Relative to the topology file, like any include.
+      if (!file.empty() && file[0] != '/') {
+        const auto slash = t_.file.find_last_of('/');
+        if (slash != std::string::npos) file = t_.file.substr(0, slash + 1) + file;
+      }
+      ImportedNsg imported = load_nsg_json(file, t_);
+      nsg.rules = std::move(imported.rules);
     }
     std::map<std::pair<Direction, uint32_t>, std::string> seen;
     std::set<std::string> names;
@@ -665,6 +674,17 @@ class Loader {
       if (h.nsg && t_.find_nsg(*h.nsg) == nullptr)
         fail(h.nsg_loc, join(host_paths_[i], "nsg"), "unknown NSG '" + *h.nsg + "'" + known(t_.nsgs));
     }
+    // The data path numbers attached NSGs in one byte (docs/design/nsg.md).
+    std::set<std::string> attached;
+    auto attach = [&](const std::string& name, Loc l, const std::string& p) {
+      attached.insert(name);
+      if (attached.size() > 255)
+        fail(l, p, "more than 255 NSGs are attached to subnets and NICs; asenet's classifier supports 255");
+    };
+    for (size_t i = 0; i < t_.subnets.size(); ++i)
+      if (t_.subnets[i].nsg) attach(*t_.subnets[i].nsg, t_.subnets[i].nsg_loc, join(subnet_paths_[i], "nsg"));
+    for (size_t i = 0; i < t_.hosts.size(); ++i)
+      if (t_.hosts[i].nsg) attach(*t_.hosts[i].nsg, t_.hosts[i].nsg_loc, join(host_paths_[i], "nsg"));
   }
 };
 

@@ -26,14 +26,14 @@ std::array<rte_acl_field_def, kNumFields> field_defs() {
     d[f].offset = offset;
   };
   set(kFProto, RTE_ACL_FIELD_TYPE_BITMASK, 1, 0, offsetof(AclKey, proto));
-  set(kFOutSub, RTE_ACL_FIELD_TYPE_BITMASK, 2, 1, offsetof(AclKey, nsg) + 0);
-  set(kFOutNic, RTE_ACL_FIELD_TYPE_BITMASK, 2, 1, offsetof(AclKey, nsg) + 2);
-  set(kFInSub, RTE_ACL_FIELD_TYPE_BITMASK, 2, 2, offsetof(AclKey, nsg) + 4);
-  set(kFInNic, RTE_ACL_FIELD_TYPE_BITMASK, 2, 2, offsetof(AclKey, nsg) + 6);
-  set(kFSrc, RTE_ACL_FIELD_TYPE_MASK, 4, 3, offsetof(AclKey, src));
-  set(kFDst, RTE_ACL_FIELD_TYPE_MASK, 4, 4, offsetof(AclKey, dst));
-  set(kFSport, RTE_ACL_FIELD_TYPE_RANGE, 2, 5, offsetof(AclKey, sport));
-  set(kFDport, RTE_ACL_FIELD_TYPE_RANGE, 2, 5, offsetof(AclKey, dport));
+  set(kFOutSub, RTE_ACL_FIELD_TYPE_BITMASK, 1, 1, offsetof(AclKey, nsg) + 0);
+  set(kFOutNic, RTE_ACL_FIELD_TYPE_BITMASK, 1, 1, offsetof(AclKey, nsg) + 1);
+  set(kFInSub, RTE_ACL_FIELD_TYPE_BITMASK, 1, 1, offsetof(AclKey, nsg) + 2);
+  set(kFInNic, RTE_ACL_FIELD_TYPE_BITMASK, 1, 1, offsetof(AclKey, nsg) + 3);
+  set(kFSrc, RTE_ACL_FIELD_TYPE_MASK, 4, 2, offsetof(AclKey, src));
+  set(kFDst, RTE_ACL_FIELD_TYPE_MASK, 4, 3, offsetof(AclKey, dst));
+  set(kFSport, RTE_ACL_FIELD_TYPE_RANGE, 2, 4, offsetof(AclKey, sport));
+  set(kFDport, RTE_ACL_FIELD_TYPE_RANGE, 2, 4, offsetof(AclKey, dport));
   return d;
 }
 
@@ -74,8 +74,8 @@ AclCtxPtr build_acl(const std::vector<AclRule>& rules, uint32_t categories, std:
     d.field[kFProto].value.u8 = r.proto;
     d.field[kFProto].mask_range.u8 = r.proto_mask;
     for (int i = 0; i < 4; ++i) {
-      d.field[kFOutSub + i].value.u16 = r.nsg[i];
-      d.field[kFOutSub + i].mask_range.u16 = r.nsg_mask[i];
+      d.field[kFOutSub + i].value.u8 = static_cast<uint8_t>(r.nsg[i]);
+      d.field[kFOutSub + i].mask_range.u8 = static_cast<uint8_t>(r.nsg_mask[i]);
     }
     d.field[kFSrc].value.u32 = r.src.addr;
     d.field[kFSrc].mask_range.u32 = r.src.len;
@@ -105,7 +105,7 @@ AclCtxPtr build_acl(const std::vector<AclRule>& rules, uint32_t categories, std:
 void make_acl_key(AclKey& k, const FiveTuple& t, const std::array<uint16_t, 4>& nsg_ids) noexcept {
   k = AclKey{};
   k.proto = t.proto;
-  for (int i = 0; i < 4; ++i) k.nsg[i] = rte_cpu_to_be_16(nsg_ids[i]);
+  for (int i = 0; i < 4; ++i) k.nsg[i] = static_cast<uint8_t>(nsg_ids[i]);
   k.src = rte_cpu_to_be_32(t.src);
   k.dst = rte_cpu_to_be_32(t.dst);
   k.sport = rte_cpu_to_be_16(t.sport);
@@ -143,7 +143,7 @@ std::vector<AclRule> expand_nsg_rules(const std::vector<NsgSpec>& nsgs, const st
               a.proto = r.proto;
               a.proto_mask = r.proto == kProtoAny ? 0 : 0xff;
               a.nsg[cat] = nsg_id;
-              a.nsg_mask[cat] = 0xffff;
+              a.nsg_mask[cat] = 0xff;
               a.src = s;
               a.dst = d;
               a.sport = sp;
