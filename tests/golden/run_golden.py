@@ -46,7 +46,7 @@ def subset(expected, actual, where):
     for k, v in expected.items():
         if k not in actual:
             fail("%s: missing key %r (have %s)" % (where, k, json.dumps(actual, sort_keys=True)))
-        if isinstance(v, dict) and isinstance(actual[k], dict) and k != "drops":
+        if isinstance(v, dict) and isinstance(actual[k], dict) and k not in ("drops", "rule_hits"):
             subset(v, actual[k], where + "." + k)
         elif actual[k] != v:
             fail("%s.%s: expected %s, got %s" % (where, k, json.dumps(v, sort_keys=True),
@@ -108,6 +108,8 @@ def main():
             fail("trace.jsonl: expected %d lines, got %d" % (len(want_trace), len(got_trace)))
         for i, (w, g) in enumerate(zip(want_trace, got_trace)):
             subset(w, g, "trace[%d]" % i)
+            if "nsg" not in w and "nsg" in g and expected.get("rule_hits") is not None:
+                fail("trace[%d]: unexpected NSG evaluation %s" % (i, json.dumps(g["nsg"])))
 
         again = os.path.join(tmp, "again")
         replay(case, asenetctl, again, workers)

@@ -59,6 +59,8 @@ class Case:
         self.expect = {s: [] for s in SIDES}
         self.trace = []
         self.drops = {}
+        self.rule_hits = {}
+        self.nsg_declared = False
         self._n = 0
 
     def _stamp(self, pkt, dt):
@@ -88,19 +90,32 @@ class Case:
         self.inputs[side].append(pkt)
         return pkt
 
-    def expect_forward(self, in_side, pkt, out_side, route=None, decrement_ttl=True):
+    def _nsg(self, line, nsg, flow):
+        """nsg: [(NSG, RULE, "Allow"|"Deny"), ...] in Azure's evaluation order;
+        each one also counts in the expected rule_hits."""
+        if nsg is not None:
+            self.nsg_declared = True
+            line["nsg"] = [{"nsg": n, "rule": r, "access": a} for n, r, a in nsg]
+            for n, r, _ in nsg:
+                self.rule_hits[n + "/" + r] = self.rule_hits.get(n + "/" + r, 0) + 1
+        if flow is not None:
+            line["flow"] = flow
+
+    def expect_forward(self, in_side, pkt, out_side, route=None, decrement_ttl=True, nsg=None, flow=None):
         key = self._key(in_side, pkt)
         self.expect[out_side].append((key, forwarded(pkt, out_side, decrement_ttl)))
         line = {"in_port": in_side, "verdict": "forward", "out_port": out_side}
         if route:
             line["route"] = route
+        self._nsg(line, nsg, flow)
         self.trace.append((key, line))
 
-    def expect_drop(self, in_side, pkt, reason, route=None):
+    def expect_drop(self, in_side, pkt, reason, route=None, nsg=None, flow=None):
         self.drops[reason] = self.drops.get(reason, 0) + 1
         line = {"in_port": in_side, "verdict": "drop", "drop_reason": reason}
         if route:
             line["route"] = route
+        self._nsg(line, nsg, flow)
         self.trace.append((self._key(in_side, pkt), line))
 
     def write(self):
@@ -115,6 +130,9 @@ class Case:
             "packets_out": {s: len(self.expect[s]) for s in SIDES},
             "drops": dict(sorted(self.drops.items())),
         }
+        if self.nsg_declared:
+            # Every NSG evaluation of the case is declared: the hits must match exactly.
+            summary["rule_hits"] = dict(sorted(self.rule_hits.items()))
         with open(os.path.join(self.out_dir, "expect", "summary.json"), "w") as f:
             json.dump(summary, f, indent=1, sort_keys=True)
             f.write("\n")
