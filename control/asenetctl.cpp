@@ -302,7 +302,7 @@ options)");
   std::vector<dataplane::AclKey> keys(trace.size());
   std::vector<const uint8_t*> ptrs(trace.size());
   for (size_t i = 0; i < trace.size(); ++i) {
-    dataplane::make_acl_key(keys[i], trace[i], {0, 0, 0, 0});
+    dataplane::make_acl_key(keys[i], trace[i], std::array<uint8_t, 4>{});
     ptrs[i] = reinterpret_cast<const uint8_t*>(&keys[i]);
   }
   std::vector<uint32_t> results(trace.size());

@@ -117,6 +117,14 @@ dataplane::NsgRuleSpec compile_rule(const Topology& topo, const NsgRule& rule, u
   r.proto = proto_number(rule.protocol);
   r.src = side(topo, rule.source, r.never);
   r.dst = side(topo, rule.destination, r.never);
+  auto tag_of = [](const AddressMatch& m) {
+    if (m.kind != AddressMatch::Kind::kTag) return dataplane::SideTag::kNone;
+    if (m.tag == "VirtualNetwork") return dataplane::SideTag::kVirtualNetwork;
+    if (m.tag == "Internet") return dataplane::SideTag::kInternet;
+    return dataplane::SideTag::kNone;
+  };
+  r.src_tag = tag_of(rule.source);
+  r.dst_tag = tag_of(rule.destination);
   for (const auto& p : rule.source_ports) r.sports.push_back(span(p));
   for (const auto& p : rule.destination_ports) r.dports.push_back(span(p));
   return r;
@@ -244,6 +252,7 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     nsg_ids[n.name] = static_cast<uint16_t>(i + 1);
     spec.nsgs.push_back(std::move(ns));
   }
+  spec.virtual_network = expand_service_tag(topo, "VirtualNetwork");
   for (const auto& s : topo.subnets)
     spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name});
   std::sort(spec.subnets.begin(), spec.subnets.end(),

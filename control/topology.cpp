@@ -674,12 +674,12 @@ class Loader {
       if (h.nsg && t_.find_nsg(*h.nsg) == nullptr)
         fail(h.nsg_loc, join(host_paths_[i], "nsg"), "unknown NSG '" + *h.nsg + "'" + known(t_.nsgs));
     }
-    // The data path numbers attached NSGs in one byte (docs/design/nsg.md).
+    // The data path numbers attached NSGs in 7 bits (docs/design/nsg.md).
     std::set<std::string> attached;
     auto attach = [&](const std::string& name, Loc l, const std::string& p) {
       attached.insert(name);
-      if (attached.size() > 255)
-        fail(l, p, "more than 255 NSGs are attached to subnets and NICs; asenet's classifier supports 255");
+      if (attached.size() > 127)
+        fail(l, p, "more than 127 NSGs are attached to subnets and NICs; asenet's classifier supports 127");
     };
     for (size_t i = 0; i < t_.subnets.size(); ++i)
       if (t_.subnets[i].nsg) attach(*t_.subnets[i].nsg, t_.subnets[i].nsg_loc, join(subnet_paths_[i], "nsg"));

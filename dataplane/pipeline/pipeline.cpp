@@ -205,12 +205,11 @@ void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept 
 }
 
 void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
-  const rte_acl_ctx* acl = ts.nsg_acl();
-  if (acl == nullptr) return;
+  if (ts.nsg_acl_part_count() == 0) return;
   const TableSpec& spec = ts.spec();
   std::array<AclKey, kBurstSize> keys;
   std::array<const uint8_t*, kBurstSize> data;
-  std::array<std::array<uint16_t, 4>, kBurstSize> ids;
+  std::array<std::array<uint8_t, 4>, kBurstSize> ids;
   std::array<uint16_t, kBurstSize> idx;
   std::array<uint32_t, kBurstSize * kAclCategories> results;
   uint16_t n = 0;
@@ -230,13 +229,30 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       lv[kCatInNic] = spec.nic_nsg(m.dst_ip);
     }
     if ((lv[0] | lv[1] | lv[2] | lv[3]) == 0) continue;
-    make_acl_key(keys[n], nsg_tuple(m), lv);
+    // The remote end's VirtualNetwork membership, for the tag bit (acl.hpp).
+    const bool dst_vnet = (lv[kCatOutSubnet] | lv[kCatOutNic]) != 0 && spec.in_virtual_network(m.dst_ip);
+    const bool src_vnet = (lv[kCatInSubnet] | lv[kCatInNic]) != 0 && spec.in_virtual_network(m.src_ip);
+    const std::array<uint8_t, 4> bytes = {acl_level(lv[kCatOutSubnet], dst_vnet), acl_level(lv[kCatOutNic], dst_vnet),
+                                          acl_level(lv[kCatInSubnet], src_vnet), acl_level(lv[kCatInNic], src_vnet)};
+    make_acl_key(keys[n], nsg_tuple(m), bytes);
     data[n] = reinterpret_cast<const uint8_t*>(&keys[n]);
-    ids[n] = lv;
+    ids[n] = bytes;
     idx[n++] = i;
   }
   if (n == 0) return;
-  rte_acl_classify(acl, data.data(), results.data(), n, kAclCategories);
+  if (ts.nsg_acl_part_count() == 1) {
+    rte_acl_classify(ts.nsg_acl(), data.data(), results.data(), n, kAclCategories);
+  } else {
+    // A split classifier: each context answers its own levels.
+    std::array<uint32_t, kBurstSize * kAclCategories> part;
+    for (uint32_t p = 0; p < ts.nsg_acl_part_count(); ++p) {
+      const auto ap = ts.nsg_acl_part(p);
+      rte_acl_classify(ap.ctx, data.data(), part.data(), n, kAclCategories);
+      for (uint16_t k = 0; k < n; ++k)
+        for (uint32_t c = 0; c < kAclCategories; ++c)
+          if (ap.categories & (1u << c)) results[k * kAclCategories + c] = part[k * kAclCategories + c];
+    }
+  }
   uint64_t* hits = ts.rule_hits(ctx.worker_id);
   static constexpr std::array<uint32_t, 4> kOrder = {kCatOutNic, kCatOutSubnet, kCatInSubnet, kCatInNic};
   for (uint16_t k = 0; k < n; ++k) {

@@ -102,10 +102,10 @@ AclCtxPtr build_acl(const std::vector<AclRule>& rules, uint32_t categories, std:
   return ctx;
 }
 
-void make_acl_key(AclKey& k, const FiveTuple& t, const std::array<uint16_t, 4>& nsg_ids) noexcept {
+void make_acl_key(AclKey& k, const FiveTuple& t, const std::array<uint8_t, 4>& levels) noexcept {
   k = AclKey{};
   k.proto = t.proto;
-  for (int i = 0; i < 4; ++i) k.nsg[i] = static_cast<uint8_t>(nsg_ids[i]);
+  for (int i = 0; i < 4; ++i) k.nsg[i] = levels[i];
   k.src = rte_cpu_to_be_32(t.src);
   k.dst = rte_cpu_to_be_32(t.dst);
   k.sport = rte_cpu_to_be_16(t.sport);
@@ -130,8 +130,24 @@ std::vector<AclRule> expand_nsg_rules(const std::vector<NsgSpec>& nsgs, const st
       if (nsg.on_subnet) cats.push_back(kCatInSubnet);
       if (nsg.on_nic) cats.push_back(kCatInNic);
     }
-    const auto& srcs = r.src.empty() ? any_prefix : r.src;
-    const auto& dsts = r.dst.empty() ? any_prefix : r.dst;
+    const bool inbound = r.direction == NsgDirection::kInbound;
+    const SideTag local_tag = inbound ? r.dst_tag : r.src_tag;
+    const SideTag remote_tag = inbound ? r.src_tag : r.dst_tag;
+    // Local end: a VNet address, so VirtualNetwork = any and Internet = never.
+    if (local_tag == SideTag::kInternet) continue;
+    // Remote end: the two tags become the level byte's bit 7.
+    uint8_t level_mask = 0x7f, level_flag = 0;
+    if (remote_tag != SideTag::kNone) {
+      level_mask = 0xff;
+      level_flag = remote_tag == SideTag::kVirtualNetwork ? kRemoteInVnet : 0;
+    }
+    auto prefixes = [&](bool local, SideTag tag, const std::vector<Cidr>& v) -> const std::vector<Cidr>& {
+      if (tag != SideTag::kNone) return any_prefix;  // decided by the flag bit (remote) or always true (local)
+      (void)local;
+      return v.empty() ? any_prefix : v;
+    };
+    const auto& srcs = prefixes(!inbound, r.src_tag, r.src);
+    const auto& dsts = prefixes(inbound, r.dst_tag, r.dst);
     const auto& sps = r.sports.empty() ? any_port : r.sports;
     const auto& dps = r.dports.empty() ? any_port : r.dports;
     for (uint32_t cat : cats) {
@@ -142,8 +158,8 @@ std::vector<AclRule> expand_nsg_rules(const std::vector<NsgSpec>& nsgs, const st
               AclRule a;
               a.proto = r.proto;
               a.proto_mask = r.proto == kProtoAny ? 0 : 0xff;
-              a.nsg[cat] = nsg_id;
-              a.nsg_mask[cat] = 0xff;
+              a.nsg[cat] = static_cast<uint16_t>(nsg_id | level_flag);
+              a.nsg_mask[cat] = level_mask;
               a.src = s;
               a.dst = d;
               a.sport = sp;

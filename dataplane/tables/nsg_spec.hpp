@@ -33,6 +33,11 @@ struct FiveTuple {
 
 enum class NsgDirection : uint8_t { kInbound = 0, kOutbound = 1 };
 
+/// Which built-in tag a rule side was written with. The reference evaluator
+/// only reads the expanded prefixes; the rte_acl compiler uses the tag to turn
+/// VirtualNetwork / Internet into one bit instead of dozens of prefixes.
+enum class SideTag : uint8_t { kNone, kVirtualNetwork, kInternet };
+
 struct NsgRuleSpec {
   std::string name;
   uint32_t nsg = 0;          ///< index into TableSpec::nsgs
@@ -45,6 +50,8 @@ struct NsgRuleSpec {
   std::vector<Cidr> dst;
   std::vector<PortSpan> sports;  ///< empty = any
   std::vector<PortSpan> dports;
+  SideTag src_tag = SideTag::kNone;
+  SideTag dst_tag = SideTag::kNone;
   /// A service tag that expanded to no address at all (Internet when a UDR makes
   /// VirtualNetwork cover everything): the rule can never match.
   bool never = false;

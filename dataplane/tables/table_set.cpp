@@ -55,8 +55,32 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
   if (any_attached) {
     const auto acl_rules = expand_nsg_rules(spec.nsgs, spec.nsg_rules);
     ts->acl_rules_ = acl_rules.size();
-    ts->nsg_acl_ = build_acl(acl_rules, kAclCategories, error);
-    if (!ts->nsg_acl_) return nullptr;
+    // One context answering all four levels in one classify is the fast way;
+    // a rule set too big for rte_acl's 8 tries is split by direction, then by level.
+    static const std::vector<std::vector<uint32_t>> kSplits = {{0xf}, {0x3, 0xc}, {0x1, 0x2, 0x4, 0x8}};
+    std::string why;
+    for (const auto& split : kSplits) {
+      bool ok = true;
+      for (uint32_t i = 0; i < split.size() && ok; ++i) {
+        std::vector<AclRule> part;
+        for (const auto& r : acl_rules)
+          if (r.category_mask & split[i]) part.push_back(r);
+        ts->nsg_acl_[i] = build_acl(part, kAclCategories, why);
+        ts->nsg_part_cats_[i] = split[i];
+        ok = ts->nsg_acl_[i] != nullptr;
+      }
+      if (ok) {
+        ts->nsg_parts_ = static_cast<uint32_t>(split.size());
+        break;
+      }
+      for (auto& c : ts->nsg_acl_) c.reset();
+    }
+    if (ts->nsg_parts_ == 0) {
+      error = "the NSG rules (" + std::to_string(spec.nsg_rules.size()) + " rules, " +
+              std::to_string(acl_rules.size()) + " after expanding prefix and port lists) are too complex for " +
+              "rte_acl even one level per context: " + why + "; use fewer or more regular port ranges";
+      return nullptr;
+    }
   }
   ts->timers_ = FlowTimers{spec.flow_idle_timeout_ns, spec.tcp_fin_timeout_ns, spec.tcp_rst_timeout_ns};
   ts->workers_ = workers == 0 ? 1 : workers;

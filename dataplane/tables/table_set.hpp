@@ -35,8 +35,19 @@ class TableSet {
   /// What the FIB returns when no route matches (the 0.0.0.0/0 route is its
   /// default next hop when the spec has one).
   static constexpr uint64_t kNoRoute = 0x7fff;
-  /// The NSG classifier (4 categories, acl.hpp), or nullptr when no NSG is attached.
-  [[nodiscard]] const rte_acl_ctx* nsg_acl() const noexcept { return nsg_acl_.get(); }
+  /// The NSG classifier (4 categories, acl.hpp), or nullptr when no NSG is
+  /// attached. When one rte_acl context cannot hold every level (rte_acl stops
+  /// at 8 tries), the levels are split over up to four contexts:
+  /// nsg_acl_parts() lists them with the categories each one answers.
+  [[nodiscard]] const rte_acl_ctx* nsg_acl() const noexcept {
+    return nsg_parts_ == 0 ? nullptr : nsg_acl_[0].get();
+  }
+  struct AclPart {
+    const rte_acl_ctx* ctx;
+    uint32_t categories;  ///< bit c set: this context answers category c
+  };
+  [[nodiscard]] uint32_t nsg_acl_part_count() const noexcept { return nsg_parts_; }
+  [[nodiscard]] AclPart nsg_acl_part(uint32_t i) const noexcept { return {nsg_acl_[i].get(), nsg_part_cats_[i]}; }
   /// How many rte_acl rules the NSG rules expanded to.
   [[nodiscard]] size_t acl_rule_count() const noexcept { return acl_rules_; }
   /// This worker's hit counter per NSG rule (indexed by global rule id). Only
@@ -61,7 +72,9 @@ class TableSet {
   TableSpec spec_;
   FibPtr fib_;
   FlowTimers timers_{};
-  AclCtxPtr nsg_acl_;
+  std::array<AclCtxPtr, 4> nsg_acl_;
+  std::array<uint32_t, 4> nsg_part_cats_{};
+  uint32_t nsg_parts_ = 0;
   size_t acl_rules_ = 0;
   unsigned workers_ = 1;
   size_t hits_stride_ = 0;  ///< rules rounded up to a cache line of counters

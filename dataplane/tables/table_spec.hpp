@@ -102,6 +102,7 @@ struct TableSpec {
   std::vector<NsgRuleSpec> nsg_rules;  ///< every NSG's rules, default rules included
   std::vector<SubnetSpec> subnets;     ///< sorted by address, non-overlapping
   std::vector<NicSpec> nics;           ///< sorted by address
+  std::vector<Cidr> virtual_network;   ///< the VirtualNetwork tag, normalised (sorted, disjoint)
   uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
   uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
   uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST
@@ -115,6 +116,15 @@ struct TableSpec {
     }
     if (lo == 0) return nullptr;
     return subnets[lo - 1].prefix.contains(ip) ? &subnets[lo - 1] : nullptr;
+  }
+  /// Whether `ip` is in the VirtualNetwork service tag. Slow path.
+  [[nodiscard]] bool in_virtual_network(uint32_t ip) const noexcept {
+    size_t lo = 0, hi = virtual_network.size();
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (virtual_network[mid].addr <= ip) lo = mid + 1; else hi = mid;
+    }
+    return lo > 0 && virtual_network[lo - 1].contains(ip);
   }
   /// NSG id of the NIC at `ip` (0 = none).
   [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {

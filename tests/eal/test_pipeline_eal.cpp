@@ -26,7 +26,9 @@ using namespace asenet::dataplane;
 
 namespace {
 
+}  // namespace
 rte_mempool* g_pool = nullptr;
+namespace {
 constexpr unsigned kPoolSize = 8191;
 
 const char* kTopo = R"(
