@@ -73,6 +73,37 @@ try:
     r = run([asenetctl, "frobnicate"])
     check("unknown command exits 2", r.returncode == 2, r.stderr)
 
+    # verify (contract section 3): the JSON document and its rule-name forms.
+    def verify(*args):
+        r = run([asenetctl, "verify", "--json"] + list(args))
+        return r.returncode, (json.loads(r.stdout) if r.returncode == 0 else r.stderr)
+
+    rc, v = verify("--topology", topo, "--direction", "Inbound", "--protocol", "TCP",
+                   "--local", "10.0.1.4:454", "--remote", "70.37.57.58:50000")
+    check("verify: management allowed by the user rule",
+          rc == 0 and v["access"] == "Allow" and v["ruleName"] == "securityRules/AllowMgmt" and v["nsg"] == "ase-one-nsg", str(v))
+    rc, v = verify("--topology", topo, "--direction", "Inbound", "--protocol", "UDP",
+                   "--local", "10.0.1.4:454", "--remote", "70.37.57.58:50000")
+    check("verify: UDP falls to DenyAllInBound",
+          rc == 0 and v["access"] == "Deny" and v["ruleName"] == "defaultSecurityRules/DenyAllInBound", str(v))
+    rc, v = verify("--topology", topo, "--direction", "Inbound", "--protocol", "TCP",
+                   "--local", "10.0.2.4:1433", "--remote", "10.0.1.5:50000")
+    check("verify: subnet without NSG, then the NIC NSG",
+          rc == 0 and v["nsg"] == "sql-nic-nsg" and v["ruleName"] == "securityRules/AllowSqlFromAse"
+          and len(v["evaluations"]) == 1, str(v))
+    rc, v = verify("--topology", topo, "--direction", "Outbound", "--protocol", "TCP",
+                   "--local", "10.0.2.9:50000", "--remote", "8.8.8.8:443")
+    check("verify: no NSG on the path", rc == 0 and v["access"] == "Allow" and v["nsg"] is None
+          and v["ruleName"] is None, str(v))
+    rc, v = verify("--topology", topo, "--direction", "Outbound", "--protocol", "TCP",
+                   "--local", "192.168.1.1:1", "--remote", "8.8.8.8:443")
+    check("verify: a local address in no subnet exits 2", rc == 2 and "no subnet" in v, str(v))
+    rc, v = verify("--nsg-json", os.path.join(root, "tests", "unit", "data", "nsg-az-cli.json"),
+                   "--vnet-prefix", "10.0.0.0/16", "--direction", "Outbound", "--protocol", "UDP",
+                   "--local", "10.0.0.4:5000", "--remote", "8.8.8.8:53")
+    check("verify --nsg-json: an exported NSG alone", rc == 0 and v["access"] == "Deny"
+          and v["ruleName"] == "securityRules/NoPublicDns" and v["nsg"] == "web-nsg", str(v))
+
     out = os.path.join(tmp, "demo")
     r = run([asenetctl, "replay", "--topology", topo, "--out-dir", out, "--trace"]
             + sum((["--in", "%s=%s" % (s, p)] for s, p in demo.items()), []))
