@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,24 @@ int bad_usage(const std::string& cmd, const std::string& msg) {
   return 2;
 }
 
+/// Parses a command's options. Returns an exit code when the command should
+/// stop here (--help printed: 0; bad options: 2), nullopt to go on.
+std::optional<int> parse_options(const po::options_description& d, const std::vector<std::string>& args,
+                                  const std::string& cmd) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    if (vm.count("help")) {
+      std::cout << d << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return bad_usage(cmd, e.what());
+  }
+  return std::nullopt;
+}
+
 int cmd_replay(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl replay --topology T --in SIDE=FILE.pcap [--in ...] --out-dir DIR [options]
 
@@ -75,17 +94,7 @@ options)");
       ("report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")
       ("json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")
       ("eal-args", po::value(&eal), "extra EAL arguments, space separated");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("replay", e.what());
-  }
+  if (auto rc = parse_options(d, args, "replay")) return *rc;
   for (const auto& in : ins) {
     auto eq = in.find('=');
     if (eq == std::string::npos) return bad_usage("replay", "--in '" + in + "' must be SIDE=FILE");
@@ -147,17 +156,7 @@ options)");
       ("local", po::value(&local)->required(), "IP:PORT of the VM / instance")
       ("remote", po::value(&remote)->required(), "IP:PORT of the other side")
       ("json", po::bool_switch(&json), "print one JSON document");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("verify", e.what());
-  }
+  if (auto rc = parse_options(d, args, "verify")) return *rc;
   if (topo_path.empty() == nsg_json.empty()) return bad_usage("verify", "give --topology or --nsg-json (one of them)");
   VerifyQuery q;
   std::string dl = direction;
@@ -264,17 +263,7 @@ options)");
       ("trace", po::value(&trace_path)->required(), "ClassBench trace file")
       ("bench", po::bool_switch(&bench), "measure instead of printing the matches")
       ("json", po::bool_switch(&json), "with --bench: one JSON document");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("classify", e.what());
-  }
+  if (auto rc = parse_options(d, args, "classify")) return *rc;
   std::vector<dataplane::AclRule> rules;
   std::vector<dataplane::FiveTuple> trace;
   try {
@@ -387,17 +376,7 @@ options)");
   d.add_options()("help,h", "show this help")
       ("topology", po::value(&topo_path)->required(), "topology file")
       ("json", po::bool_switch(&json), "print one JSON document");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("validate", e.what());
-  }
+  if (auto rc = parse_options(d, args, "validate")) return *rc;
   Topology t;
   try {
     t = load_topology(topo_path);

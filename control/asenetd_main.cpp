@@ -21,6 +21,7 @@
 
 #include "control/compile.hpp"
 #include "control/json.hpp"
+#include "control/summary.hpp"
 #include "control/topology.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
@@ -218,46 +219,15 @@ int main(int argc, char** argv) {
     }
     rte_eal_mp_wait_lcore();
 
-    WorkerCounters total{};
-    for (auto& c : ctxs) {
-      for (size_t s = 0; s < kNumPorts; ++s) {
-        total.rx[s] += c->counters.rx[s];
-        total.tx[s] += c->counters.tx[s];
-      }
-      total.forwarded += c->counters.forwarded;
-      for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
-    }
-    std::ostringstream js;
+    const WorkerCounters total = control::sum_counters(ctxs);
     uint64_t in = 0;
     for (auto v : total.rx) in += v;
-    js << "{\"generation\":" << handover.generation() << ",\"packets_in\":" << in << ",\"packets_in_by_port\":{";
-    for (size_t s = 0; s < kNumPorts; ++s)
-      js << (s ? "," : "") << control::json_str(port_name(static_cast<Port>(s))) << ":" << total.rx[s];
-    js << "},\"packets_forwarded\":" << total.forwarded << ",\"packets_out\":{";
-    for (size_t s = 0; s < kNumPorts; ++s)
-      js << (s ? "," : "") << control::json_str(port_name(static_cast<Port>(s))) << ":" << total.tx[s];
-    js << "},\"drops\":{";
-    bool first = true;
-    for (size_t r = 1; r < total.drops.size(); ++r) {
-      if (total.drops[r] == 0) continue;
-      js << (first ? "" : ",") << control::json_str(drop_reason_name(static_cast<DropReason>(r))) << ":"
-         << total.drops[r];
-      first = false;
-    }
-    js << "},\"rule_hits\":{";
-    {
-      const TableSet* live = handover.acquire();
-      const TableSpec& sp = live->spec();
-      bool f1 = true;
-      for (uint32_t id = 0; id < sp.nsg_rules.size(); ++id) {
-        const uint64_t n = live->rule_hits_total(id);
-        if (n == 0) continue;
-        js << (f1 ? "" : ",") << control::json_str(sp.nsgs[sp.nsg_rules[id].nsg].name + "/" + sp.nsg_rules[id].name)
-           << ":" << n;
-        f1 = false;
-      }
-    }
-    js << "}}";
+    std::ostringstream js;
+    js << "{\"generation\":" << handover.generation() << ",\"packets_in\":" << in
+       << ",\"packets_in_by_port\":" << control::per_port_json(total.rx) << ",\"packets_forwarded\":" << total.forwarded
+       << ",\"packets_out\":" << control::per_port_json(total.tx) << ",\"drops\":" << control::drops_json(total)
+       << ",\"rule_hits\":" << control::rule_hits_json(*handover.acquire()) << ",\"flows_created\":" << total.flows_created
+       << "}";
     std::cerr << "asenetd: stopped: " << js.str() << "\n";
     if (vm.count("summary")) {
       std::ofstream f(vm["summary"].as<std::string>(), std::ios::trunc);

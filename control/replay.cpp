@@ -21,6 +21,7 @@
 
 #include "control/compile.hpp"
 #include "control/json.hpp"
+#include "control/summary.hpp"
 #include "control/topology.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
@@ -462,52 +463,15 @@ int run_replay(const ReplayOptions& opt) {
     }
     close_readers();
 
-    WorkerCounters total{};
-    for (auto& c : ctxs) {
-      for (size_t s = 0; s < kNumPorts; ++s) {
-        total.rx[s] += c->counters.rx[s];
-        total.tx[s] += c->counters.tx[s];
-      }
-      total.forwarded += c->counters.forwarded;
-      for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
-    }
+    const WorkerCounters total = sum_counters(ctxs);
     uint64_t dropped = 0;
     for (auto d : total.drops) dropped += d;
-
     std::ostringstream js;
-    js << "{\"packets_in\":" << next_seq << ",\"packets_in_by_port\":{";
-    for (size_t s = 0; s < kNumPorts; ++s)
-      js << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << in_by_side[s];
-    js << "},\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
-       << ",\"packets_out\":{";
-    for (size_t s = 0; s < kNumPorts; ++s)
-      js << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << out_by_side[s];
-    js << "},\"drops\":{";
-    bool first = true;
-    for (size_t r = 1; r < total.drops.size(); ++r) {
-      if (total.drops[r] == 0) continue;
-      js << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << total.drops[r];
-      first = false;
-    }
-    js << "},\"rule_hits\":{";
-    {
-      const TableSet* live = handover.acquire();
-      const TableSpec& sp = live->spec();
-      std::map<std::string, uint64_t> hits;  // sorted: stable output
-      for (uint32_t id = 0; id < sp.nsg_rules.size(); ++id) {
-        const uint64_t n = live->rule_hits_total(id);
-        if (n != 0) hits[sp.nsgs[sp.nsg_rules[id].nsg].name + "/" + sp.nsg_rules[id].name] += n;
-      }
-      bool f1 = true;
-      for (const auto& [k, v] : hits) {
-        js << (f1 ? "" : ",") << json_str(k) << ":" << v;
-        f1 = false;
-      }
-    }
-    uint64_t flows_created = 0;
-    for (auto& c : ctxs) flows_created += c->counters.flows_created;
-    js << "},\"flows_created\":" << flows_created << ",\"generation\":" << handover.generation()
-       << ",\"workers\":" << opt.workers << "}";
+    js << "{\"packets_in\":" << next_seq << ",\"packets_in_by_port\":" << per_port_json(in_by_side)
+       << ",\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
+       << ",\"packets_out\":" << per_port_json(out_by_side) << ",\"drops\":" << drops_json(total)
+       << ",\"rule_hits\":" << rule_hits_json(*handover.acquire()) << ",\"flows_created\":" << total.flows_created
+       << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
     {
       std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);
       f << js.str() << "\n";
@@ -521,7 +485,7 @@ int run_replay(const ReplayOptions& opt) {
       std::cout << "  forwarded " << total.forwarded << ": internet " << out_by_side[0] << ", vnet "
                 << out_by_side[1] << ", onprem " << out_by_side[2] << "\n";
       std::cout << "  dropped   " << dropped;
-      first = true;
+      bool first = true;
       for (size_t r = 1; r < total.drops.size(); ++r) {
         if (total.drops[r] == 0) continue;
         std::cout << (first ? ": " : ", ") << drop_reason_name(static_cast<DropReason>(r)) << " " << total.drops[r];
