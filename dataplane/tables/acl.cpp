@@ -131,23 +131,21 @@ std::vector<AclRule> expand_nsg_rules(const std::vector<NsgSpec>& nsgs, const st
       if (nsg.on_nic) cats.push_back(kCatInNic);
     }
     const bool inbound = r.direction == NsgDirection::kInbound;
-    const SideTag local_tag = inbound ? r.dst_tag : r.src_tag;
     const SideTag remote_tag = inbound ? r.src_tag : r.dst_tag;
-    // Local end: a VNet address, so VirtualNetwork = any and Internet = never.
-    if (local_tag == SideTag::kInternet) continue;
-    // Remote end: the two tags become the level byte's bit 7.
+    // Remote end: VirtualNetwork / Internet become the level byte's bit 7. The
+    // local end keeps its expanded prefixes: it is usually a VNet address, but
+    // not always (a packet to a virtual appliance keeps its final destination).
     uint8_t level_mask = 0x7f, level_flag = 0;
     if (remote_tag != SideTag::kNone) {
       level_mask = 0xff;
       level_flag = remote_tag == SideTag::kVirtualNetwork ? kRemoteInVnet : 0;
     }
-    auto prefixes = [&](bool local, SideTag tag, const std::vector<Cidr>& v) -> const std::vector<Cidr>& {
-      if (tag != SideTag::kNone) return any_prefix;  // decided by the flag bit (remote) or always true (local)
-      (void)local;
+    auto prefixes = [&](bool remote, SideTag tag, const std::vector<Cidr>& v) -> const std::vector<Cidr>& {
+      if (remote && tag != SideTag::kNone) return any_prefix;  // decided by the bit
       return v.empty() ? any_prefix : v;
     };
-    const auto& srcs = prefixes(!inbound, r.src_tag, r.src);
-    const auto& dsts = prefixes(inbound, r.dst_tag, r.dst);
+    const auto& srcs = prefixes(inbound, r.src_tag, r.src);
+    const auto& dsts = prefixes(!inbound, r.dst_tag, r.dst);
     const auto& sps = r.sports.empty() ? any_port : r.sports;
     const auto& dps = r.dports.empty() ? any_port : r.dports;
     for (uint32_t cat : cats) {

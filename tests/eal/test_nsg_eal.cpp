@@ -166,11 +166,12 @@ TEST_P(AclDifferential, RteAclAgreesWithTheReferenceOnAMillionPackets) {
       FiveTuple t;
       t.src = addr();
       t.dst = addr();
-      // As in the data path: outbound levels judge a packet whose source is a
-      // VNet address, inbound levels one whose destination is.
+      // Usually the local end is a VNet address (the source for outbound
+      // levels, the destination for inbound ones); a packet to a virtual
+      // appliance keeps a destination outside it, so sometimes it is not.
       const bool out = rng() % 2 == 0, in = rng() % 2 == 0;
-      if (out && !vnet_space.contains(t.src)) t.src = vnet_space.addr | (static_cast<uint32_t>(rng()) & 0xffff);
-      if (in && !vnet_space.contains(t.dst)) t.dst = vnet_space.addr | (static_cast<uint32_t>(rng()) & 0xffff);
+      if (out && rng() % 4 != 0) t.src = vnet_space.addr | (static_cast<uint32_t>(rng()) & 0xffff);
+      if (in && rng() % 4 != 0) t.dst = vnet_space.addr | (static_cast<uint32_t>(rng()) & 0xffff);
       t.proto = kProtos[rng() % 4];
       if (t.proto == 6 || t.proto == 17) {
         t.sport = port();
