@@ -39,6 +39,8 @@ Emulates the network of Azure App Service Environments on a DPDK data plane.
 commands:
   replay     run the real data plane over pcap files (contract section 3)
   verify     IP flow verify: which NSG rule allows or denies a flow (offline)
+  next-hop   Network Watcher's next hop: the route from a source to a destination
+  effective-routes  a subnet's effective routes (Active / Invalid), as Azure shows them
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
   version    print the version
@@ -363,6 +365,132 @@ options)");
   return 0;
 }
 
+/// The route Azure's next hop reports for `dst` from `subnet`: the longest
+/// active prefix, the fabric's own /32s left out (they are not Azure routes).
+const RouteCandidate* next_hop_route(const std::vector<RouteCandidate>& routes, uint32_t dst) {
+  const RouteCandidate* best = nullptr;
+  for (const auto& r : routes) {
+    if (!r.active || r.rank == 3 || !r.prefix.contains(dst)) continue;
+    if (best == nullptr || r.prefix.len > best->prefix.len) best = &r;
+  }
+  return best;
+}
+
+std::string route_table_id(const dataplane::TableSpec& spec, const RouteCandidate& r) {
+  return spec.route_origins[r.hop.origin];
+}
+
+int cmd_next_hop(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl next-hop --topology T --source IP --destination IP [--json]
+
+Network Watcher's next hop, offline: the route that traffic from --source (a VM
+or ASE instance address, which names its subnet and so its route table) to
+--destination takes, with its type, next-hop address and route table
+("System Route", "Gateway Route" or the route table's name).
+
+options)");
+  std::string topo_path, source, destination;
+  bool json = false;
+  d.add_options()("help,h", "show this help")
+      ("topology", po::value(&topo_path)->required(), "topology file")
+      ("source", po::value(&source)->required(), "source IP (in a subnet)")
+      ("destination", po::value(&destination)->required(), "destination IP")
+      ("json", po::bool_switch(&json), "print one JSON document");
+  if (auto rc = parse_options(d, args, "next-hop")) return *rc;
+  const auto src = parse_ipv4(source), dst = parse_ipv4(destination);
+  if (!src) return bad_usage("next-hop", "--source '" + source + "' is not an IPv4 address");
+  if (!dst) return bad_usage("next-hop", "--destination '" + destination + "' is not an IPv4 address");
+  Topology t;
+  try {
+    t = load_topology(topo_path);
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  const Subnet* subnet = nullptr;
+  for (const auto& s : t.subnets)
+    if (s.prefix.contains(*src)) subnet = &s;
+  if (subnet == nullptr) {
+    std::cerr << "asenetctl next-hop: --source " << source << " is in no subnet of the topology\n";
+    return 2;
+  }
+  const auto spec = compile(t, 1);
+  const auto routes = route_candidates(t, subnet);
+  const RouteCandidate* r = next_hop_route(routes, *dst);
+  if (r == nullptr) {  // cannot happen: 0.0.0.0/0 is always there
+    std::cerr << "asenetctl next-hop: no route\n";
+    return 1;
+  }
+  const std::string type(dataplane::next_hop_type_name(r->hop.type));
+  const std::string ip = r->hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r->hop.ip) : "";
+  if (json) {
+    std::cout << "{\"nextHopType\":" << json_str(type) << ",\"nextHopIpAddress\":" << json_str(ip)
+              << ",\"routeTableId\":" << json_str(route_table_id(spec, *r)) << ",\"addressPrefix\":"
+              << json_str(format_cidr(r->prefix)) << ",\"routeName\":" << json_str(r->name) << "}\n";
+  } else {
+    std::cout << type << (ip.empty() ? "" : " " + ip) << " via " << format_cidr(r->prefix) << " ("
+              << route_table_id(spec, *r) << (r->name.empty() ? "" : ", route " + r->name) << ")\n";
+  }
+  return 0;
+}
+
+int cmd_effective_routes(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl effective-routes --topology T --subnet NAME [--json]
+
+Azure's effective routes of a subnet: every system route, gateway (BGP) route
+and user route, with its source (Default, VirtualNetworkGateway, User), state
+(Active, or Invalid when another route of the same prefix wins or it cannot be
+used), prefix, next-hop type and address.
+
+options)");
+  std::string topo_path, subnet_name;
+  bool json = false;
+  d.add_options()("help,h", "show this help")
+      ("topology", po::value(&topo_path)->required(), "topology file")
+      ("subnet", po::value(&subnet_name)->required(), "subnet name")
+      ("json", po::bool_switch(&json), "print one JSON document");
+  if (auto rc = parse_options(d, args, "effective-routes")) return *rc;
+  Topology t;
+  try {
+    t = load_topology(topo_path);
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  const Subnet* subnet = t.find_subnet(subnet_name);
+  if (subnet == nullptr) {
+    std::cerr << "asenetctl effective-routes: no subnet '" << subnet_name << "' in " << topo_path << "\n";
+    return 2;
+  }
+  const auto routes = route_candidates(t, subnet);
+  if (json) {
+    std::cout << "{\"subnet\":" << json_str(subnet->name) << ",\"routeTable\":"
+              << (subnet->route_table ? json_str(*subnet->route_table) : std::string("null")) << ",\"routes\":[";
+    bool first = true;
+    for (const auto& r : routes) {
+      if (r.rank == 3) continue;
+      std::cout << (first ? "" : ",") << "{\"source\":" << json_str(r.source) << ",\"state\":"
+                << (r.active ? "\"Active\"" : "\"Invalid\"") << ",\"addressPrefix\":" << json_str(format_cidr(r.prefix))
+                << ",\"nextHopType\":" << json_str(dataplane::next_hop_type_name(r.hop.type)) << ",\"nextHopIpAddress\":"
+                << json_str(r.hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r.hop.ip) : "")
+                << ",\"name\":" << json_str(r.name) << ",\"note\":" << json_str(r.note) << "}";
+      first = false;
+    }
+    std::cout << "]}\n";
+  } else {
+    std::printf("%-22s %-8s %-18s %-22s %-15s %s\n", "Source", "State", "Address prefix", "Next hop type",
+                "Next hop IP", "Route");
+    for (const auto& r : routes) {
+      if (r.rank == 3) continue;
+      std::printf("%-22s %-8s %-18s %-22s %-15s %s%s\n", r.source.c_str(), r.active ? "Active" : "Invalid",
+                  format_cidr(r.prefix).c_str(), std::string(dataplane::next_hop_type_name(r.hop.type)).c_str(),
+                  r.hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r.hop.ip).c_str() : "",
+                  r.name.c_str(), r.note.empty() ? "" : (" (" + r.note + ")").c_str());
+    }
+  }
+  return 0;
+}
+
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl validate --topology T [--json]
 
@@ -389,25 +517,13 @@ options)");
   if (json) {
     std::cout << "{\"valid\":true,\"warnings\":[";
     for (size_t i = 0; i < t.warnings.size(); ++i) std::cout << (i ? "," : "") << json_str(t.warnings[i]);
-    std::cout << "],\"routes\":[";
-    for (size_t i = 0; i < spec.routes.size(); ++i) {
-      const auto& nh = spec.next_hops[spec.routes[i].next_hop];
-      std::cout << (i ? "," : "") << "{\"prefix\":" << json_str(format_cidr(spec.routes[i].prefix))
-                << ",\"next_hop_type\":" << json_str(dataplane::next_hop_type_name(nh.type))
-                << ",\"port\":" << json_str(dataplane::port_name(nh.port)) << "}";
-    }
-    std::cout << "]}\n";
+    std::cout << "],\"route_sets\":" << spec.route_sets.size() << ",\"nsg_rules\":" << spec.nsg_rules.size() << "}\n";
   } else {
     std::cout << t.file << ": valid: " << t.subnets.size() << " subnets, " << t.ases.size() << " ASEs, "
-              << t.hosts.size() << " hosts, " << t.nsgs.size() << " NSGs, " << t.route_tables.size()
-              << " route tables\n";
-    for (const auto& r : spec.routes) {
-      const auto& nh = spec.next_hops[r.next_hop];
-      std::cout << "  " << format_cidr(r.prefix) << " -> " << dataplane::next_hop_type_name(nh.type);
-      if (nh.type != dataplane::NextHopType::kNone && nh.type != dataplane::NextHopType::kLocal)
-        std::cout << " (port " << dataplane::port_name(nh.port) << ")";
-      std::cout << "\n";
-    }
+              << t.hosts.size() << " hosts, " << t.nsgs.size() << " NSGs (" << spec.nsg_rules.size()
+              << " rules with the defaults), " << t.route_tables.size() << " route tables ("
+              << spec.route_sets.size() << " distinct effective route sets)\n";
+    std::cout << "  see `asenetctl effective-routes --subnet NAME` for the routes of a subnet\n";
   }
   return 0;
 }
@@ -433,6 +549,8 @@ int main(int argc, char** argv) {
     if (cmd == "replay") return cmd_replay(rest);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "verify") return cmd_verify(rest);
+    if (cmd == "next-hop") return cmd_next_hop(rest);
+    if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);
   } catch (const std::exception& e) {
     std::cerr << "asenetctl " << cmd << ": " << e.what() << "\n";

@@ -15,10 +15,6 @@ namespace {
 // Fabric-owned /32s cannot collide with user space (validated), rank them top.
 enum Rank : int { kSystem = 0, kBgp = 1, kUser = 2, kFabric = 3 };
 
-struct Candidate {
-  NextHop hop;
-  int rank;
-};
 
 constexpr uint32_t kAzurePlatformIp = 0xa83f8110;  // 168.63.129.16
 
@@ -160,6 +156,91 @@ std::vector<dataplane::NsgRuleSpec> default_rules(const Topology& topo, uint32_t
   };
 }
 
+std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet* subnet) {
+  std::vector<RouteCandidate> out;
+  auto inside_vnet = [&](const Cidr& c) {
+    for (const auto& r : topo.address_space)
+      if (r.contains(c)) return true;
+    return false;
+  };
+  auto add = [&](Cidr prefix, NextHop hop, int rank, const char* source, std::string name, bool valid,
+                 std::string note = {}) {
+    out.push_back(RouteCandidate{prefix, hop, rank, source, std::move(name), valid, false, std::move(note)});
+  };
+  const NextHop internet{NextHopType::kInternet, Port::kInternet, 0, dataplane::kRouteOriginSystem};
+  const NextHop vnet_local{NextHopType::kVnetLocal, Port::kVnet, 0, dataplane::kRouteOriginSystem};
+  const NextHop gateway{NextHopType::kVirtualNetworkGateway, Port::kOnprem, 0, dataplane::kRouteOriginGateway};
+  const NextHop none{NextHopType::kNone, Port::kInternet, 0, dataplane::kRouteOriginSystem};
+  const NextHop local{NextHopType::kLocal, Port::kInternet, 0, dataplane::kRouteOriginSystem};
+
+  for (const auto& r : topo.address_space) add(r, vnet_local, kSystem, "Default", "", true);
+  add(Cidr{0, 0}, internet, kSystem, "Default", "", true);
+  if (topo.emulator.era == Era::kCurrent) {
+    for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}) {
+      const Cidr c = *parse_cidr(p).cidr;
+      // Inside or equal to the VNet space, the VNet route wins.
+      if (!inside_vnet(c)) add(c, none, kSystem, "Default", "", true);
+    }
+  }
+  const RouteTable* rt = subnet != nullptr && subnet->route_table ? topo.find_route_table(*subnet->route_table) : nullptr;
+  const bool propagate = rt == nullptr || !rt->disable_bgp_route_propagation;
+  for (const auto& b : topo.gateway_bgp_routes) {
+    if (!propagate) continue;  // disable_bgp_route_propagation: not in this subnet's routes at all
+    // System VNet routes win even against a more specific BGP route (8.3).
+    const bool in_vnet = inside_vnet(b);
+    add(b, gateway, kBgp, "VirtualNetworkGateway", "", !in_vnet, in_vnet ? "inside the VNet: the VNet route wins" : "");
+  }
+  if (rt != nullptr) {
+    uint16_t origin = 0;
+    for (size_t i = 0; i < topo.route_tables.size(); ++i)
+      if (&topo.route_tables[i] == rt) origin = static_cast<uint16_t>(dataplane::kRouteOriginGateway + 1 + i);
+    for (const auto& r : rt->routes) {
+      NextHop h{NextHopType::kInternet, Port::kInternet, 0, origin};
+      bool valid = true;
+      std::string note;
+      switch (r.next_hop) {
+        case NextHopKind::kVnetLocal: h.type = NextHopType::kVnetLocal; h.port = Port::kVnet; break;
+        case NextHopKind::kInternet: break;
+        case NextHopKind::kVirtualNetworkGateway:
+          h.type = NextHopType::kVirtualNetworkGateway;
+          h.port = Port::kOnprem;
+          if (!topo.has_gateway) {
+            valid = false;
+            note = "no [gateway] in the topology";
+          }
+          break;
+        case NextHopKind::kVirtualAppliance:
+          h.type = NextHopType::kVirtualAppliance;
+          h.port = Port::kVnet;
+          h.ip = *r.next_hop_ip;
+          // A next-hop address that is not directly reachable makes the route invalid (8.3).
+          if (!topo.in_vnet(h.ip)) {
+            valid = false;
+            note = "next hop " + format_ipv4(h.ip) + " is not in the VNet";
+          }
+          break;
+        case NextHopKind::kNone: h.type = NextHopType::kNone; break;
+      }
+      add(r.prefix, h, kUser, "User", r.name, valid, note);
+    }
+  }
+  for (const auto& a : topo.ases) {
+    add(Cidr{a.public_vip, 32}, local, kFabric, "Default", "VIP of " + a.name, true);
+    if (a.ilb_address) add(Cidr{*a.ilb_address, 32}, local, kFabric, "Default", "ILB of " + a.name, true);
+  }
+  // Per prefix, the valid route of the highest origin is active (user > BGP >
+  // system on equal prefixes); longest prefix match then chooses among prefixes.
+  std::map<std::pair<uint32_t, uint8_t>, size_t> winner;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].valid) continue;
+    const auto key = std::make_pair(out[i].prefix.addr, out[i].prefix.len);
+    auto it = winner.find(key);
+    if (it == winner.end() || out[i].rank > out[it->second].rank) winner[key] = i;
+  }
+  for (const auto& [key, i] : winner) out[i].active = true;
+  return out;
+}
+
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   dataplane::TableSpec spec;
   spec.generation = generation;
@@ -168,59 +249,41 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   spec.tcp_fin_timeout_ns = uint64_t{topo.emulator.tcp_fin_timeout_s} * 1000000000ull;
   spec.tcp_rst_timeout_ns = uint64_t{topo.emulator.tcp_rst_timeout_s} * 1000000000ull;
 
-  std::map<std::pair<uint32_t, uint8_t>, Candidate> best;
-  auto offer = [&](const Cidr& c, const NextHop& hop, int rank) {
-    auto key = std::make_pair(c.addr, c.len);
-    auto it = best.find(key);
-    if (it == best.end() || rank > it->second.rank) best[key] = Candidate{hop, rank};
-  };
-  auto inside_vnet = [&](const Cidr& c) {
-    for (const auto& r : topo.address_space)
-      if (r.contains(c)) return true;
-    return false;
-  };
-
-  const NextHop internet{NextHopType::kInternet, Port::kInternet, 0, dataplane::kRouteOriginSystem};
-  const NextHop vnet_local{NextHopType::kVnetLocal, Port::kVnet, 0, dataplane::kRouteOriginSystem};
-  const NextHop gateway{NextHopType::kVirtualNetworkGateway, Port::kOnprem, 0, dataplane::kRouteOriginGateway};
-  const NextHop none{NextHopType::kNone, Port::kInternet, 0, dataplane::kRouteOriginSystem};
-  const NextHop local{NextHopType::kLocal, Port::kInternet, 0, dataplane::kRouteOriginSystem};
-
-  offer(Cidr{0, 0}, internet, kSystem);
-  for (const auto& r : topo.address_space) offer(r, vnet_local, kSystem);
-  if (topo.emulator.era == Era::kCurrent) {
-    for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}) {
-      Cidr c = *parse_cidr(p).cidr;
-      // Inside or equal to the VNet space, the VNet route wins (the VNet range is
-      // at least as specific and system VNet routes beat the None defaults).
-      if (!inside_vnet(c)) offer(c, none, kSystem);
-    }
-  }
-  for (const auto& b : topo.gateway_bgp_routes) {
-    // System VNet routes win even against a more specific BGP route (8.3).
-    if (!inside_vnet(b)) offer(b, gateway, kBgp);
-  }
-  for (const auto& a : topo.ases) {
-    offer(Cidr{a.public_vip, 32}, local, kFabric);
-    if (a.ilb_address) offer(Cidr{*a.ilb_address, 32}, local, kFabric);
-  }
+  for (const auto& rt : topo.route_tables) spec.route_origins.push_back(rt.name);
 
   // Deduplicate next hops so the FIB's 2-byte next-hop field indexes a small array.
   std::map<std::tuple<int, int, uint32_t, uint16_t>, uint32_t> hop_index;
-  for (const auto& [key, cand] : best) {
-    const auto hk = std::make_tuple(static_cast<int>(cand.hop.type), static_cast<int>(cand.hop.port),
-                                    cand.hop.ip, cand.hop.origin);
+  auto hop_id = [&](const NextHop& h) {
+    const auto hk = std::make_tuple(static_cast<int>(h.type), static_cast<int>(h.port), h.ip, h.origin);
     auto it = hop_index.find(hk);
-    uint32_t idx;
-    if (it == hop_index.end()) {
-      idx = static_cast<uint32_t>(spec.next_hops.size());
-      spec.next_hops.push_back(cand.hop);
-      hop_index[hk] = idx;
-    } else {
-      idx = it->second;
+    if (it != hop_index.end()) return it->second;
+    const auto idx = static_cast<uint32_t>(spec.next_hops.size());
+    spec.next_hops.push_back(h);
+    hop_index[hk] = idx;
+    return idx;
+  };
+  // One FIB per distinct effective route set: set 0 is traffic that does not
+  // leave a subnet with a route table (and all traffic entering from outside).
+  std::map<std::vector<std::tuple<uint32_t, uint8_t, uint32_t>>, uint16_t> set_index;
+  auto add_set = [&](const Subnet* subnet) -> uint16_t {
+    std::vector<std::tuple<uint32_t, uint8_t, uint32_t>> key;
+    std::vector<dataplane::RouteSpec> routes;
+    for (const auto& c : route_candidates(topo, subnet)) {
+      if (!c.active) continue;
+      const uint32_t h = hop_id(c.hop);
+      key.emplace_back(c.prefix.addr, c.prefix.len, h);
+      routes.push_back({c.prefix, h});
     }
-    spec.routes.push_back({Cidr{key.first, key.second}, idx});
-  }
+    auto it = set_index.find(key);
+    if (it != set_index.end()) return it->second;
+    const auto idx = static_cast<uint16_t>(spec.route_sets.size());
+    spec.route_sets.push_back(std::move(routes));
+    set_index[key] = idx;
+    return idx;
+  };
+  add_set(nullptr);
+  std::map<std::string, uint16_t> subnet_sets;
+  for (const auto& s : topo.subnets) subnet_sets[s.name] = add_set(&s);
 
   // NSGs: user rules then the six defaults, each direction by priority.
   // NSGs attached to a subnet or NIC are numbered first: the data path's
@@ -254,7 +317,12 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   }
   spec.virtual_network = expand_service_tag(topo, "VirtualNetwork");
   for (const auto& s : topo.subnets)
-    spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name});
+    spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name, subnet_sets.at(s.name)});
+  for (const auto& h : topo.hosts) spec.hosts.push_back(h.ip);
+  std::sort(spec.hosts.begin(), spec.hosts.end());
+  for (const auto& a : topo.ases)
+    for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
+  std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
   std::sort(spec.subnets.begin(), spec.subnets.end(),
             [](const auto& a, const auto& b) { return a.prefix.addr < b.prefix.addr; });
   for (const auto& h : topo.hosts)

@@ -16,6 +16,24 @@ namespace asenet::control {
 /// BGP prefix inside them), and the fabric's own addresses (VIPs, ILBs) as Local.
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation);
 
+/// One route a subnet could use, as Azure's effective-routes view lists it.
+struct RouteCandidate {
+  Cidr prefix;
+  dataplane::NextHop hop;
+  int rank = 0;             ///< 0 system, 1 BGP, 2 user, 3 the fabric's own addresses
+  std::string source;       ///< "Default" | "VirtualNetworkGateway" | "User"
+  std::string name;         ///< the user route's name (or what a fabric /32 is)
+  bool valid = true;        ///< false: can never be active (the note says why)
+  bool active = false;      ///< the route its prefix resolves to
+  std::string note;
+};
+
+/// Every route of a subnet's effective route set, active or not: system
+/// routes, gateway BGP prefixes (unless its route table disables propagation),
+/// its route table's routes, the fabric's VIPs and ILBs. `subnet` nullptr:
+/// traffic not leaving a subnet with a route table.
+std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet* subnet);
+
 /// The smallest list of prefixes covering exactly the union of `in`.
 std::vector<Cidr> normalize_prefixes(const std::vector<Cidr>& in);
 /// The smallest list of prefixes covering every address not in `in`.

@@ -128,9 +128,8 @@ std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& sp
     o << "]";
   }
   if (r.routed && r.next_hop.type != NextHopType::kLocal) {
-    static const char* kOrigins[] = {"System Route", "Gateway Route"};
     o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
-      << ",\"route_table\":" << json_str(r.next_hop.origin < 2 ? kOrigins[r.next_hop.origin] : "User");
+      << ",\"route_table\":" << json_str(spec.route_origins[r.next_hop.origin]);
     if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
     o << "}";
   }

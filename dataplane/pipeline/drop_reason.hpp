@@ -15,9 +15,10 @@ enum class DropReason : uint8_t {
   kUnsupported,          ///< not IPv4 or ARP (IPv6, VLAN-tagged, other ethertypes)
   kArp,                  ///< ARP: the fabric answers ARP itself and never forwards it
   kTtlExceeded,          ///< IPv4 TTL 0 or 1 on arrival: it would expire in the fabric
-  kNoRoute,              ///< no route matched the destination
+  kNoRoute,              ///< no route to the destination from where it entered (e.g. the Internet to a private address)
   kRouteNone,            ///< the matching route has next hop type None (blackhole)
   kNoFrontend,           ///< addressed to a fabric-owned address (VIP / ILB) with no frontend for it
+  kIntraSubnetBlocked,   ///< an ASE instance to a VM placed in the ASE's own subnet
   kNsgDeny,              ///< a new flow denied by an NSG rule (the rule is counted in rule_hits)
   kFlowTableFull,        ///< a new flow, allowed, but the worker's connection table is full
   kTxFull,               ///< the output port did not accept the packet (queue full)
@@ -27,7 +28,7 @@ enum class DropReason : uint8_t {
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)>
     kDropReasonNames = {
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
-        "no_route", "route_none", "no_frontend", "nsg_deny", "flow_table_full", "tx_full",
+        "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "nsg_deny", "flow_table_full", "tx_full",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

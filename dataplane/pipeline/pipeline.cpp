@@ -181,26 +181,53 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
 }
 
 void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
+  const TableSpec& spec = ts.spec();
+  std::array<uint16_t, kBurstSize> set_of;
+  uint16_t pending = 0;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!slow_path(b.meta[i])) continue;
+    // UDRs act on traffic leaving a subnet: the source subnet's route set.
+    set_of[i] = spec.route_set_for(b.meta[i].in_port, b.meta[i].src_ip);
+    ++pending;
+  }
+  // One bulk lookup per route set present in the burst (usually one or two).
   std::array<uint32_t, kBurstSize> ips;
   std::array<uint64_t, kBurstSize> hops;
   std::array<uint16_t, kBurstSize> idx;
-  uint16_t n = 0;
-  for (uint16_t i = 0; i < b.count; ++i) {
-    if (!slow_path(b.meta[i])) continue;
-    ips[n] = b.meta[i].dst_ip;
-    idx[n++] = i;
-  }
-  if (n == 0) return;
-  rte_fib_lookup_bulk(ts.fib(), ips.data(), hops.data(), n);
+  std::array<bool, kBurstSize> done{};
   const NextHop* nh = ts.next_hops();
-  for (uint16_t k = 0; k < n; ++k) {
-    PacketMeta& m = b.meta[idx[k]];
-    if (hops[k] == TableSet::kNoRoute) {
-      m.drop(DropReason::kNoRoute);
-      continue;
+  while (pending > 0) {
+    int set = -1;
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < b.count; ++i) {
+      if (done[i] || !slow_path(b.meta[i])) continue;
+      if (set < 0) set = set_of[i];
+      if (set_of[i] != set) continue;
+      ips[n] = b.meta[i].dst_ip;
+      idx[n++] = i;
+      done[i] = true;
     }
-    m.next_hop = static_cast<uint32_t>(hops[k]);
-    apply_hop(m, nh[m.next_hop]);
+    pending = static_cast<uint16_t>(pending - n);
+    rte_fib_lookup_bulk(ts.fib(static_cast<uint16_t>(set)), ips.data(), hops.data(), n);
+    for (uint16_t k = 0; k < n; ++k) {
+      PacketMeta& m = b.meta[idx[k]];
+      if (hops[k] == TableSet::kNoRoute) {
+        m.drop(DropReason::kNoRoute);
+        continue;
+      }
+      m.next_hop = static_cast<uint32_t>(hops[k]);
+      const NextHop& h = nh[m.next_hop];
+      // From the Internet only the fabric's public addresses (VIPs) can be
+      // reached: a VNet's private addresses are not routable from outside.
+      if (m.in_port == Port::kInternet && h.type != NextHopType::kLocal) {
+        m.drop(DropReason::kNoRoute);
+        continue;
+      }
+      apply_hop(m, h);
+      if (alive(m) && m.in_port == Port::kVnet && h.type == NextHopType::kVnetLocal &&
+          spec.ase_to_squatter(m.src_ip, m.dst_ip))
+        m.drop(DropReason::kIntraSubnetBlocked);
+    }
   }
 }
 
@@ -223,10 +250,13 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       if (const SubnetSpec* s = spec.subnet_of(m.src_ip)) lv[kCatOutSubnet] = s->nsg_id;
       lv[kCatOutNic] = spec.nic_nsg(m.src_ip);
     }
-    // Inbound NSGs filter what is delivered to a VNet endpoint.
-    if (m.out_port == Port::kVnet && m.hop.type == NextHopType::kVnetLocal) {
-      if (const SubnetSpec* s = spec.subnet_of(m.dst_ip)) lv[kCatInSubnet] = s->nsg_id;
-      lv[kCatInNic] = spec.nic_nsg(m.dst_ip);
+    // Inbound NSGs filter what is delivered to a VNet endpoint: the
+    // destination, or the virtual appliance a route hands the packet to.
+    if (m.out_port == Port::kVnet &&
+        (m.hop.type == NextHopType::kVnetLocal || m.hop.type == NextHopType::kVirtualAppliance)) {
+      const uint32_t to = m.hop.type == NextHopType::kVirtualAppliance ? m.hop.ip : m.dst_ip;
+      if (const SubnetSpec* s = spec.subnet_of(to)) lv[kCatInSubnet] = s->nsg_id;
+      lv[kCatInNic] = spec.nic_nsg(to);
     }
     if ((lv[0] | lv[1] | lv[2] | lv[3]) == 0) continue;
     // The remote end's VirtualNetwork membership, for the tag bit (acl.hpp).
@@ -294,11 +324,13 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.flow = f;
     m.flow_state = FlowState::kNew;
     f->action[0] = FlowAction{Verdict::kForward, DropReason::kNone, m.out_port, m.hop, m.routed};
-    // The reply direction is routed now, once: replies go back to the source.
+    // The reply direction is routed now, once: replies go back to the source,
+    // leaving the responder's subnet by that subnet's routes (forced tunnelling
+    // sends them on-premises: the asymmetric failure of azure-semantics 8.5).
     FlowAction& back = f->action[1];
     uint32_t src = m.src_ip;
     uint64_t hop = 0;
-    rte_fib_lookup_bulk(ts.fib(), &src, &hop, 1);
+    rte_fib_lookup_bulk(ts.fib(ts.spec().route_set_for(Port::kVnet, m.dst_ip)), &src, &hop, 1);
     if (hop == TableSet::kNoRoute) {
       back.verdict = Verdict::kDrop;
       back.reason = DropReason::kNoRoute;

@@ -18,37 +18,41 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
     error = "more than " + std::to_string(kNoRoute - 1) + " next hops in one table";
     return nullptr;
   }
-  uint64_t default_nh = kNoRoute;
-  uint32_t tbl8 = 16;
-  for (const auto& r : spec.routes) {
-    if (r.next_hop >= spec.next_hops.size()) {
-      error = "route " + format_cidr(r.prefix) + " names next hop " + std::to_string(r.next_hop) + " of " +
-              std::to_string(spec.next_hops.size());
+  for (size_t set = 0; set < spec.route_sets.size(); ++set) {
+    const auto& routes = spec.route_sets[set];
+    uint64_t default_nh = kNoRoute;
+    uint32_t tbl8 = 16;
+    for (const auto& r : routes) {
+      if (r.next_hop >= spec.next_hops.size()) {
+        error = "route " + format_cidr(r.prefix) + " names next hop " + std::to_string(r.next_hop) + " of " +
+                std::to_string(spec.next_hops.size());
+        return nullptr;
+      }
+      if (r.prefix.len == 0) default_nh = r.next_hop;  // the FIB's miss value
+      if (r.prefix.len > 24) ++tbl8;                    // each needs at most one tbl8 group
+    }
+    const std::string name = "asenet_fib_" + std::to_string(serial.fetch_add(1));
+    rte_fib_conf cfg{};
+    cfg.type = RTE_FIB_DIR24_8;
+    cfg.default_nh = default_nh;
+    cfg.max_routes = static_cast<int>(routes.size()) + 16;
+    cfg.rib_ext_sz = 0;
+    cfg.dir24_8.nh_sz = RTE_FIB_DIR24_8_2B;
+    cfg.dir24_8.num_tbl8 = tbl8;
+    FibPtr fib(rte_fib_create(name.c_str(), SOCKET_ID_ANY, &cfg));
+    if (!fib) {
+      error = "rte_fib_create: " + std::string(rte_strerror(rte_errno));
       return nullptr;
     }
-    if (r.prefix.len == 0) default_nh = r.next_hop;  // the FIB's miss value
-    if (r.prefix.len > 24) ++tbl8;                    // each needs at most one tbl8 group
-  }
-  const std::string name = "asenet_fib_" + std::to_string(serial.fetch_add(1));
-  rte_fib_conf cfg{};
-  cfg.type = RTE_FIB_DIR24_8;
-  cfg.default_nh = default_nh;
-  cfg.max_routes = static_cast<int>(spec.routes.size()) + 16;
-  cfg.rib_ext_sz = 0;
-  cfg.dir24_8.nh_sz = RTE_FIB_DIR24_8_2B;
-  cfg.dir24_8.num_tbl8 = tbl8;
-  ts->fib_.reset(rte_fib_create(name.c_str(), SOCKET_ID_ANY, &cfg));
-  if (!ts->fib_) {
-    error = "rte_fib_create: " + std::string(rte_strerror(rte_errno));
-    return nullptr;
-  }
-  for (const auto& r : spec.routes) {
-    if (r.prefix.len == 0) continue;
-    int rc = rte_fib_add(ts->fib_.get(), r.prefix.addr, r.prefix.len, r.next_hop);
-    if (rc != 0) {
-      error = "rte_fib_add " + format_cidr(r.prefix) + ": " + std::string(rte_strerror(-rc));
-      return nullptr;
+    for (const auto& r : routes) {
+      if (r.prefix.len == 0) continue;
+      int rc = rte_fib_add(fib.get(), r.prefix.addr, r.prefix.len, r.next_hop);
+      if (rc != 0) {
+        error = "rte_fib_add " + format_cidr(r.prefix) + ": " + std::string(rte_strerror(-rc));
+        return nullptr;
+      }
     }
+    ts->fibs_.push_back(std::move(fib));
   }
   bool any_attached = false;
   for (const auto& n : spec.nsgs) any_attached = any_attached || n.on_subnet || n.on_nic;

@@ -30,8 +30,10 @@ class TableSet {
 
   [[nodiscard]] uint64_t generation() const noexcept { return spec_.generation; }
   [[nodiscard]] const TableSpec& spec() const noexcept { return spec_; }
-  /// DIR-24-8 FIB with 2-byte next hops (32 MiB per table; docs/design/table-handover.md).
-  [[nodiscard]] rte_fib* fib() const noexcept { return fib_.get(); }
+  /// DIR-24-8 FIB with 2-byte next hops (32 MiB per table; docs/design/table-handover.md),
+  /// one per effective route set (TableSpec::route_sets).
+  [[nodiscard]] rte_fib* fib(uint16_t set = 0) const noexcept { return fibs_[set].get(); }
+  [[nodiscard]] uint16_t route_set_count() const noexcept { return static_cast<uint16_t>(fibs_.size()); }
   /// What the FIB returns when no route matches (the 0.0.0.0/0 route is its
   /// default next hop when the spec has one).
   static constexpr uint64_t kNoRoute = 0x7fff;
@@ -70,7 +72,7 @@ class TableSet {
  private:
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}
   TableSpec spec_;
-  FibPtr fib_;
+  std::vector<FibPtr> fibs_;
   FlowTimers timers_{};
   std::array<AclCtxPtr, 4> nsg_acl_;
   std::array<uint32_t, 4> nsg_part_cats_{};

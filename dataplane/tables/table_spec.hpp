@@ -79,6 +79,7 @@ struct SubnetSpec {
   Cidr prefix;
   uint16_t nsg_id = 0;
   std::string name;
+  uint16_t route_set = 0;  ///< index into TableSpec::route_sets: what traffic leaving it uses
 };
 
 /// A host NIC with an NSG of its own.
@@ -91,8 +92,10 @@ struct NicSpec {
 struct TableSpec {
   uint64_t generation = 0;
   std::vector<NextHop> next_hops;
-  /// One winner per distinct prefix; longest prefix match decides between them.
-  std::vector<RouteSpec> routes;
+  /// Effective route sets, one winner per distinct prefix each; longest prefix
+  /// match decides between them. Set 0: traffic that does not leave a subnet
+  /// with a route table of its own, and everything entering from outside.
+  std::vector<std::vector<RouteSpec>> route_sets;
   std::vector<std::string> route_origins = {"System Route", "Gateway Route"};
   bool decrement_ttl = true;
   MacAddr fabric_mac = kFabricMac;
@@ -103,6 +106,8 @@ struct TableSpec {
   std::vector<SubnetSpec> subnets;     ///< sorted by address, non-overlapping
   std::vector<NicSpec> nics;           ///< sorted by address
   std::vector<Cidr> virtual_network;   ///< the VirtualNetwork tag, normalised (sorted, disjoint)
+  std::vector<uint32_t> hosts;         ///< every [[hosts]] address, sorted
+  std::vector<uint32_t> ase_instances; ///< every ASE instance address, sorted
   uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
   uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
   uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST
@@ -126,6 +131,21 @@ struct TableSpec {
     }
     return lo > 0 && virtual_network[lo - 1].contains(ip);
   }
+  [[nodiscard]] static bool sorted_contains(const std::vector<uint32_t>& v, uint32_t ip) noexcept {
+    size_t lo = 0, hi = v.size();
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (v[mid] < ip) lo = mid + 1; else hi = mid;
+    }
+    return lo < v.size() && v[lo] == ip;
+  }
+  /// An ASE instance calling a VM placed in its own (dedicated) subnet: Azure
+  /// lets the VM be created there, but the ASE cannot reach it (azure-semantics 1.3).
+  [[nodiscard]] bool ase_to_squatter(uint32_t src, uint32_t dst) const noexcept {
+    if (!sorted_contains(ase_instances, src) || !sorted_contains(hosts, dst)) return false;
+    const SubnetSpec* a = subnet_of(src);
+    return a != nullptr && a == subnet_of(dst);
+  }
   /// NSG id of the NIC at `ip` (0 = none).
   [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {
     size_t lo = 0, hi = nics.size();
@@ -136,11 +156,18 @@ struct TableSpec {
     return lo < nics.size() && nics[lo].ip == ip ? nics[lo].nsg_id : 0;
   }
 
+  /// The route set that traffic from `src`, entering on `in`, uses.
+  [[nodiscard]] uint16_t route_set_for(Port in, uint32_t src) const noexcept {
+    if (in != Port::kVnet) return 0;
+    const SubnetSpec* s = subnet_of(src);
+    return s != nullptr ? s->route_set : 0;
+  }
   /// Reference longest-prefix match: a plain scan, the oracle for rte_fib.
-  [[nodiscard]] std::optional<uint32_t> lookup_reference(uint32_t dst) const noexcept {
+  [[nodiscard]] std::optional<uint32_t> lookup_reference(uint32_t dst, uint16_t set = 0) const noexcept {
     std::optional<uint32_t> best;
     int best_len = -1;
-    for (const auto& r : routes) {
+    if (set >= route_sets.size()) return std::nullopt;
+    for (const auto& r : route_sets[set]) {
       if (r.prefix.contains(dst) && static_cast<int>(r.prefix.len) > best_len) {
         best = r.next_hop;
         best_len = r.prefix.len;

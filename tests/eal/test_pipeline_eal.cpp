@@ -116,7 +116,7 @@ TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
   auto ts = TableSet::build(spec, 1, err);
   ASSERT_TRUE(ts) << err;
   std::vector<uint32_t> probes;
-  for (const auto& r : spec.routes) {
+  for (const auto& r : spec.route_sets[0]) {
     probes.push_back(r.prefix.addr);
     probes.push_back(r.prefix.last());
     probes.push_back(r.prefix.addr - 1);
@@ -132,6 +132,7 @@ TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
       b.meta[i] = PacketMeta{};
       b.meta[i].dst_ip = probes[base + i];
       b.meta[i].slow = true;  // as the flow stage leaves a miss
+      b.meta[i].in_port = Port::kOnprem;  // route set 0, no Internet-ingress filter
     }
     route_stage(b, *ts, ctx);
     for (uint16_t i = 0; i < b.count; ++i) {

@@ -69,8 +69,8 @@ TEST(Compile, CurrentEraAddsNoneRoutesOutsideTheVnet) {
 
 TEST(Compile, EveryPrefixAppearsOnceAndIndexesAValidNextHop) {
   auto s = compile(topo("[gateway]\nbgp_routes = [\"0.0.0.0/0\", \"172.16.0.0/12\"]\n", "current"), 1);
-  for (size_t i = 0; i < s.routes.size(); ++i) {
-    EXPECT_LT(s.routes[i].next_hop, s.next_hops.size());
-    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(s.routes[i].prefix == s.routes[j].prefix);
+  for (size_t i = 0; i < s.route_sets[0].size(); ++i) {
+    EXPECT_LT(s.route_sets[0][i].next_hop, s.next_hops.size());
+    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(s.route_sets[0][i].prefix == s.route_sets[0][j].prefix);
   }
 }
