@@ -4,6 +4,7 @@
 #include <rte_fib.h>
 #include <rte_memory.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace asenet::dataplane {
@@ -44,7 +45,11 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
       error = "rte_fib_create: " + std::string(rte_strerror(rte_errno));
       return nullptr;
     }
-    for (const auto& r : routes) {
+    // Shortest prefixes first (see docs/design/table-handover.md).
+    std::vector<RouteSpec> ordered(routes.begin(), routes.end());
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const RouteSpec& a, const RouteSpec& b) { return a.prefix.len < b.prefix.len; });
+    for (const auto& r : ordered) {
       if (r.prefix.len == 0) continue;
       int rc = rte_fib_add(fib.get(), r.prefix.addr, r.prefix.len, r.next_hop);
       if (rc != 0) {

@@ -139,6 +139,12 @@ TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
       const auto want = spec.lookup_reference(probes[base + i]);
       ASSERT_TRUE(want.has_value());
       ASSERT_TRUE(b.meta[i].routed);
+      if (!(spec.next_hops[b.meta[i].next_hop] == spec.next_hops[*want])) {
+        for (const auto& r : spec.route_sets[0])
+          if (r.prefix.contains(probes[base + i]))
+            std::printf("  route %s -> hop %u type %d\n", format_cidr(r.prefix).c_str(), r.next_hop,
+                        static_cast<int>(spec.next_hops[r.next_hop].type));
+      }
       ASSERT_EQ(spec.next_hops[b.meta[i].next_hop], spec.next_hops[*want]) << format_ipv4(probes[base + i]);
       ++checked;
     }
