@@ -86,9 +86,17 @@ def main():
 
         out = os.path.join(tmp, "out")
         replay(case, asenetctl, out, workers)
+        outputs_json = os.path.join(case, "expect", "outputs.json")
+        unchecked = json.load(open(outputs_json)) if os.path.exists(outputs_json) else {}
         for side in SIDES:
             want = packets(os.path.join(case, "expect", side + ".pcap"))
             got = packets(os.path.join(out, side + ".pcap"))
+            if side in unchecked:
+                # Outputs whose bytes are not asserted yet: count them, compare the rest.
+                flags = unchecked[side]
+                if len(got) != len(flags):
+                    fail("%s.pcap: expected %d packets, got %d" % (side, len(flags), len(got)))
+                got = [g for g, why in zip(got, flags) if why is None]
             if len(want) != len(got):
                 fail("%s.pcap: expected %d packets, got %d" % (side, len(want), len(got)))
             for i, (w, g) in enumerate(zip(want, got)):
