@@ -20,6 +20,7 @@
 #include "control/azure_nsg.hpp"
 #include "control/classbench.hpp"
 #include "control/compile.hpp"
+#include "control/doctor.hpp"
 #include "control/verify.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "control/json.hpp"
@@ -41,6 +42,7 @@ commands:
   verify     IP flow verify: which NSG rule allows or denies a flow (offline)
   next-hop   Network Watcher's next hop: the route from a source to a destination
   effective-routes  a subnet's effective routes (Active / Invalid), as Azure shows them
+  doctor     would each ASE stay healthy? (management, dependencies, subnet)
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
   version    print the version
@@ -491,6 +493,52 @@ options)");
   return 0;
 }
 
+int cmd_doctor(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl doctor --topology T [--json]
+
+Would each ASE stay healthy? A static check of what suspends an ASE, in plain
+words with the route or rule responsible:
+  - management: TCP 454/455 from the AppServiceManagement addresses must be
+    allowed in, and the answers must leave straight to the Internet (a forced
+    tunnel makes them asymmetric);
+  - dependencies: SQL (1433), Storage (80, 443) from [service_tags] and the
+    management/CRL endpoints must be allowed out and leave through the VIP
+    (not on-premises, not through an appliance);
+  - the ASE subnet must hold nothing else.
+Exit 0 when every ASE is healthy, 1 when one is not, 2 on bad input.
+
+options)");
+  std::string topo_path;
+  bool json = false;
+  d.add_options()("help,h", "show this help")
+      ("topology", po::value(&topo_path)->required(), "topology file")
+      ("json", po::bool_switch(&json), "print one JSON document");
+  if (auto rc = parse_options(d, args, "doctor")) return *rc;
+  Topology t;
+  try {
+    t = load_topology(topo_path);
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  const auto reports = run_doctor(t);
+  bool healthy = true;
+  for (const auto& r : reports) healthy = healthy && r.healthy;
+  if (json) {
+    std::cout << doctor_json(reports) << "\n";
+  } else {
+    for (const auto& r : reports) {
+      std::cout << "ASE " << r.ase << ": " << (r.healthy ? "healthy" : "UNHEALTHY") << "\n";
+      for (const auto& f : r.findings)
+        if (!f.ok) std::cout << "  problem  " << f.detail << "\n";
+      for (const auto& f : r.findings)
+        if (f.ok) std::cout << "  ok       " << f.detail << "\n";
+    }
+    if (reports.empty()) std::cout << "no ASE in " << topo_path << "\n";
+  }
+  return healthy ? 0 : 1;
+}
+
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl validate --topology T [--json]
 
@@ -550,6 +598,7 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "verify") return cmd_verify(rest);
     if (cmd == "next-hop") return cmd_next_hop(rest);
+    if (cmd == "doctor") return cmd_doctor(rest);
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);
   } catch (const std::exception& e) {
