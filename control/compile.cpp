@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+
+#include "control/maglev.hpp"
 
 namespace asenet::control {
 
@@ -241,6 +244,66 @@ std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet*
   return out;
 }
 
+uint16_t snat_ports_per_instance(size_t pool) {
+  // azure-semantics 7.6 (and S-SNATAPP for ASEs): preallocation by pool size.
+  if (pool <= 50) return 1024;
+  if (pool <= 100) return 512;
+  if (pool <= 200) return 256;
+  if (pool <= 400) return 128;
+  if (pool <= 800) return 64;
+  return 32;
+}
+
+dataplane::AseSpec compile_ase(const Ase& a) {
+  dataplane::AseSpec s;
+  s.name = a.name;
+  s.vip = a.public_vip;
+  s.ilb = a.ilb_address.value_or(0);
+  s.instances = a.instances;
+  s.distribution = static_cast<uint8_t>(a.load_distribution);
+  // Which frontend serves which ports (azure-semantics 1.5, 2): management is
+  // always on the VIP; "Web" puts HTTP/HTTPS and remote debugging on the ILB,
+  // "Publishing" puts FTP there; what the ILB does not take stays on the VIP.
+  const bool web_on_ilb = s.ilb != 0 && (a.ilb_mode == IlbMode::kWeb || a.ilb_mode == IlbMode::kWebPublishing);
+  const bool pub_on_ilb = s.ilb != 0 && (a.ilb_mode == IlbMode::kPublishing || a.ilb_mode == IlbMode::kWebPublishing);
+  auto put = [](std::vector<dataplane::PortSpan>& v, const std::vector<PortRange>& ports) {
+    for (const auto& p : ports) v.push_back({p.lo, p.hi});
+  };
+  put(s.vip_ports, a.ports.management);
+  put(web_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.app);
+  put(web_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.remote_debugging);
+  put(pub_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.ftp);
+  std::vector<std::string> healthy;
+  std::vector<uint16_t> healthy_index;
+  for (size_t i = 0; i < a.instances.size(); ++i) {
+    const bool down = std::find(a.down.begin(), a.down.end(), a.instances[i]) != a.down.end();
+    s.up.push_back(down ? 0 : 1);
+    if (!down) {
+      healthy.push_back(format_ipv4(a.instances[i]));
+      healthy_index.push_back(static_cast<uint16_t>(i));
+    }
+  }
+  s.maglev = build_maglev(healthy);
+  for (auto& e : s.maglev) e = healthy_index[e];  // table entries name instances
+  // SNAT ports: blocks of 8 from 1024 up, skipping every block that holds a
+  // port a VIP rule uses (azure-semantics 7.6: each rule port costs its block).
+  std::set<uint32_t> rule_blocks;
+  for (const auto& r : s.vip_ports)
+    for (uint32_t p = r.lo; p <= r.hi; ++p) rule_blocks.insert(p / 8);
+  const uint16_t per = snat_ports_per_instance(a.instances.size());
+  uint32_t block = 1024 / 8;
+  for (size_t i = 0; i < a.instances.size(); ++i) {
+    std::vector<uint16_t> ports;
+    while (ports.size() < per && block <= 65535 / 8) {
+      if (rule_blocks.count(block) == 0)
+        for (uint32_t p = block * 8; p < block * 8 + 8; ++p) ports.push_back(static_cast<uint16_t>(p));
+      ++block;
+    }
+    s.snat_ports.push_back(std::move(ports));
+  }
+  return s;
+}
+
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   dataplane::TableSpec spec;
   spec.generation = generation;
@@ -323,6 +386,8 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   for (const auto& a : topo.ases)
     for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
   std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
+  spec.udp_cone_nat = topo.emulator.era == Era::kCurrent;
+  for (const auto& a : topo.ases) spec.ases.push_back(compile_ase(a));
   std::sort(spec.subnets.begin(), spec.subnets.end(),
             [](const auto& a, const auto& b) { return a.prefix.addr < b.prefix.addr; });
   for (const auto& h : topo.hosts)

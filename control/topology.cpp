@@ -537,7 +537,7 @@ class Loader {
   }
 
   void load_ase(const toml::table& tb, const std::string& path) {
-    check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances",
+    check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down",
                           "load_distribution", "management", "app", "ftp", "remote_debugging"});
     Ase a;
     a.name = name(tb, path);
@@ -587,6 +587,16 @@ class Loader {
       if (a.ilb_address && *a.ilb_address == v)
         fail(loc_of(*its[i]), p, format_ipv4(v) + " is the ILB address");
       a.instances.push_back(v);
+    }
+    if (auto* n = tb.get("down")) {
+      auto its = items(*n);
+      for (size_t i = 0; i < its.size(); ++i) {
+        const std::string p = item_path(*n, join(path, "down"), i);
+        const uint32_t v = ip(*its[i], p);
+        if (std::find(a.instances.begin(), a.instances.end(), v) == a.instances.end())
+          fail(loc_of(*its[i]), p, format_ipv4(v) + " is not one of this ASE's instances");
+        a.down.push_back(v);
+      }
     }
     if (auto* n = tb.get("load_distribution")) {
       a.load_distribution = enum_value<LoadDistribution>(

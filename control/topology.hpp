@@ -117,6 +117,7 @@ struct Ase {
   std::optional<uint32_t> ilb_address;
   IlbMode ilb_mode = IlbMode::kNone;
   std::vector<uint32_t> instances;
+  std::vector<uint32_t> down;  ///< instances marked down (replay: they fail their probe)
   LoadDistribution load_distribution = LoadDistribution::kDefault;
   AsePorts ports;
   Loc loc;

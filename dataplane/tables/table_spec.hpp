@@ -89,6 +89,30 @@ struct NicSpec {
   std::string host;
 };
 
+/// One ASE as the LB and NAT stages see it.
+struct AseSpec {
+  std::string name;
+  uint32_t vip = 0;
+  uint32_t ilb = 0;                  ///< 0 = an External ASE
+  std::vector<PortSpan> vip_ports;   ///< TCP ports the VIP serves (management always)
+  std::vector<PortSpan> ilb_ports;   ///< TCP ports the ILB serves, by ilb_mode
+  std::vector<uint32_t> instances;
+  std::vector<uint8_t> up;           ///< health per instance (1 = up)
+  uint8_t distribution = 0;          ///< 0 Default (5-tuple), 1 SourceIP, 2 SourceIPProtocol
+  /// Maglev lookup table (prime size): entry = instance index; built over the
+  /// healthy instances only. Empty when every instance is down.
+  std::vector<uint16_t> maglev;
+  /// SNAT ports preallocated to each instance (azure-semantics 7.6), whole
+  /// blocks of 8, none in a block that holds a frontend port.
+  std::vector<std::vector<uint16_t>> snat_ports;
+
+  [[nodiscard]] bool serves(bool on_ilb, uint16_t port) const noexcept {
+    for (const auto& r : on_ilb ? ilb_ports : vip_ports)
+      if (port >= r.lo && port <= r.hi) return true;
+    return false;
+  }
+};
+
 struct TableSpec {
   uint64_t generation = 0;
   std::vector<NextHop> next_hops;
@@ -108,6 +132,8 @@ struct TableSpec {
   std::vector<Cidr> virtual_network;   ///< the VirtualNetwork tag, normalised (sorted, disjoint)
   std::vector<uint32_t> hosts;         ///< every [[hosts]] address, sorted
   std::vector<uint32_t> ase_instances; ///< every ASE instance address, sorted
+  std::vector<AseSpec> ases;
+  bool udp_cone_nat = false;  ///< era current: UDP SNAT per destination IP (port-restricted cone)
   uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
   uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
   uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST
@@ -145,6 +171,21 @@ struct TableSpec {
     if (!sorted_contains(ase_instances, src) || !sorted_contains(hosts, dst)) return false;
     const SubnetSpec* a = subnet_of(src);
     return a != nullptr && a == subnet_of(dst);
+  }
+  /// The ASE whose VIP (on_ilb false) or ILB (true) is `ip`, or -1.
+  [[nodiscard]] int frontend_of(uint32_t ip, bool& on_ilb) const noexcept {
+    for (size_t i = 0; i < ases.size(); ++i) {
+      if (ases[i].vip == ip) { on_ilb = false; return static_cast<int>(i); }
+      if (ases[i].ilb != 0 && ases[i].ilb == ip) { on_ilb = true; return static_cast<int>(i); }
+    }
+    return -1;
+  }
+  /// The ASE and instance index of an instance address, or -1.
+  [[nodiscard]] int instance_of(uint32_t ip, uint32_t& index) const noexcept {
+    for (size_t i = 0; i < ases.size(); ++i)
+      for (size_t k = 0; k < ases[i].instances.size(); ++k)
+        if (ases[i].instances[k] == ip) { index = static_cast<uint32_t>(k); return static_cast<int>(i); }
+    return -1;
   }
   /// NSG id of the NIC at `ip` (0 = none).
   [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {
