@@ -127,6 +127,10 @@ std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& sp
     }
     o << "]";
   }
+  if (r.rewrite) {
+    o << ",\"nat\":{\"src\":" << json_str(format_ipv4(r.new_src) + ":" + std::to_string(r.new_sport))
+      << ",\"dst\":" << json_str(format_ipv4(r.new_dst) + ":" + std::to_string(r.new_dport)) << "}";
+  }
   if (r.routed && r.next_hop.type != NextHopType::kLocal) {
     o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
       << ",\"route_table\":" << json_str(spec.route_origins[r.next_hop.origin]);
@@ -241,6 +245,7 @@ int run_replay(const ReplayOptions& opt) {
     TraceSink sink{trace_slots.data(), kWindow - 1};
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
     std::vector<std::unique_ptr<FlowTable>> flow_tables;
+    std::vector<std::unique_ptr<SnatTable>> snat_tables;
     std::vector<WorkerSetup> setups(opt.workers);
     std::atomic<bool> stop{false};
     for (unsigned w = 0; w < opt.workers; ++w) {
@@ -250,9 +255,23 @@ int run_replay(const ReplayOptions& opt) {
         close_readers();
         return 1;
       }
+      auto st = std::make_unique<SnatTable>();
+      if (!st->init("replay_snat_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
+        std::cerr << "asenetctl replay: SNAT table: " << err << "\n";
+        close_readers();
+        return 1;
+      }
+      ft->set_release_hook(
+          [](void* arg, const Flow& f) {
+            static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
+                                                  f.snat.instance);
+          },
+          st.get());
       auto c = std::make_unique<WorkerContext>();
       c->flows = ft.get();
+      c->snat = st.get();
       flow_tables.push_back(std::move(ft));
+      snat_tables.push_back(std::move(st));
       c->worker_id = w;
       for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
       c->tx_queue = static_cast<uint16_t>(w);
@@ -291,6 +310,13 @@ int run_replay(const ReplayOptions& opt) {
     if (opt.trace) trace_out.open(opt.out_dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
 
     std::vector<Slot> slots(kWindow);
+    std::vector<uint32_t> fabric;  // VIPs, ILBs and instances: how replay steers flows
+    for (const auto& a : spec.ases) {
+      fabric.push_back(a.vip);
+      if (a.ilb != 0) fabric.push_back(a.ilb);
+      fabric.insert(fabric.end(), a.instances.begin(), a.instances.end());
+    }
+    std::sort(fabric.begin(), fabric.end());
     std::array<uint64_t, kNumPorts> in_by_side{};
     std::array<uint64_t, kNumPorts> out_by_side{};
     uint64_t next_seq = 0, flushed = 0;
@@ -442,7 +468,7 @@ int run_replay(const ReplayOptions& opt) {
         sl.ethertype = caplen >= 14 ? static_cast<uint16_t>(best->data[12] << 8 | best->data[13]) : 0;
       }
       in_by_side[static_cast<size_t>(best->in.side)]++;
-      const unsigned w = steer_worker(best->data, caplen, opt.workers);
+      const unsigned w = steer_worker(best->data, caplen, opt.workers, fabric);
       batch[w][batch_n[w]++] = head;
       if (batch_n[w] == kBurstSize) push_batch(w);
       best->index++;
@@ -470,6 +496,7 @@ int run_replay(const ReplayOptions& opt) {
        << ",\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
        << ",\"packets_out\":" << per_port_json(out_by_side) << ",\"drops\":" << drops_json(total)
        << ",\"rule_hits\":" << rule_hits_json(*handover.acquire()) << ",\"flows_created\":" << total.flows_created
+       << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
        << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
     {
       std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);

@@ -20,6 +20,7 @@ WorkerCounters sum_counters(const std::vector<std::unique_ptr<WorkerContext>>& c
     total.flows_created += c->counters.flows_created;
     total.flows_hit += c->counters.flows_hit;
     for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
+    for (size_t r = 0; r < total.snat_exhausted.size(); ++r) total.snat_exhausted[r] += c->counters.snat_exhausted[r];
   }
   return total;
 }
@@ -39,6 +40,19 @@ std::string drops_json(const WorkerCounters& c) {
   for (size_t r = 1; r < c.drops.size(); ++r) {
     if (c.drops[r] == 0) continue;
     o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << c.drops[r];
+    first = false;
+  }
+  o << "}";
+  return o.str();
+}
+
+std::string snat_exhausted_json(const WorkerCounters& c, const TableSpec& spec) {
+  std::ostringstream o;
+  o << "{";
+  bool first = true;
+  for (size_t i = 0; i < spec.ase_instances.size() && i < c.snat_exhausted.size(); ++i) {
+    if (c.snat_exhausted[i] == 0) continue;
+    o << (first ? "" : ",") << json_str(format_ipv4(spec.ase_instances[i])) << ":" << c.snat_exhausted[i];
     first = false;
   }
   o << "}";

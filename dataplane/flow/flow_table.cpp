@@ -65,6 +65,7 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
     return false;
   }
   flows_.assign(capacity, Flow{});
+  wheel_.assign(kWheelSlots, UINT32_MAX);
   free_.resize(capacity);
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
   return true;
@@ -91,10 +92,11 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
   return found;
 }
 
-Flow* FlowTable::insert(const FlowKey& key, uint64_t now) noexcept {
+Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) noexcept {
   if (free_.empty()) return nullptr;
   const uint32_t slot = free_.back();
-  const FlowKey rev = key.reversed();
+  // Never overwrite: a key already in use belongs to another flow.
+  if (rte_hash_lookup(hash_, &key) >= 0 || rte_hash_lookup(hash_, &rev) >= 0) return nullptr;
   if (rte_hash_add_key_data(hash_, &key, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return nullptr;
   // A flow to itself (same address and port both ways) has one key only.
   if (std::memcmp(&rev, &key, sizeof key) != 0 &&
@@ -106,6 +108,7 @@ Flow* FlowTable::insert(const FlowKey& key, uint64_t now) noexcept {
   Flow& f = flows_[slot];
   f = Flow{};
   f.key = key;
+  f.reply_key = rev;
   f.created_ns = now;
   f.last_ns = now;
   f.in_use = true;
@@ -115,21 +118,54 @@ Flow* FlowTable::insert(const FlowKey& key, uint64_t now) noexcept {
 
 void FlowTable::remove(Flow* f) noexcept {
   if (f == nullptr || !f->in_use) return;
+  if (f->snat.active && release_ != nullptr) release_(release_arg_, *f);
+  unlink(*f);
   rte_hash_del_key(hash_, &f->key);
-  const FlowKey rev = f->key.reversed();
-  rte_hash_del_key(hash_, &rev);
+  rte_hash_del_key(hash_, &f->reply_key);
   f->in_use = false;
   free_.push_back(static_cast<uint32_t>(f - flows_.data()));
   --live_;
 }
 
-void FlowTable::expire(uint64_t now, unsigned budget) noexcept {
-  if (flows_.empty() || live_ == 0) return;
-  for (unsigned i = 0; i < budget; ++i) {
-    Flow& f = flows_[cursor_];
-    if (f.in_use && f.expires_ns <= now) remove(&f);
-    if (++cursor_ == flows_.size()) cursor_ = 0;
+void FlowTable::unlink(Flow& f) noexcept {
+  if (f.wheel_slot == UINT32_MAX) return;
+  if (f.wheel_prev != UINT32_MAX) flows_[f.wheel_prev].wheel_next = f.wheel_next;
+  else wheel_[f.wheel_slot] = f.wheel_next;
+  if (f.wheel_next != UINT32_MAX) flows_[f.wheel_next].wheel_prev = f.wheel_prev;
+  f.wheel_prev = f.wheel_next = f.wheel_slot = UINT32_MAX;
+}
+
+void FlowTable::schedule(Flow* f) noexcept {
+  const auto slot = static_cast<uint32_t>((f->expires_ns / 1000000000ull) % kWheelSlots);
+  if (slot == f->wheel_slot) return;
+  unlink(*f);
+  const auto self = static_cast<uint32_t>(f - flows_.data());
+  f->wheel_slot = slot;
+  f->wheel_prev = UINT32_MAX;
+  f->wheel_next = wheel_[slot];
+  if (f->wheel_next != UINT32_MAX) flows_[f->wheel_next].wheel_prev = self;
+  wheel_[slot] = self;
+}
+
+void FlowTable::advance(uint64_t now) noexcept {
+  const uint64_t second = now / 1000000000ull;
+  if (wheel_second_ == UINT64_MAX || second < wheel_second_) {
+    wheel_second_ = second;
+    return;
   }
+  // Every second strictly before `second` is over: its flows are due. A jump
+  // of more than a lap visits each slot once.
+  const uint64_t from = second - wheel_second_ > kWheelSlots ? second - kWheelSlots : wheel_second_;
+  for (uint64_t s = from; s < second; ++s) {
+    uint32_t i = wheel_[s % kWheelSlots];
+    while (i != UINT32_MAX) {
+      Flow& f = flows_[i];
+      const uint32_t next = f.wheel_next;
+      if (f.in_use && f.expires_ns <= now) remove(&f);  // else: a later lap of the wheel
+      i = next;
+    }
+  }
+  wheel_second_ = second;
 }
 
 }  // namespace asenet::dataplane

@@ -67,10 +67,28 @@ struct FlowAction {
   Port out_port = Port::kInternet;
   NextHop next_hop{};
   bool routed = false;
+  bool rewrite = false;  ///< NAT: the packet leaves as (src:sport -> dst:dport) below
+  uint32_t src = 0;
+  uint32_t dst = 0;
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+};
+
+/// The SNAT port a flow holds, released when the flow goes.
+struct SnatBinding {
+  bool active = false;
+  uint32_t vip = 0;
+  uint16_t port = 0;
+  uint8_t proto = 0;
+  uint32_t dst = 0;
+  uint16_t dport_key = 0;  ///< destination port, or 0 where the NAT is per destination IP
+  uint32_t instance = 0;
 };
 
 struct Flow {
   FlowKey key;                     ///< as seen on the flow's first packet (the initiator's direction)
+  FlowKey reply_key;               ///< as the reply arrives (after NAT, not simply reversed)
+  SnatBinding snat;
   std::array<FlowAction, 2> action;  ///< [0] initiator -> responder, [1] the reply direction
   uint64_t created_ns = 0;
   uint64_t last_ns = 0;
@@ -80,6 +98,10 @@ struct Flow {
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
   bool in_use = false;
+  // Timer wheel links (FlowTable::schedule).
+  uint32_t wheel_prev = UINT32_MAX;
+  uint32_t wheel_next = UINT32_MAX;
+  uint32_t wheel_slot = UINT32_MAX;
 };
 
 /// Applies one packet's TCP flags to the state; returns the new state.
@@ -101,11 +123,23 @@ class FlowTable {
   /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
   /// Returns the hit count. n <= 32.
   unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
-  /// Installs a flow for `key` (both directions). nullptr when the table is full.
-  Flow* insert(const FlowKey& key, uint64_t now) noexcept;
+  /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
+  /// replies will arrive. nullptr when the table is full or a key is taken.
+  Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
+  Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
+  /// Called for every flow removed (expiry included) that holds a SNAT port.
+  using ReleaseFn = void (*)(void* arg, const Flow& f);
+  void set_release_hook(ReleaseFn fn, void* arg) noexcept {
+    release_ = fn;
+    release_arg_ = arg;
+  }
   void remove(Flow* f) noexcept;
-  /// Frees up to `budget` expired flows, resuming where the last call stopped.
-  void expire(uint64_t now, unsigned budget) noexcept;
+  /// Files `f` under its expires_ns second; call after every change of it.
+  void schedule(Flow* f) noexcept;
+  /// Frees every flow that expired in a second that `now` has passed (timers
+  /// fire within a second of their time; a lookup is exact: an expired flow
+  /// never matches). Cost: the flows due, plus one step per elapsed second.
+  void advance(uint64_t now) noexcept;
 
   [[nodiscard]] uint32_t size() const noexcept { return live_; }
   [[nodiscard]] uint32_t capacity() const noexcept { return static_cast<uint32_t>(flows_.size()); }
@@ -115,7 +149,12 @@ class FlowTable {
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
-  uint32_t cursor_ = 0;
+  static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)
+  std::vector<uint32_t> wheel_;                  ///< list head per second slot
+  uint64_t wheel_second_ = UINT64_MAX;           ///< the last second advance() has passed
+  void unlink(Flow& f) noexcept;
+  ReleaseFn release_ = nullptr;
+  void* release_arg_ = nullptr;
 };
 
 }  // namespace asenet::dataplane

@@ -37,6 +37,15 @@ inline void store_be16(uint8_t* p, uint16_t v) noexcept {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
 }
+inline void store_be32(uint8_t* p, uint32_t v) noexcept {
+  store_be16(p, static_cast<uint16_t>(v >> 16));
+  store_be16(p + 2, static_cast<uint16_t>(v));
+}
+/// RFC 1624 for a 32-bit field: two 16-bit updates.
+constexpr uint16_t csum_update32(uint16_t csum, uint32_t old_field, uint32_t new_field) noexcept {
+  return csum_update16(csum_update16(csum, static_cast<uint16_t>(old_field >> 16), static_cast<uint16_t>(new_field >> 16)),
+                       static_cast<uint16_t>(old_field), static_cast<uint16_t>(new_field));
+}
 
 /// Decrements the IPv4 TTL of the header at `ip` and patches its checksum.
 inline void ipv4_decrement_ttl(uint8_t* ip) noexcept {

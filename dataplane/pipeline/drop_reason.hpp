@@ -19,6 +19,10 @@ enum class DropReason : uint8_t {
   kRouteNone,            ///< the matching route has next hop type None (blackhole)
   kNoFrontend,           ///< addressed to a fabric-owned address (VIP / ILB) with no frontend for it
   kIntraSubnetBlocked,   ///< an ASE instance to a VM placed in the ASE's own subnet
+  kNoBackend,            ///< a frontend whose instances are all down
+  kIlbHairpin,           ///< an instance to its own ASE's ILB (Azure's internal LB has no hairpin)
+  kFragment,             ///< an IP fragment on a load-balanced or SNAT path (Azure drops them)
+  kSnatExhausted,        ///< the instance has no SNAT port left for that destination
   kNsgDeny,              ///< a new flow denied by an NSG rule (the rule is counted in rule_hits)
   kFlowTableFull,        ///< a new flow, allowed, but the worker's connection table is full
   kTxFull,               ///< the output port did not accept the packet (queue full)
@@ -28,7 +32,8 @@ enum class DropReason : uint8_t {
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)>
     kDropReasonNames = {
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
-        "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "nsg_deny", "flow_table_full", "tx_full",
+        "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "no_backend", "ilb_hairpin",
+        "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

@@ -72,6 +72,18 @@ struct PacketMeta {
   NsgVerdicts nsg{};
   bool todo = true;   ///< still needs its connection-table lookup
   bool slow = false;  ///< takes the slow path (route, NSG, install) in this pass
+  // NAT: the packet leaves as new_src:new_sport -> new_dst:new_dport.
+  bool rewrite = false;
+  uint32_t new_src = 0;
+  uint32_t new_dst = 0;
+  uint16_t new_sport = 0;
+  uint16_t new_dport = 0;
+  // Slow path only: a SNAT port still to take (snat_stage), for which instance.
+  bool snat_pending = false;
+  bool hairpin = false;       ///< an instance calling a VIP: SNAT and DNAT both
+  uint16_t snat_ase = 0;
+  uint16_t snat_instance = 0;
+  uint16_t snat_port = 0;     ///< taken: release it if the packet dies before install
 
   void drop(DropReason r) noexcept {
     verdict = Verdict::kDrop;

@@ -44,13 +44,76 @@ FlowKey key_of(const PacketMeta& m) noexcept {
   return k;
 }
 
-void apply_hop(PacketMeta& m, const NextHop& h) noexcept {
+/// Applies a route. A fabric-owned address (kLocal) stays alive for the LB
+/// stage when `local_ok`; anywhere else nothing serves it.
+void apply_hop(PacketMeta& m, const NextHop& h, bool local_ok = false) noexcept {
   m.hop = h;
   m.routed = true;
   switch (h.type) {
     case NextHopType::kNone: m.drop(DropReason::kRouteNone); break;
-    case NextHopType::kLocal: m.drop(DropReason::kNoFrontend); break;
+    case NextHopType::kLocal:
+      if (!local_ok) m.drop(DropReason::kNoFrontend);
+      break;
     default: m.out_port = h.port; break;
+  }
+}
+
+uint64_t mix64(uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+/// Writes the translated addresses and ports into the packet, patching the
+/// IPv4, TCP, UDP and ICMP checksums incrementally (RFC 1624).
+void rewrite_packet(uint8_t* frame, const PacketMeta& m) noexcept {
+  uint8_t* ip = frame + m.l3_off;
+  uint16_t ip_sum = load_be16(ip + 10);
+  const bool l4 = (m.flags & kFlagLaterFragment) == 0;
+  uint8_t* h = frame + m.l4_off;
+  uint8_t* l4_sum_at = nullptr;
+  bool pseudo = false;  // does the L4 checksum cover the addresses?
+  if (l4 && m.proto == kIpProtoTcp) {
+    l4_sum_at = h + 16;
+    pseudo = true;
+  } else if (l4 && m.proto == kIpProtoUdp && load_be16(h + 6) != 0) {  // 0: no UDP checksum
+    l4_sum_at = h + 6;
+    pseudo = true;
+  } else if (l4 && m.proto == kIpProtoIcmp && (m.flags & kFlagHasPorts) != 0) {
+    l4_sum_at = h + 2;
+  }
+  uint16_t l4_sum = l4_sum_at != nullptr ? load_be16(l4_sum_at) : 0;
+  if (m.new_src != m.src_ip) {
+    ip_sum = csum_update32(ip_sum, m.src_ip, m.new_src);
+    if (pseudo) l4_sum = csum_update32(l4_sum, m.src_ip, m.new_src);
+    store_be32(ip + 12, m.new_src);
+  }
+  if (m.new_dst != m.dst_ip) {
+    ip_sum = csum_update32(ip_sum, m.dst_ip, m.new_dst);
+    if (pseudo) l4_sum = csum_update32(l4_sum, m.dst_ip, m.new_dst);
+    store_be32(ip + 16, m.new_dst);
+  }
+  store_be16(ip + 10, ip_sum);
+  if (!l4) return;
+  if (m.proto == kIpProtoTcp || m.proto == kIpProtoUdp) {
+    if (m.new_sport != m.sport) {
+      if (l4_sum_at != nullptr) l4_sum = csum_update16(l4_sum, m.sport, m.new_sport);
+      store_be16(h, m.new_sport);
+    }
+    if (m.new_dport != m.dport) {
+      if (l4_sum_at != nullptr) l4_sum = csum_update16(l4_sum, m.dport, m.new_dport);
+      store_be16(h + 2, m.new_dport);
+    }
+  } else if (m.proto == kIpProtoIcmp && (m.flags & kFlagHasPorts) != 0 && m.new_sport != m.sport) {
+    l4_sum = csum_update16(l4_sum, m.sport, m.new_sport);  // the query identifier
+    store_be16(h + 4, m.new_sport);
+  }
+  if (l4_sum_at != nullptr) {
+    if (m.proto == kIpProtoUdp && l4_sum == 0) l4_sum = 0xffff;  // RFC 768: 0 means none
+    store_be16(l4_sum_at, l4_sum);
   }
 }
 
@@ -108,6 +171,10 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept 
 }
 
 bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+  // Timers first, up to the burst's first packet (a replay burst can span
+  // minutes of capture time; a packet never sees the future). Lookups are
+  // exact anyway: an expired flow never matches.
+  if (ctx.flows != nullptr && b.count > 0 && b.meta[0].todo) ctx.flows->advance(b.meta[0].now_ns);
   std::array<FlowKey, kBurstSize> keys;
   std::array<uint16_t, kBurstSize> idx;
   std::array<Flow*, kBurstSize> found;
@@ -133,15 +200,30 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     Flow* f = found[k];
     PacketMeta& m = b.meta[idx[k]];
     if (f == nullptr) {
-      // A miss that shares its tuple (either way round) with an earlier miss of
-      // this burst must wait until that one has installed its flow: it may be
-      // the reply (a SYN-ACK right behind its SYN).
+      // A miss that may be the reply of an earlier miss of this burst (a
+      // SYN-ACK right behind its SYN) must wait until that one has installed
+      // its flow. After NAT a reply is not the first packet reversed:
+      //   DNAT (to a VIP): the reply goes back to the first packet's source;
+      //   SNAT (to the Internet): it comes from the first packet's destination;
+      //   VIP hairpin: it goes to the caller's VIP.
+      // (ICMP: the identifier itself is translated, so addresses alone.)
       const FlowKey rev = keys[k].reversed();
+      const FlowKey& me = keys[k];
       for (unsigned j = 0; j < k && !m.todo; ++j) {
         if (found[j] != nullptr || b.meta[idx[j]].todo) continue;
-        if (std::memcmp(&keys[j], &keys[k], sizeof(FlowKey)) == 0 ||
-            std::memcmp(&keys[j], &rev, sizeof(FlowKey)) == 0)
+        const FlowKey& first = keys[j];
+        if (std::memcmp(&first, &me, sizeof(FlowKey)) == 0 || std::memcmp(&first, &rev, sizeof(FlowKey)) == 0 ||
+            (me.proto == first.proto && me.dst == first.src && (me.dport == first.sport || me.proto == kIpProtoIcmp)) ||
+            (me.proto == first.proto && me.src == first.dst && (me.sport == first.dport || me.proto == kIpProtoIcmp))) {
           m.todo = true;
+        } else if (!ts.spec().ases.empty()) {
+          bool on_ilb = false, first_on_ilb = false;
+          uint32_t inst = 0;
+          const int a = ts.spec().frontend_of(me.dst, on_ilb);
+          if (a >= 0 && !on_ilb && ts.spec().frontend_of(first.dst, first_on_ilb) >= 0 &&
+              ts.spec().instance_of(first.src, inst) == a)
+            m.todo = true;
+        }
       }
       if (m.todo) {
         deferred = true;
@@ -165,6 +247,11 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.flow_state = reply[k] ? FlowState::kReply : FlowState::kEstablished;
     m.hop = a.next_hop;
     m.routed = a.routed;
+    m.rewrite = a.rewrite;
+    m.new_src = a.src;
+    m.new_dst = a.dst;
+    m.new_sport = a.sport;
+    m.new_dport = a.dport;
     if (a.verdict == Verdict::kDrop) {
       m.drop(a.reason);
     } else {
@@ -173,6 +260,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     if (m.proto == kIpProtoTcp) f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
     f->last_ns = m.now_ns;
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
+    ctx.flows->schedule(f);
     f->packets[dir]++;
     f->bytes[dir] += m.ip_total_len;
     ctx.counters.flows_hit++;
@@ -223,7 +311,7 @@ void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept 
         m.drop(DropReason::kNoRoute);
         continue;
       }
-      apply_hop(m, h);
+      apply_hop(m, h, true);
       if (alive(m) && m.in_port == Port::kVnet && h.type == NextHopType::kVnetLocal &&
           spec.ase_to_squatter(m.src_ip, m.dst_ip))
         m.drop(DropReason::kIntraSubnetBlocked);
@@ -231,50 +319,190 @@ void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept 
   }
 }
 
-void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
-  if (ts.nsg_acl_part_count() == 0) return;
+void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
-  std::array<AclKey, kBurstSize> keys;
-  std::array<const uint8_t*, kBurstSize> data;
-  std::array<std::array<uint8_t, 4>, kBurstSize> ids;
-  std::array<uint16_t, kBurstSize> idx;
-  std::array<uint32_t, kBurstSize * kAclCategories> results;
-  uint16_t n = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!slow_path(m)) continue;
-    std::array<uint16_t, 4> lv{};
+    uint32_t inst = 0;
+    const int from_ase = m.in_port == Port::kVnet ? spec.instance_of(m.src_ip, inst) : -1;
+    const bool fragment = (m.flags & kFlagFragment) != 0;
+    if (m.hop.type == NextHopType::kLocal) {
+      bool on_ilb = false;
+      const int a = spec.frontend_of(m.dst_ip, on_ilb);
+      if (a < 0) {
+        m.drop(DropReason::kNoFrontend);
+        continue;
+      }
+      const AseSpec& ase = spec.ases[static_cast<size_t>(a)];
+      // LB rules carry TCP only here (the ASE's ports); no ICMP answer from a
+      // Basic-era VIP (azure-semantics 7.5); fragments are not load-balanced.
+      if (fragment) {
+        m.drop(DropReason::kFragment);
+        continue;
+      }
+      if (m.proto != kIpProtoTcp || !ase.serves(on_ilb, m.dport)) {
+        m.drop(DropReason::kNoFrontend);
+        continue;
+      }
+      if (on_ilb && from_ase == a) {  // a backend to its own internal frontend fails (7.5)
+        m.drop(DropReason::kIlbHairpin);
+        continue;
+      }
+      if (ase.maglev.empty()) {
+        m.drop(DropReason::kNoBackend);
+        continue;
+      }
+      uint64_t h = mix64((uint64_t{m.src_ip} << 32) | m.dst_ip);
+      if (ase.distribution != 1) h = mix64(h ^ m.proto);                                      // SourceIPProtocol
+      if (ase.distribution == 0) h = mix64(h ^ ((uint64_t{m.sport} << 16) | m.dport));    // Default: 5-tuple
+      m.rewrite = true;
+      m.new_src = m.src_ip;
+      m.new_sport = m.sport;
+      m.new_dst = ase.instances[ase.maglev[h % ase.maglev.size()]];
+      m.new_dport = m.dport;
+      m.hop = NextHop{NextHopType::kVnetLocal, Port::kVnet, 0, kRouteOriginSystem};
+      m.out_port = Port::kVnet;
+      if (from_ase >= 0 && !on_ilb) {
+        // An instance calling a VIP (another ASE's or its own) is an Internet
+        // call: it arrives from the caller's VIP (azure-semantics 3 rules 3-4).
+        m.hairpin = true;
+        m.snat_pending = true;
+        m.snat_ase = static_cast<uint16_t>(from_ase);
+        m.snat_instance = static_cast<uint16_t>(inst);
+        m.new_src = spec.ases[static_cast<size_t>(from_ase)].vip;
+      }
+      continue;
+    }
+    if (from_ase >= 0 && m.hop.type == NextHopType::kInternet) {
+      // Outside the VNet an instance's flows leave from the VIP (rule 1).
+      if (fragment) {
+        m.drop(DropReason::kFragment);  // Azure's SNAT path drops fragments (7.6)
+        continue;
+      }
+      if ((m.flags & kFlagHasPorts) == 0) {
+        m.drop(DropReason::kUnsupported);  // no port to translate: ICMP errors, other protocols
+        continue;
+      }
+      m.rewrite = true;
+      m.snat_pending = true;
+      m.snat_ase = static_cast<uint16_t>(from_ase);
+      m.snat_instance = static_cast<uint16_t>(inst);
+      m.new_src = spec.ases[static_cast<size_t>(from_ase)].vip;
+      m.new_dst = m.dst_ip;
+      m.new_sport = m.sport;
+      m.new_dport = m.dport;
+    }
+  }
+  (void)ctx;
+}
+
+void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+  const TableSpec& spec = ts.spec();
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketMeta& m = b.meta[i];
+    if (!slow_path(m) || !m.snat_pending) continue;
+    m.snat_pending = false;
+    if (ctx.snat == nullptr) continue;  // no SNAT bookkeeping: keep the port
+    const AseSpec& ase = spec.ases[m.snat_ase];
+    const uint32_t instance = ase.instances[m.snat_instance];
+    // Port reuse is per destination (the pre-DNAT one for a VIP hairpin):
+    // IP and port for TCP and classic UDP, IP alone for UDP in era current.
+    const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
+    const uint16_t dport_key = per_ip ? 0 : m.dport;
+    uint16_t p = ctx.snat->allocate(ase.snat_ports[m.snat_instance], instance, ase.vip, m.proto, m.dst_ip, dport_key);
+    if (p == 0 && ctx.flows != nullptr) {
+      // Flows whose timers ran out before this packet give their ports back first.
+      ctx.flows->advance(m.now_ns);
+      p = ctx.snat->allocate(ase.snat_ports[m.snat_instance], instance, ase.vip, m.proto, m.dst_ip, dport_key);
+    }
+    if (p == 0) {
+      m.drop(DropReason::kSnatExhausted);
+      size_t lo = 0, hi = spec.ase_instances.size();
+      while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        if (spec.ase_instances[mid] < instance) lo = mid + 1; else hi = mid;
+      }
+      if (lo < ctx.counters.snat_exhausted.size()) ctx.counters.snat_exhausted[lo]++;
+      continue;
+    }
+    m.snat_port = p;
+    m.new_sport = p;
+    if (m.proto == kIpProtoIcmp) m.new_dport = p;  // the echo identifier is both "ports"
+  }
+}
+
+void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx, bool hairpin_pass) noexcept {
+  if (ts.nsg_acl_part_count() == 0) return;
+  const TableSpec& spec = ts.spec();
+  // Up to two keys per packet: with NAT, outbound levels judge the addresses
+  // as sent and inbound levels the addresses as delivered (azure-semantics 6.6).
+  constexpr size_t kMaxKeys = kBurstSize * 2;
+  std::array<AclKey, kMaxKeys> keys;
+  std::array<const uint8_t*, kMaxKeys> data;
+  std::array<uint16_t, kMaxKeys> key_pkt;
+  std::array<uint32_t, kMaxKeys * kAclCategories> results;
+  std::array<std::array<uint32_t, 4>, kBurstSize> verdict;   // per packet, per level: ACL result
+  std::array<std::array<uint8_t, 4>, kBurstSize> levels{};   // per packet, per level: NSG id (0 none)
+  uint16_t n = 0;
+  auto add_key = [&](uint16_t i, const FiveTuple& t, const std::array<uint16_t, 4>& lv) {
+    const bool dst_vnet = (lv[kCatOutSubnet] | lv[kCatOutNic]) != 0 && spec.in_virtual_network(t.dst);
+    const bool src_vnet = (lv[kCatInSubnet] | lv[kCatInNic]) != 0 && spec.in_virtual_network(t.src);
+    make_acl_key(keys[n], t,
+                 {acl_level(lv[kCatOutSubnet], dst_vnet), acl_level(lv[kCatOutNic], dst_vnet),
+                  acl_level(lv[kCatInSubnet], src_vnet), acl_level(lv[kCatInNic], src_vnet)});
+    data[n] = reinterpret_cast<const uint8_t*>(&keys[n]);
+    key_pkt[n++] = i;
+  };
+  std::array<bool, kBurstSize> judged{};
+  for (uint16_t i = 0; i < b.count; ++i) {
+    PacketMeta& m = b.meta[i];
+    if (!slow_path(m) || (hairpin_pass && !m.hairpin)) continue;
+    std::array<uint16_t, 4> out{}, in{};
     // Outbound NSGs filter what a VNet endpoint sends; the platform's own
     // DNS/DHCP/IMDS addresses are not subject to them (azure-semantics 6.6).
-    if (m.in_port == Port::kVnet && m.dst_ip != kPlatformIp && m.dst_ip != kImdsIp) {
-      if (const SubnetSpec* s = spec.subnet_of(m.src_ip)) lv[kCatOutSubnet] = s->nsg_id;
-      lv[kCatOutNic] = spec.nic_nsg(m.src_ip);
+    if (!hairpin_pass && m.in_port == Port::kVnet && m.dst_ip != kPlatformIp && m.dst_ip != kImdsIp) {
+      if (const SubnetSpec* s = spec.subnet_of(m.src_ip)) out[kCatOutSubnet] = s->nsg_id;
+      out[kCatOutNic] = spec.nic_nsg(m.src_ip);
     }
     // Inbound NSGs filter what is delivered to a VNet endpoint: the
-    // destination, or the virtual appliance a route hands the packet to.
-    if (m.out_port == Port::kVnet &&
+    // destination, or the virtual appliance a route hands the packet to. A
+    // VIP hairpin is judged here only once its SNAT port is known.
+    const uint32_t delivered = m.rewrite ? m.new_dst : m.dst_ip;
+    if ((hairpin_pass || !m.hairpin) && m.out_port == Port::kVnet &&
         (m.hop.type == NextHopType::kVnetLocal || m.hop.type == NextHopType::kVirtualAppliance)) {
-      const uint32_t to = m.hop.type == NextHopType::kVirtualAppliance ? m.hop.ip : m.dst_ip;
-      if (const SubnetSpec* s = spec.subnet_of(to)) lv[kCatInSubnet] = s->nsg_id;
-      lv[kCatInNic] = spec.nic_nsg(to);
+      const uint32_t to = m.hop.type == NextHopType::kVirtualAppliance ? m.hop.ip : delivered;
+      if (const SubnetSpec* s = spec.subnet_of(to)) in[kCatInSubnet] = s->nsg_id;
+      in[kCatInNic] = spec.nic_nsg(to);
     }
-    if ((lv[0] | lv[1] | lv[2] | lv[3]) == 0) continue;
-    // The remote end's VirtualNetwork membership, for the tag bit (acl.hpp).
-    const bool dst_vnet = (lv[kCatOutSubnet] | lv[kCatOutNic]) != 0 && spec.in_virtual_network(m.dst_ip);
-    const bool src_vnet = (lv[kCatInSubnet] | lv[kCatInNic]) != 0 && spec.in_virtual_network(m.src_ip);
-    const std::array<uint8_t, 4> bytes = {acl_level(lv[kCatOutSubnet], dst_vnet), acl_level(lv[kCatOutNic], dst_vnet),
-                                          acl_level(lv[kCatInSubnet], src_vnet), acl_level(lv[kCatInNic], src_vnet)};
-    make_acl_key(keys[n], nsg_tuple(m), bytes);
-    data[n] = reinterpret_cast<const uint8_t*>(&keys[n]);
-    ids[n] = bytes;
-    idx[n++] = i;
+    const bool any_out = (out[0] | out[1]) != 0, any_in = (in[2] | in[3]) != 0;
+    if (!any_out && !any_in) continue;
+    judged[i] = true;
+    levels[i] = {static_cast<uint8_t>(out[0]), static_cast<uint8_t>(out[1]), static_cast<uint8_t>(in[2]),
+                 static_cast<uint8_t>(in[3])};
+    const FiveTuple sent = nsg_tuple(m);
+    if (!m.rewrite) {
+      add_key(i, sent, {out[0], out[1], in[2], in[3]});
+      continue;
+    }
+    if (any_out) add_key(i, sent, {out[0], out[1], 0, 0});
+    if (any_in) {
+      FiveTuple got = sent;
+      got.src = m.new_src;
+      got.dst = m.new_dst;
+      if (got.proto == kIpProtoTcp || got.proto == kIpProtoUdp) {
+        got.sport = m.new_sport;
+        got.dport = m.new_dport;
+      }
+      add_key(i, got, {0, 0, in[2], in[3]});
+    }
   }
   if (n == 0) return;
   if (ts.nsg_acl_part_count() == 1) {
     rte_acl_classify(ts.nsg_acl(), data.data(), results.data(), n, kAclCategories);
   } else {
     // A split classifier: each context answers its own levels.
-    std::array<uint32_t, kBurstSize * kAclCategories> part;
+    std::array<uint32_t, kMaxKeys * kAclCategories> part;
     for (uint32_t p = 0; p < ts.nsg_acl_part_count(); ++p) {
       const auto ap = ts.nsg_acl_part(p);
       rte_acl_classify(ap.ctx, data.data(), part.data(), n, kAclCategories);
@@ -283,13 +511,17 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
           if (ap.categories & (1u << c)) results[k * kAclCategories + c] = part[k * kAclCategories + c];
     }
   }
+  for (uint16_t k = 0; k < n; ++k)
+    for (uint32_t c = 0; c < kAclCategories; ++c)
+      if (keys[k].nsg[c] != 0) verdict[key_pkt[k]][c] = results[k * kAclCategories + c];
   uint64_t* hits = ts.rule_hits(ctx.worker_id);
   static constexpr std::array<uint32_t, 4> kOrder = {kCatOutNic, kCatOutSubnet, kCatInSubnet, kCatInNic};
-  for (uint16_t k = 0; k < n; ++k) {
-    PacketMeta& m = b.meta[idx[k]];
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!judged[i]) continue;
+    PacketMeta& m = b.meta[i];
     for (uint32_t cat : kOrder) {
-      if (ids[k][cat] == 0) continue;  // no NSG at this level: it allows everything
-      const uint32_t r = results[k * kAclCategories + cat];
+      if (levels[i][cat] == 0) continue;  // no NSG at this level: it allows everything
+      const uint32_t r = verdict[i][cat];
       if (r == 0) {  // cannot happen: DenyAll* match everything; fail closed
         m.drop(DropReason::kNsgDeny);
         break;
@@ -306,31 +538,76 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
 }
 
 void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
-  if (ctx.flows == nullptr) {
-    for (uint16_t i = 0; i < b.count; ++i) b.meta[i].slow = false;
-    return;
-  }
+  const TableSpec& spec = ts.spec();
   const FlowTimers timers = ts.timers();
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
-    if (!slow_path(m)) continue;
+    if (!m.slow) continue;
     m.slow = false;
-    if (!flowable(m)) continue;
-    Flow* f = ctx.flows->insert(key_of(m), m.now_ns);
+    if (ctx.flows == nullptr || !flowable(m) || !alive(m)) {
+      // A packet that took a SNAT port and then died (an NSG deny) gives it back.
+      if (m.snat_port != 0 && ctx.snat != nullptr && !alive(m)) {
+        const AseSpec& ase = spec.ases[m.snat_ase];
+        const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
+        ctx.snat->release(ase.vip, m.snat_port, m.proto, m.dst_ip, per_ip ? 0 : m.dport,
+                          ase.instances[m.snat_instance]);
+        m.snat_port = 0;
+      }
+      continue;
+    }
+    // The flow as it arrives, and its replies as they will arrive: after NAT
+    // the reply is not simply the first packet reversed.
+    const FlowKey key = key_of(m);
+    FlowKey out = key;
+    if (m.rewrite) {
+      out.src = m.new_src;
+      out.dst = m.new_dst;
+      out.sport = m.new_sport;
+      out.dport = m.new_dport;
+    }
+    Flow* f = ctx.flows->insert(key, out.reversed(), m.now_ns);
+    if (f == nullptr && ctx.flows->size() == ctx.flows->capacity()) {
+      ctx.flows->advance(m.now_ns);  // a full table: reclaim what expired before this packet
+      f = ctx.flows->insert(key, out.reversed(), m.now_ns);
+    }
     if (f == nullptr) {
       m.drop(DropReason::kFlowTableFull);
+      if (m.snat_port != 0 && ctx.snat != nullptr) {
+        const AseSpec& ase = spec.ases[m.snat_ase];
+        const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
+        ctx.snat->release(ase.vip, m.snat_port, m.proto, m.dst_ip, per_ip ? 0 : m.dport,
+                          ase.instances[m.snat_instance]);
+      }
       continue;
     }
     m.flow = f;
     m.flow_state = FlowState::kNew;
-    f->action[0] = FlowAction{Verdict::kForward, DropReason::kNone, m.out_port, m.hop, m.routed};
+    FlowAction& fwd = f->action[0];
+    fwd = FlowAction{};
+    fwd.out_port = m.out_port;
+    fwd.next_hop = m.hop;
+    fwd.routed = m.routed;
+    if (m.rewrite) {
+      fwd.rewrite = true;
+      fwd.src = m.new_src;
+      fwd.dst = m.new_dst;
+      fwd.sport = m.new_sport;
+      fwd.dport = m.new_dport;
+    }
+    if (m.snat_port != 0) {
+      const AseSpec& ase = spec.ases[m.snat_ase];
+      const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
+      f->snat = SnatBinding{true, ase.vip, m.snat_port, m.proto, m.dst_ip, static_cast<uint16_t>(per_ip ? 0 : m.dport),
+                            ase.instances[m.snat_instance]};
+    }
     // The reply direction is routed now, once: replies go back to the source,
     // leaving the responder's subnet by that subnet's routes (forced tunnelling
     // sends them on-premises: the asymmetric failure of azure-semantics 8.5).
     FlowAction& back = f->action[1];
+    back = FlowAction{};
     uint32_t src = m.src_ip;
     uint64_t hop = 0;
-    rte_fib_lookup_bulk(ts.fib(ts.spec().route_set_for(Port::kVnet, m.dst_ip)), &src, &hop, 1);
+    rte_fib_lookup_bulk(ts.fib(spec.route_set_for(Port::kVnet, out.dst)), &src, &hop, 1);
     if (hop == TableSet::kNoRoute) {
       back.verdict = Verdict::kDrop;
       back.reason = DropReason::kNoRoute;
@@ -343,8 +620,16 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       back.next_hop = probe.hop;
       back.routed = true;
     }
+    if (m.rewrite) {  // replies get the original addresses back
+      back.rewrite = true;
+      back.src = key.dst;
+      back.dst = key.src;
+      back.sport = key.dport;
+      back.dport = key.sport;
+    }
     if (m.proto == kIpProtoTcp) f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
+    ctx.flows->schedule(f);
     f->packets[0] = 1;
     f->bytes[0] = m.ip_total_len;
     ctx.counters.flows_created++;
@@ -357,6 +642,7 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcep
     PacketMeta& m = b.meta[i];
     if (m.verdict != Verdict::kForward) continue;
     uint8_t* frame = rte_pktmbuf_mtod(b.pkts[i], uint8_t*);
+    if (m.rewrite) rewrite_packet(frame, m);
     if (spec.decrement_ttl) ipv4_decrement_ttl(frame + m.l3_off);  // TTL > 1: checked at parse
     std::memcpy(frame, spec.peer_macs[static_cast<size_t>(m.out_port)].bytes.data(), 6);
     std::memcpy(frame + 6, spec.fabric_mac.bytes.data(), 6);
@@ -406,6 +692,11 @@ void emit(Burst& b, const TableSet& /*ts*/, WorkerContext& ctx) noexcept {
       r.next_hop = m.routed ? m.hop : NextHop{};
       r.flow = m.flow_state;
       r.nsg = m.nsg;
+      r.rewrite = m.rewrite && m.verdict == Verdict::kForward;
+      r.new_src = m.new_src;
+      r.new_dst = m.new_dst;
+      r.new_sport = m.new_sport;
+      r.new_dport = m.new_dport;
     }
   }
   if (ndrop > 0) rte_pktmbuf_free_bulk(drops.data(), ndrop);

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dataplane/flow/flow_table.hpp"
+#include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/drop_reason.hpp"
 #include "dataplane/pipeline/packet.hpp"
 #include "dataplane/tables/table_set.hpp"
@@ -37,6 +38,9 @@ struct TraceRecord {
   NextHop next_hop{};
   FlowState flow = FlowState::kNone;
   NsgVerdicts nsg{};
+  bool rewrite = false;  ///< NAT: the packet's addresses after translation below
+  uint32_t new_src = 0, new_dst = 0;
+  uint16_t new_sport = 0, new_dport = 0;
 };
 
 /// Where trace records go when tracing is on: a window of slots indexed by the
@@ -54,6 +58,8 @@ struct alignas(64) WorkerCounters {
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
+  /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
+  std::array<uint64_t, 256> snat_exhausted{};
 };
 
 enum class ClockMode : uint8_t {
@@ -75,6 +81,7 @@ struct WorkerContext {
   uint64_t next_seq = 0;
   uint64_t now_ns = 0;    ///< the latest packet time this worker has seen
   FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
+  SnatTable* snat = nullptr;   ///< this worker's SNAT ports (nullptr: no SNAT, flows to the Internet keep their source)
   TraceSink* trace = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
@@ -96,8 +103,16 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 /// Routes packets that are still alive and did not hit a flow.
 void route_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
-/// Evaluates the NSGs on a new flow's path in one 4-category rte_acl classify.
-void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Frontends (VIP, ILB): port match, Maglev backend, DNAT; marks SNAT for
+/// instances calling the Internet or a VIP.
+void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
+/// Evaluates the NSGs on a new flow's path: one 4-category rte_acl classify
+/// for all levels, or (with NAT) outbound levels on the original addresses
+/// and inbound ones on the translated. `hairpin_pass`: only the inbound levels
+/// of VIP hairpins, once their SNAT port is known.
+void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx, bool hairpin_pass = false) noexcept;
+/// Takes a SNAT port for every new flow that needs one.
+void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 /// Installs a flow for every allowed new flow (both directions' actions).
 void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
@@ -111,7 +126,10 @@ inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
   do {  // a second pass only when a burst holds a new flow and its reply
     again = flow_stage(b, ts, ctx);
     route_stage(b, ts, ctx);
+    lb_stage(b, ts, ctx);
     nsg_stage(b, ts, ctx);
+    snat_stage(b, ts, ctx);
+    nsg_stage(b, ts, ctx, true);
     install_stage(b, ts, ctx);
   } while (again);
   forward_stage(b, ts, ctx);

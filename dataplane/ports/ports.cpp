@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "dataplane/pipeline/packet.hpp"
@@ -139,10 +140,20 @@ void destroy_replay_ports(ReplayPorts& ports) {
   ports.all_rings.clear();
 }
 
-unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers) noexcept {
+unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
+                      const std::vector<uint32_t>& fabric) noexcept {
   if (workers <= 1) return 0;
   PacketMeta m;
   if (parse_packet(frame, len, len, m) != DropReason::kNone) return 0;
+  const bool fs = std::binary_search(fabric.begin(), fabric.end(), m.src_ip);
+  const bool fd = std::binary_search(fabric.begin(), fabric.end(), m.dst_ip);
+  if (fs && fd) return 0;
+  if (fs || fd) {
+    // NAT changes the fabric end (VIP <-> instance), never the other one, and
+    // SNAT ports are reused per destination: one owner per external address.
+    const uint64_t h = (uint64_t{fs ? m.dst_ip : m.src_ip} * 0x9e3779b97f4a7c15ull) >> 17;
+    return static_cast<unsigned>(h % workers);
+  }
   uint32_t a = m.src_ip, b = m.dst_ip;
   uint32_t pa = m.sport, pb = m.dport;
   if (a > b || (a == b && pa > pb)) {

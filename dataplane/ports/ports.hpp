@@ -38,8 +38,13 @@ bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool
                          std::string& error);
 void destroy_replay_ports(ReplayPorts& ports);
 
-/// The worker a packet belongs to: a symmetric hash of the IPv4 addresses (and
-/// ports when present) so both directions of a flow meet the same flow table.
-unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers) noexcept;
+/// The worker a packet belongs to, so that both directions of a flow, NAT
+/// included, meet the same flow table and SNAT pool (docs/design/lb-nat.md):
+/// a flow with one end on the fabric (a VIP, an ILB, an ASE instance) goes by
+/// the other end's address; one between two fabric addresses (a VIP hairpin)
+/// to worker 0; anything else by a symmetric hash of both ends. `fabric` is
+/// sorted.
+unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
+                      const std::vector<uint32_t>& fabric) noexcept;
 
 }  // namespace asenet::dataplane

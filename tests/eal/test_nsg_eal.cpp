@@ -239,7 +239,8 @@ TEST(FlowTable, InsertLookupReplyExpireAndFull) {
   k.proto = 6;
   Flow* f = ft.insert(k, 100);
   ASSERT_NE(f, nullptr);
-  f->expires_ns = 500;
+  f->expires_ns = 500ull * 1000000000ull;
+  ft.schedule(f);
   FlowKey keys[3] = {k, k.reversed(), k};
   keys[2].dport = 5;
   Flow* found[3];
@@ -250,9 +251,10 @@ TEST(FlowTable, InsertLookupReplyExpireAndFull) {
   EXPECT_EQ(found[1], f);
   EXPECT_TRUE(reply[1]);
   EXPECT_EQ(found[2], nullptr);
-  ft.expire(499, 2048);
+  ft.advance(100ull * 1000000000ull);  // starts the wheel's clock
+  ft.advance(500ull * 1000000000ull);  // second 500 is not over yet
   EXPECT_EQ(ft.size(), 1u);
-  ft.expire(500, 2048);
+  ft.advance(501ull * 1000000000ull);
   EXPECT_EQ(ft.size(), 0u);
   EXPECT_EQ(ft.lookup_bulk(keys, 2, found, reply), 0u);
   for (uint32_t i = 0; i < 1024; ++i) {
@@ -359,4 +361,20 @@ bgp_routes = "172.16.0.0/12"
       for (unsigned i = 0; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
   }
   destroy_replay_ports(ports);
+}
+
+TEST(Snat, PortsArePerDestinationAndRunOut) {
+  SnatTable st;
+  std::string err;
+  ASSERT_TRUE(st.init("snat_unit", 8192, err)) << err;
+  std::vector<uint16_t> ports;
+  for (uint16_t p = 1024; p < 2048; ++p) ports.push_back(p);
+  const uint32_t inst = 0x0a000104, vip = 0xc0170102, d1 = 0x0d6b0432, d2 = 0x0d6b0433;
+  for (uint16_t i = 0; i < 1024; ++i) ASSERT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1024 + i) << i;
+  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 0) << "the 1,025th to one destination fails";
+  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d2, 443), 1024) << "another destination reuses the port";
+  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 8443), 1024) << "another destination port too";
+  st.release(vip, 1500, 6, d1, 443, inst);
+  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1500) << "a released port comes back";
+  EXPECT_EQ(st.in_use(), 1026u);
 }

@@ -152,3 +152,54 @@ class Case:
         with open(os.path.join(self.out_dir, "expect", "trace.jsonl"), "w") as f:
             for i, (_, line) in enumerate(sorted(self.trace, key=lambda x: x[0])):
                 f.write(json.dumps(dict(index=i, **line), sort_keys=True) + "\n")
+
+
+def nat(pkt, src=None, dst=None, sport=None, dport=None, icmp_id=None):
+    """The packet with addresses / ports / ICMP identifier rewritten and every
+    checksum made right again: what a NAT hop hands on (before forwarded())."""
+    from scapy.all import ICMP, TCP, UDP
+    q = Ether(bytes(pkt))
+    if src is not None:
+        q[IP].src = src
+    if dst is not None:
+        q[IP].dst = dst
+    del q[IP].chksum
+    for layer in (TCP, UDP):
+        if q.haslayer(layer):
+            if sport is not None:
+                q[layer].sport = sport
+            if dport is not None:
+                q[layer].dport = dport
+            del q[layer].chksum
+    if q.haslayer(ICMP):
+        if icmp_id is not None:
+            q[ICMP].id = icmp_id
+        del q[ICMP].chksum
+    q = Ether(bytes(q))
+    q.time = pkt.time
+    return q
+
+
+# asenet's SNAT port policy (docs/design/lb-nat.md): each instance owns whole
+# blocks of 8 ports from 1024 up, in instance order, skipping every block that
+# holds a port a VIP rule uses; a new flow takes the lowest port of its
+# instance that no live flow uses towards the same destination.
+DEFAULT_VIP_RULE_PORTS = [454, 455, 80, 443, 4016, 4018, 4020, 4022, 21, 990] + list(range(10001, 10021))
+
+
+def snat_ports(instance_index, per_instance=1024, rule_ports=DEFAULT_VIP_RULE_PORTS):
+    """The ports instance `instance_index` of an ASE owns, in allocation order."""
+    return _snat_ports_exact(instance_index, per_instance, {p // 8 for p in rule_ports})
+
+
+def _snat_ports_exact(instance_index, per_instance, blocked):
+    block = 1024 // 8
+    for i in range(instance_index + 1):
+        ports = []
+        while len(ports) < per_instance and block <= 65535 // 8:
+            if block not in blocked:
+                ports.extend(range(block * 8, block * 8 + 8))
+            block += 1
+        if i == instance_index:
+            return ports
+    return []

@@ -1,0 +1,95 @@
+#include "dataplane/flow/snat.hpp"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_memory.h>
+
+namespace asenet::dataplane {
+
+namespace {
+
+struct UsedKey {
+  uint32_t vip;
+  uint32_t dst;
+  uint16_t port;
+  uint16_t dport;
+  uint8_t proto;
+  uint8_t pad[3];
+};
+static_assert(sizeof(UsedKey) == 16);
+
+struct CountKey {
+  uint32_t instance;
+  uint32_t dst;
+  uint16_t dport;
+  uint8_t proto;
+  uint8_t pad[5];
+};
+static_assert(sizeof(CountKey) == 16);
+
+rte_hash* make(const std::string& name, uint32_t entries, std::string& error) {
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = entries;
+  p.key_len = 16;
+  p.hash_func = rte_jhash;
+  p.socket_id = SOCKET_ID_ANY;
+  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  rte_hash* h = rte_hash_create(&p);
+  if (h == nullptr) error = "rte_hash_create " + name + ": " + rte_strerror(rte_errno);
+  return h;
+}
+
+}  // namespace
+
+SnatTable::~SnatTable() {
+  rte_hash_free(used_);
+  rte_hash_free(count_);
+}
+
+bool SnatTable::init(const std::string& name, uint32_t capacity, std::string& error) {
+  used_ = make(name + "_u", capacity, error);
+  count_ = make(name + "_c", capacity, error);
+  return used_ != nullptr && count_ != nullptr;
+}
+
+uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instance, uint32_t vip, uint8_t proto,
+                             uint32_t dst, uint16_t dport_key) noexcept {
+  if (ports.empty()) return 0;
+  CountKey ck{instance, dst, dport_key, proto, {}};
+  void* data = nullptr;
+  uintptr_t taken = 0;
+  if (rte_hash_lookup_data(count_, &ck, &data) >= 0) taken = reinterpret_cast<uintptr_t>(data);
+  if (taken >= ports.size()) return 0;  // exhausted for this destination: fail fast
+  // Ports are taken in order, so ports[taken] is usually free; after releases
+  // the scan moves on to the next free one.
+  UsedKey uk{vip, dst, 0, dport_key, proto, {}};
+  for (size_t i = 0; i < ports.size(); ++i) {
+    uk.port = ports[(taken + i) % ports.size()];
+    if (rte_hash_lookup(used_, &uk) >= 0) continue;
+    if (rte_hash_add_key(used_, &uk) < 0) return 0;
+    rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(taken + 1));
+    ++in_use_;
+    return uk.port;
+  }
+  return 0;
+}
+
+void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
+                        uint32_t instance) noexcept {
+  UsedKey uk{vip, dst, port, dport_key, proto, {}};
+  if (rte_hash_del_key(used_, &uk) < 0) return;
+  --in_use_;
+  CountKey ck{instance, dst, dport_key, proto, {}};
+  void* data = nullptr;
+  if (rte_hash_lookup_data(count_, &ck, &data) < 0) return;
+  const auto n = reinterpret_cast<uintptr_t>(data);
+  if (n <= 1) {
+    rte_hash_del_key(count_, &ck);
+  } else {
+    rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(n - 1));
+  }
+}
+
+}  // namespace asenet::dataplane

@@ -1,0 +1,41 @@
+// Per-worker SNAT port bookkeeping (azure-semantics 7.6). A port of an
+// instance's preallocation may be shared by flows to different destinations:
+// TCP and classic UDP per destination IP and port, UDP in era "current" per
+// destination IP (port-restricted cone). Replay steers every flow with one
+// external endpoint to the worker of that endpoint's address, so each
+// destination's port pool has a single owner and no lock is needed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct rte_hash;
+
+namespace asenet::dataplane {
+
+class SnatTable {
+ public:
+  SnatTable() = default;
+  ~SnatTable();
+  SnatTable(const SnatTable&) = delete;
+  SnatTable& operator=(const SnatTable&) = delete;
+
+  /// Control thread, before the worker starts.
+  bool init(const std::string& name, uint32_t capacity, std::string& error);
+
+  /// A free port of `ports` for (vip, proto, dst, dport_key), taken; 0 when
+  /// every port is in use for that destination (the instance is exhausted).
+  uint16_t allocate(const std::vector<uint16_t>& ports, uint32_t instance, uint32_t vip, uint8_t proto, uint32_t dst,
+                    uint16_t dport_key) noexcept;
+  void release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
+               uint32_t instance) noexcept;
+  [[nodiscard]] uint64_t in_use() const noexcept { return in_use_; }
+
+ private:
+  rte_hash* used_ = nullptr;   ///< (vip, port, proto, dst, dport_key) taken
+  rte_hash* count_ = nullptr;  ///< (instance, proto, dst, dport_key) -> ports taken
+  uint64_t in_use_ = 0;
+};
+
+}  // namespace asenet::dataplane
