@@ -115,7 +115,7 @@ std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& sp
   if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
   else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
   if (r.flow != FlowState::kNone) {
-    static const char* kFlow[] = {"none", "new", "established", "reply"};
+    static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
     o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
   }
   if (r.nsg.count > 0) {

@@ -22,16 +22,18 @@ enum PacketFlags : uint8_t {
   kFlagFragment = 1 << 0,       ///< MF set or fragment offset non-zero
   kFlagLaterFragment = 1 << 1,  ///< fragment offset non-zero: no L4 header in it
   kFlagHasPorts = 1 << 2,       ///< sport/dport are valid (TCP, UDP, ICMP query id)
+  kFlagIcmpError = 1 << 3,      ///< an ICMP error quoting a parseable IPv4 header (inner_* below)
 };
 
 enum class Verdict : uint8_t { kForward, kDrop };
 
 /// How a packet related to the connection table.
 enum class FlowState : uint8_t {
-  kNone,         ///< not tracked (parse failure, a later fragment, ICMP error)
+  kNone,         ///< not tracked (parse failure, a later fragment, an unrelated ICMP error)
   kNew,          ///< first packet: walked the slow path
   kEstablished,  ///< matched a flow in the initiator's direction
   kReply,        ///< matched a flow in the reply direction
+  kRelated,      ///< an ICMP error about a packet of a known flow
 };
 
 struct Flow;
@@ -60,6 +62,13 @@ struct PacketMeta {
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   uint16_t arp_op = 0;  ///< ARP opcode (1 request, 2 reply); src_ip/dst_ip = sender/target IP
+  // The packet an ICMP error quotes (kFlagIcmpError): its header as sent.
+  uint8_t inner_off = 0;  ///< offset of the quoted IPv4 header in the frame
+  uint8_t inner_proto = 0;
+  uint32_t inner_src = 0;
+  uint32_t inner_dst = 0;
+  uint16_t inner_sport = 0;  ///< TCP/UDP ports, or the echo identifier (both)
+  uint16_t inner_dport = 0;
   Port in_port = Port::kInternet;
   Port out_port = Port::kInternet;
   Verdict verdict = Verdict::kForward;
@@ -74,6 +83,7 @@ struct PacketMeta {
   bool slow = false;  ///< takes the slow path (route, NSG, install) in this pass
   // NAT: the packet leaves as new_src:new_sport -> new_dst:new_dport.
   bool rewrite = false;
+  bool error_rewrite = false;  ///< an ICMP error: also translate the packet it quotes
   uint32_t new_src = 0;
   uint32_t new_dst = 0;
   uint16_t new_sport = 0;

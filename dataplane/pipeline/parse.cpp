@@ -82,6 +82,28 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
           meta.icmp_type == 14 || meta.icmp_type == 15 || meta.icmp_type == 16) {
         meta.sport = meta.dport = load_be16(l4 + 4);
         meta.flags |= kFlagHasPorts;
+      } else if ((meta.icmp_type == 3 || meta.icmp_type == 4 || meta.icmp_type == 11 || meta.icmp_type == 12) &&
+                 !fragmented && l4_in_seg >= 8 + 20 + 8 && l4_len >= 8 + 20 + 8 &&
+                 kEthHeaderLen + total_len <= len) {  // all of it contiguous: it is rewritten in place
+        // An error quotes the offending packet's IPv4 header and 8 bytes of it
+        // (RFC 792): enough to find the flow and to translate it back.
+        const uint8_t* in = l4 + 8;
+        const uint32_t in_ihl = static_cast<uint32_t>(in[0] & 0x0f) * 4;
+        if ((in[0] >> 4) == 4 && in_ihl >= 20 && 8 + in_ihl + 8 <= l4_in_seg && 8 + in_ihl + 8 <= l4_len &&
+            meta.l4_off + 8 + in_ihl < 256) {
+          meta.flags |= kFlagIcmpError;
+          meta.inner_off = static_cast<uint8_t>(meta.l4_off + 8);
+          meta.inner_proto = in[9];
+          meta.inner_src = load_be32(in + 12);
+          meta.inner_dst = load_be32(in + 16);
+          const uint8_t* il4 = in + in_ihl;
+          if (meta.inner_proto == kIpProtoTcp || meta.inner_proto == kIpProtoUdp) {
+            meta.inner_sport = load_be16(il4);
+            meta.inner_dport = load_be16(il4 + 2);
+          } else if (meta.inner_proto == kIpProtoIcmp && (il4[0] == 8 || il4[0] == 0)) {
+            meta.inner_sport = meta.inner_dport = load_be16(il4 + 4);
+          }
+        }
       }
       break;
     }

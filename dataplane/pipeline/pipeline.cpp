@@ -69,6 +69,48 @@ uint64_t mix64(uint64_t x) noexcept {
 
 /// Writes the translated addresses and ports into the packet, patching the
 /// IPv4, TCP, UDP and ICMP checksums incrementally (RFC 1624).
+/// An ICMP error through NAT: the outer addresses, and the quoted packet's
+/// addresses and ports (RFC 5508); checksums recomputed where they cover it.
+void rewrite_icmp_error(uint8_t* frame, const PacketMeta& m) noexcept {
+  uint8_t* ip = frame + m.l3_off;
+  uint16_t ip_sum = load_be16(ip + 10);
+  ip_sum = csum_update32(ip_sum, m.src_ip, m.new_src);
+  ip_sum = csum_update32(ip_sum, m.dst_ip, m.new_dst);
+  store_be32(ip + 12, m.new_src);
+  store_be32(ip + 16, m.new_dst);
+  store_be16(ip + 10, ip_sum);
+  uint8_t* in = frame + m.inner_off;
+  const uint32_t in_ihl = static_cast<uint32_t>(in[0] & 0x0f) * 4;
+  const uint32_t old_src = load_be32(in + 12), old_dst = load_be32(in + 16);
+  store_be32(in + 12, m.inner_src);
+  store_be32(in + 16, m.inner_dst);
+  store_be16(in + 10, 0);
+  store_be16(in + 10, static_cast<uint16_t>(~ones_sum(in, in_ihl)));
+  uint8_t* il4 = in + in_ihl;
+  if (m.inner_proto == kIpProtoTcp || m.inner_proto == kIpProtoUdp) {
+    const uint16_t old_sp = load_be16(il4), old_dp = load_be16(il4 + 2);
+    store_be16(il4, m.inner_sport);
+    store_be16(il4 + 2, m.inner_dport);
+    if (m.inner_proto == kIpProtoUdp && load_be16(il4 + 6) != 0) {  // TCP's checksum is not in the 8 bytes quoted
+      uint16_t s = load_be16(il4 + 6);
+      s = csum_update32(s, old_src, m.inner_src);
+      s = csum_update32(s, old_dst, m.inner_dst);
+      s = csum_update16(s, old_sp, m.inner_sport);
+      s = csum_update16(s, old_dp, m.inner_dport);
+      store_be16(il4 + 6, s == 0 ? 0xffff : s);
+    }
+  } else if (m.inner_proto == kIpProtoIcmp) {
+    const uint16_t old_id = load_be16(il4 + 4);
+    store_be16(il4 + 2, csum_update16(load_be16(il4 + 2), old_id, m.inner_sport));
+    store_be16(il4 + 4, m.inner_sport);
+  }
+  // The outer ICMP checksum covers everything quoted: recompute it.
+  uint8_t* icmp = frame + m.l4_off;
+  const uint32_t icmp_len = m.ip_total_len - (m.l4_off - m.l3_off);
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 2, static_cast<uint16_t>(~ones_sum(icmp, icmp_len)));
+}
+
 void rewrite_packet(uint8_t* frame, const PacketMeta& m) noexcept {
   uint8_t* ip = frame + m.l3_off;
   uint16_t ip_sum = load_be16(ip + 10);
@@ -180,11 +222,55 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   std::array<Flow*, kBurstSize> found;
   std::array<bool, kBurstSize> reply;
   unsigned n = 0;
+  bool deferred_error = false;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!m.todo) continue;
     m.todo = false;
     if (!alive(m)) continue;
+    if (ctx.flows != nullptr && (m.flags & kFlagIcmpError) != 0) {
+      // An ICMP error about a packet of a known flow follows that flow, the
+      // way a reply to it would travel (RFC 5508 NAT behaviour for ICMP).
+      FlowKey k;
+      k.src = m.inner_dst;
+      k.dst = m.inner_src;
+      k.sport = m.inner_dport;
+      k.dport = m.inner_sport;
+      k.proto = m.inner_proto;
+      Flow* f = nullptr;
+      bool r = false;
+      if (ctx.flows->lookup_bulk(&k, 1, &f, &r) == 1 && f->expires_ns > m.now_ns) {
+        const FlowAction& a = f->action[r ? 1 : 0];
+        m.flow = f;
+        m.flow_state = FlowState::kRelated;
+        m.hop = a.next_hop;
+        m.routed = a.routed;
+        if (a.verdict == Verdict::kDrop) {
+          m.drop(a.reason);
+        } else {
+          m.out_port = a.out_port;
+        }
+        if (a.rewrite) {
+          m.rewrite = true;
+          m.error_rewrite = true;
+          m.new_dst = a.dst;
+          m.new_src = m.src_ip == k.src ? a.src : m.src_ip;  // the end itself, or a router on the way
+          m.new_sport = m.sport;
+          m.new_dport = m.dport;
+          // The quoted packet becomes what the other side sent: a's tuple reversed.
+          m.inner_src = a.dst;
+          m.inner_sport = a.dport;
+          m.inner_dst = a.src;
+          m.inner_dport = a.sport;
+        }
+        continue;
+      }
+      if (n > 0) {  // the flow it is about may be one of this burst's new ones
+        m.todo = true;
+        deferred_error = true;
+        continue;
+      }
+    }
     if (ctx.flows == nullptr || !flowable(m)) {
       m.slow = true;  // judged on its own, every time
       continue;
@@ -192,10 +278,10 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     keys[n] = key_of(m);
     idx[n++] = i;
   }
-  if (n == 0) return false;
+  if (n == 0) return deferred_error;
   ctx.flows->lookup_bulk(keys.data(), n, found.data(), reply.data());
   const FlowTimers timers = ts.timers();
-  bool deferred = false;
+  bool deferred = deferred_error;
   for (unsigned k = 0; k < n; ++k) {
     Flow* f = found[k];
     PacketMeta& m = b.meta[idx[k]];
@@ -642,7 +728,11 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcep
     PacketMeta& m = b.meta[i];
     if (m.verdict != Verdict::kForward) continue;
     uint8_t* frame = rte_pktmbuf_mtod(b.pkts[i], uint8_t*);
-    if (m.rewrite) rewrite_packet(frame, m);
+    if (m.error_rewrite) {
+      rewrite_icmp_error(frame, m);
+    } else if (m.rewrite) {
+      rewrite_packet(frame, m);
+    }
     if (spec.decrement_ttl) ipv4_decrement_ttl(frame + m.l3_off);  // TTL > 1: checked at parse
     std::memcpy(frame, spec.peer_macs[static_cast<size_t>(m.out_port)].bytes.data(), 6);
     std::memcpy(frame + 6, spec.fabric_mac.bytes.data(), 6);
