@@ -145,6 +145,15 @@ unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
   if (workers <= 1) return 0;
   PacketMeta m;
   if (parse_packet(frame, len, len, m) != DropReason::kNone) return 0;
+  if ((m.flags & kFlagIcmpError) != 0) {
+    // An ICMP error belongs with the flow of the packet it quotes.
+    m.src_ip = m.inner_src;
+    m.dst_ip = m.inner_dst;
+    m.sport = m.inner_sport;
+    m.dport = m.inner_dport;
+    m.proto = m.inner_proto;
+    m.flags = kFlagHasPorts;
+  }
   const bool fs = std::binary_search(fabric.begin(), fabric.end(), m.src_ip);
   const bool fd = std::binary_search(fabric.begin(), fabric.end(), m.dst_ip);
   if (fs && fd) return 0;
