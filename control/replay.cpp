@@ -351,6 +351,8 @@ int run_replay(const ReplayOptions& opt) {
             std::cout << ")";
           } else if (tr.flow == FlowState::kReply) {
             std::cout << "(reply) ";
+          } else if (tr.flow == FlowState::kRelated) {
+            std::cout << "(error about a flow) ";
           }
         }
         for (uint8_t k = 0; k < sl.n_out; ++k) {
@@ -363,7 +365,13 @@ int run_replay(const ReplayOptions& opt) {
           const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, frame_buf.data());
           if (dumpers[side] != nullptr) pcap_dump(reinterpret_cast<u_char*>(dumpers[side]), &h, static_cast<const u_char*>(bytes));
           out_by_side[side]++;
-          if (opt.report) std::cout << (k ? ", " : "") << port_name(static_cast<Port>(side));
+          if (opt.report) {
+            std::cout << (k ? ", " : "") << port_name(static_cast<Port>(side));
+            const TraceRecord& tr = trace_slots[flushed % kWindow];
+            if (k == 0 && tr.rewrite)
+              std::cout << " as " << format_ipv4(tr.new_src) << ":" << tr.new_sport << " > " << format_ipv4(tr.new_dst)
+                        << ":" << tr.new_dport;
+          }
           rte_pktmbuf_free(m);
         }
         if (opt.report) std::cout << "\n";

@@ -40,6 +40,17 @@ add("onprem", 0.002, Ether(src="02:00:00:00:03:01", dst="12:34:56:78:9a:bc") /
     IP(src="172.16.5.10", dst="10.0.1.5") / TCP(sport=443, dport=50200, flags="SA", seq=9000, ack=7001))
 # DNS from an instance to a resolver VM in the VNet.
 add("vnet", 0.005, VM / IP(src="10.0.1.6", dst="10.0.2.4") / UDP(sport=53000, dport=53) / DNS(id=0x1234, qd=DNSQR(qname="sql.corp.internal")))
+# A customer opens HTTPS to the ASE's VIP: the load balancer hands it to an
+# instance (destination rewritten, the client's address kept; Maglev picks
+# 10.0.1.4 for this client), the NSG admits 443, and the instance's answer
+# leaves from the VIP.
+add("internet", 0.010, CLIENT / IP(src="203.0.113.50", dst="192.23.1.2") / TCP(sport=51000, dport=443, flags="S", seq=100))
+add("vnet", 0.001, VM / IP(src="10.0.1.4", dst="203.0.113.50") / TCP(sport=443, dport=51000, flags="SA", seq=300, ack=101))
+# The app calls a public API: the call leaves from the VIP (SNAT, port 1024 of
+# the instance's 1,024), and the answer finds its way back to the instance.
+add("vnet", 0.010, VM / IP(src="10.0.1.4", dst="13.107.4.50") / TCP(sport=52000, dport=443, flags="S", seq=500))
+add("internet", 0.020, Ether(src="02:00:00:00:00:20", dst="12:34:56:78:9a:bc") /
+    IP(src="13.107.4.50", dst="192.23.1.2") / TCP(sport=443, dport=1024, flags="SA", seq=700, ack=501))
 # A scanner pings the VIP: Basic-era VIPs do not answer ICMP (spec 7.5) -> dropped.
 add("internet", 0.010, CLIENT / IP(src="198.51.100.7", dst="192.23.1.2") / ICMP(id=77, seq=1))
 # A probe to a VIP port no frontend serves -> dropped.
