@@ -387,7 +387,11 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
   std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
   spec.udp_cone_nat = topo.emulator.era == Era::kCurrent;
-  for (const auto& a : topo.ases) spec.ases.push_back(compile_ase(a));
+  spec.basic_lb = topo.emulator.era == Era::k2016;
+  for (const auto& a : topo.ases) {
+    spec.ases.push_back(compile_ase(a));
+    spec.some_frontend_down = spec.some_frontend_down || spec.ases.back().maglev.empty();
+  }
   std::sort(spec.subnets.begin(), spec.subnets.end(),
             [](const auto& a, const auto& b) { return a.prefix.addr < b.prefix.addr; });
   for (const auto& h : topo.hosts)

@@ -89,6 +89,7 @@ struct Flow {
   FlowKey key;                     ///< as seen on the flow's first packet (the initiator's direction)
   FlowKey reply_key;               ///< as the reply arrives (after NAT, not simply reversed)
   SnatBinding snat;
+  uint32_t lb_frontend = 0;        ///< the VIP / ILB a load-balanced flow came in on (0: none)
   std::array<FlowAction, 2> action;  ///< [0] initiator -> responder, [1] the reply direction
   uint64_t created_ns = 0;
   uint64_t last_ns = 0;

@@ -327,6 +327,16 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       m.slow = true;
       continue;
     }
+    if (f->lb_frontend != 0 && ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp) {
+      // Basic LB: with every instance of its frontend down, a TCP flow ends.
+      bool on_ilb = false;
+      const int a = ts.spec().frontend_of(f->lb_frontend, on_ilb);
+      if (a >= 0 && ts.spec().ases[static_cast<size_t>(a)].maglev.empty()) {
+        ctx.flows->remove(f);
+        m.drop(DropReason::kNoBackend);
+        continue;
+      }
+    }
     const unsigned dir = reply[k] ? 1 : 0;
     const FlowAction& a = f->action[dir];
     m.flow = f;
@@ -680,6 +690,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       fwd.sport = m.new_sport;
       fwd.dport = m.new_dport;
     }
+    if (m.rewrite && m.new_dst != m.dst_ip) f->lb_frontend = m.dst_ip;  // came in on a frontend
     if (m.snat_port != 0) {
       const AseSpec& ase = spec.ases[m.snat_ase];
       const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);

@@ -134,6 +134,10 @@ struct TableSpec {
   std::vector<uint32_t> ase_instances; ///< every ASE instance address, sorted
   std::vector<AseSpec> ases;
   bool udp_cone_nat = false;  ///< era current: UDP SNAT per destination IP (port-restricted cone)
+  /// Era 2016 (Basic LB): when every instance of a frontend is down, its
+  /// established TCP flows end too; Standard keeps them (azure-semantics 7.2).
+  bool basic_lb = true;
+  bool some_frontend_down = false;  ///< some ASE has no healthy instance: hits must check
   uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
   uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
   uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST

@@ -378,3 +378,85 @@ TEST(Snat, PortsArePerDestinationAndRunOut) {
   EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1500) << "a released port comes back";
   EXPECT_EQ(st.in_use(), 1026u);
 }
+
+namespace {
+
+/// One TCP packet through process_burst; returns its trace record.
+TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side, const char* src, const char* dst,
+                       uint16_t sport, uint16_t dport, uint8_t flags) {
+  std::vector<uint8_t> f(14 + 40, 0);
+  f[12] = 0x08;
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  store_be16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = 6;
+  store_be32(ip + 12, *parse_ipv4(src));
+  store_be32(ip + 16, *parse_ipv4(dst));
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  store_be16(ip + 20, sport);
+  store_be16(ip + 22, dport);
+  ip[32] = 5 << 4;
+  ip[33] = flags;
+  Burst b;
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+  b.pkts[0] = m;
+  b.count = 1;
+  std::array<Port, kBurstSize> sides{};
+  sides[0] = side;
+  TraceRecord slot[1];
+  TraceSink sink{slot, 0};
+  ctx.trace = &sink;
+  stamp_burst(b, ctx, sides.data());
+  process_burst(b, ts, ctx);
+  ctx.trace = nullptr;
+  return slot[0];
+}
+
+}  // namespace
+
+TEST(LbHealth, AllInstancesDownEndsTcpFlowsOnlyOnBasic) {
+  for (const char* era : {"2016", "current"}) {
+    auto topo = [&](bool down) {
+      return compile(load_topology_text(std::string("[emulator]\nera = \"") + era +
+                                            "\"\n[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n"
+                                            "[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/26\"\n"
+                                            "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\n"
+                                            "instances = [\"10.0.1.4\", \"10.0.1.5\"]\n" +
+                                            (down ? "down = [\"10.0.1.4\", \"10.0.1.5\"]\n" : ""),
+                                        "t.toml"),
+                     1);
+    };
+    std::string err;
+    auto up = TableSet::build(topo(false), 1, err);
+    auto all_down = TableSet::build(topo(true), 1, err);
+    ASSERT_TRUE(up && all_down) << err;
+    ReplayPorts ports;
+    ASSERT_TRUE(create_replay_ports(1, 1024, g_pool, ports, err)) << err;
+    FlowTable ft;
+    ASSERT_TRUE(ft.init(std::string("ft_health_") + era, 1024, err)) << err;
+    WorkerContext ctx;
+    ctx.flows = &ft;
+    ctx.clock = ClockMode::kFake;
+    for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
+    auto syn = one_packet(*up, ctx, Port::kInternet, "203.0.113.7", "192.23.1.2", 50000, 443, 0x02);
+    ASSERT_EQ(syn.verdict, Verdict::kForward);
+    // The instances' probes fail: a new generation with both down.
+    auto after = one_packet(*all_down, ctx, Port::kInternet, "203.0.113.7", "192.23.1.2", 50000, 443, 0x10);
+    auto fresh = one_packet(*all_down, ctx, Port::kInternet, "203.0.113.8", "192.23.1.2", 50001, 443, 0x02);
+    EXPECT_EQ(fresh.reason, DropReason::kNoBackend) << era << ": no new flows";
+    if (std::string(era) == "2016") {
+      EXPECT_EQ(after.reason, DropReason::kNoBackend) << "Basic ends established TCP flows";
+    } else {
+      EXPECT_EQ(after.verdict, Verdict::kForward) << "Standard keeps established TCP flows";
+    }
+    void* out[8];
+    for (size_t s = 0; s < kNumPorts; ++s) {
+      unsigned n;
+      while ((n = rte_ring_dequeue_burst(ports.out_rings[s][0], out, 8, nullptr)) > 0)
+        for (unsigned i = 0; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
+    }
+    destroy_replay_ports(ports);
+  }
+}
