@@ -18,6 +18,7 @@
 #include <regex>
 
 #include "control/azure_nsg.hpp"
+#include "control/bench.hpp"
 #include "control/classbench.hpp"
 #include "control/compile.hpp"
 #include "control/doctor.hpp"
@@ -43,6 +44,7 @@ commands:
   next-hop   Network Watcher's next hop: the route from a source to a destination
   effective-routes  a subnet's effective routes (Active / Invalid), as Azure shows them
   doctor     would each ASE stay healthy? (management, dependencies, subnet)
+  bench      pipeline rates: established flows and new flows per second
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
   version    print the version
@@ -493,6 +495,27 @@ options)");
   return 0;
 }
 
+int cmd_bench(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl bench --scenario established|new-flows [options]
+
+Measures the pipeline on one lcore with in-memory packets: established flows
+(ACKs of live flows, half in through the VIP, half out through SNAT) or new
+flows (every packet a new connection through LB, NSG, route and SNAT). The
+ASE subnet's NSG has --nsg-rules rules. Prints packets per second and cycles per
+packet, with and without the packet generator's own cost.
+
+options)");
+  BenchOptions opt;
+  d.add_options()("help,h", "show this help")
+      ("scenario", po::value(&opt.scenario)->required(), "established or new-flows")
+      ("flows", po::value(&opt.flows)->default_value(100000), "established: live flows")
+      ("nsg-rules", po::value(&opt.nsg_rules)->default_value(1000), "rules in the NSG")
+      ("seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure")
+      ("json", po::bool_switch(&opt.json), "print one JSON document");
+  if (auto rc = parse_options(d, args, "bench")) return *rc;
+  return run_bench(opt);
+}
+
 int cmd_doctor(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl doctor --topology T [--json]
 
@@ -599,6 +622,7 @@ int main(int argc, char** argv) {
     if (cmd == "verify") return cmd_verify(rest);
     if (cmd == "next-hop") return cmd_next_hop(rest);
     if (cmd == "doctor") return cmd_doctor(rest);
+    if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);
   } catch (const std::exception& e) {

@@ -1,0 +1,223 @@
+#include "control/bench.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "control/compile.hpp"
+#include "control/topology.hpp"
+#include "dataplane/pipeline/checksum.hpp"
+#include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/ports/ports.hpp"
+
+namespace asenet::control {
+
+using namespace asenet::dataplane;
+
+namespace {
+
+/// An ASE with three instances and a subnet NSG of `rules` rules: rules-1
+/// deny rules for unrelated /24s before the one that admits HTTPS.
+std::string bench_topology(unsigned rules, unsigned flow_table) {
+  std::string t = "[emulator]\nera = \"current\"\nenforce_limits = false\nflow_table_size = " +
+                  std::to_string(flow_table) +
+                  "\n[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n"
+                  "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/24\"\nnsg = \"n\"\n"
+                  "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
+                  "instances = [\"10.0.1.4\", \"10.0.1.5\", \"10.0.1.6\"]\n[[nsgs]]\nname = \"n\"\n";
+  for (unsigned i = 0; i + 1 < rules; ++i) {
+    t += "[[nsgs.rules]]\nname = \"deny" + std::to_string(i) + "\"\npriority = " + std::to_string(100 + i % 3900) +
+         "\ndirection = \"" + (i < 3900 ? "Inbound" : "Outbound") +
+         "\"\naccess = \"Deny\"\nprotocol = \"Tcp\"\nsource_address_prefixes = \"" + std::to_string(11 + i / 256 % 200) +
+         "." + std::to_string(i % 256) + ".0.0/16\"\nsource_port_ranges = \"*\"\ndestination_address_prefixes = \"*\"\n"
+         "destination_port_ranges = \"" + std::to_string(1000 + i % 50000) + "\"\n";
+  }
+  t += "[[nsgs.rules]]\nname = \"AllowHttps\"\npriority = 4096\ndirection = \"Inbound\"\naccess = \"Allow\"\n"
+       "protocol = \"Tcp\"\nsource_address_prefixes = \"*\"\nsource_port_ranges = \"*\"\n"
+       "destination_address_prefixes = \"*\"\ndestination_port_ranges = \"443\"\n";
+  return t;
+}
+
+void write_tcp(rte_mbuf* m, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags) {
+  uint8_t* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 60));
+  std::memset(f, 0, 60);
+  f[12] = 0x08;
+  uint8_t* ip = f + 14;
+  ip[0] = 0x45;
+  store_be16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = 6;
+  store_be32(ip + 12, src);
+  store_be32(ip + 16, dst);
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  store_be16(ip + 20, sport);
+  store_be16(ip + 22, dport);
+  ip[32] = 5 << 4;
+  ip[33] = flags;
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& opt) {
+  const bool established = opt.scenario == "established";
+  if (!established && opt.scenario != "new-flows") {
+    std::cerr << "asenetctl bench: --scenario must be established or new-flows\n";
+    return 2;
+  }
+  const unsigned table = established ? opt.flows + 1024 : 2000000;
+  Topology topo;
+  try {
+    topo = load_topology_text(bench_topology(opt.nsg_rules, table), "bench");
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  const std::string prefix = "asenet-bench-" + std::to_string(getpid());
+  std::string err;
+  if (eal_init({"asenetctl-bench", "--no-huge", "--no-shconf", "-m", "3072", "--no-pci", "--no-telemetry",
+                "--log-level=error", "-l", "0", "--file-prefix", prefix},
+               err) < 0) {
+    std::cerr << "asenetctl bench: " << err << "\n";
+    return 1;
+  }
+  int rc = 0;
+  {
+    rte_mempool* pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    ReplayPorts ports;
+    FlowTable flows;
+    SnatTable snat;
+    auto ts = TableSet::build(compile(topo, 1), 1, err);
+    if (pool == nullptr || !ts || !create_replay_ports(1, 4096, pool, ports, err) ||
+        !flows.init("bench_flows", table, err) || !snat.init("bench_snat", table, err)) {
+      std::cerr << "asenetctl bench: " << err << "\n";
+      return 1;
+    }
+    flows.set_release_hook(
+        [](void* arg, const Flow& f) {
+          static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
+                                                f.snat.instance);
+        },
+        &snat);
+    WorkerContext ctx;
+    ctx.flows = &flows;
+    ctx.snat = &snat;
+    ctx.clock = ClockMode::kFake;
+    for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
+    const uint32_t vip = *parse_ipv4("192.23.1.2");
+    const uint32_t inst = *parse_ipv4("10.0.1.4");
+    // Flow i: even = a client to VIP:443 (LB), odd = an instance to the Internet (SNAT).
+    auto fill = [&](Burst& b, std::array<Port, kBurstSize>& sides, uint64_t first, uint8_t flags) {
+      rte_pktmbuf_alloc_bulk(pool, b.pkts.data(), kBurstSize);
+      for (uint16_t k = 0; k < kBurstSize; ++k) {
+        const uint64_t i = first + k;
+        const auto port = static_cast<uint16_t>(1024 + i % 60000);
+        if (i % 2 == 0) {  // clients 12.x.y.z, many ports each
+          write_tcp(b.pkts[k], 0x0c000000u + static_cast<uint32_t>(i / 60000), vip, port, 443, flags);
+          sides[k] = Port::kInternet;
+        } else {  // one Internet server per flow (13.x.y.z): SNAT ports are per destination
+          write_tcp(b.pkts[k], inst + static_cast<uint32_t>(i % 3), 0x0d000000u + static_cast<uint32_t>(i), port, 443, flags);
+          sides[k] = Port::kVnet;
+        }
+      }
+      b.count = kBurstSize;
+    };
+    std::array<void*, 64> sink;
+    auto drain = [&] {
+      for (size_t s = 0; s < kNumPorts; ++s) {
+        unsigned n;
+        while ((n = rte_ring_dequeue_burst(ports.out_rings[s][0], sink.data(), 64, nullptr)) > 0)
+          rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(sink.data()), n);
+      }
+    };
+    Burst b;
+    std::array<Port, kBurstSize> sides{};
+    // Warm-up (established): every flow's first packet walks the slow path.
+    uint64_t next = 0;
+    if (established) {
+      for (; next < opt.flows; next += kBurstSize) {
+        fill(b, sides, next, 0x02);
+        stamp_burst(b, ctx, sides.data());
+        process_burst(b, *ts, ctx);
+        drain();
+      }
+    }
+    // The generator alone (build, free), to subtract from the measurement.
+    uint64_t gen_cycles = 0, gen_pkts = 0;
+    {
+      const uint64_t c0 = rte_rdtsc();
+      for (int r = 0; r < 2000; ++r) {
+        fill(b, sides, static_cast<uint64_t>(r) * kBurstSize, 0x10);
+        rte_pktmbuf_free_bulk(b.pkts.data(), kBurstSize);
+        gen_pkts += kBurstSize;
+      }
+      gen_cycles = rte_rdtsc() - c0;
+    }
+    const uint64_t created_before = ctx.counters.flows_created;
+    uint64_t pkts = 0;
+    const uint64_t start = rte_rdtsc();
+    const auto w0 = std::chrono::steady_clock::now();
+    double secs = 0;
+    uint64_t cursor = established ? 0 : next;
+    while (secs < opt.seconds) {
+      for (int r = 0; r < 64; ++r) {
+        if (established) {
+          if (cursor + kBurstSize > opt.flows) cursor = 0;
+          fill(b, sides, cursor, 0x10);  // ACKs of live flows
+        } else {
+          fill(b, sides, cursor, 0x02);  // SYNs of new flows
+        }
+        cursor += kBurstSize;
+        stamp_burst(b, ctx, sides.data());
+        process_burst(b, *ts, ctx);
+        drain();
+        pkts += kBurstSize;
+      }
+      secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+      if (!established && flows.size() + 64 * kBurstSize >= flows.capacity()) break;  // table full: stop
+    }
+    const uint64_t cycles = rte_rdtsc() - start;
+    const double per_pkt = static_cast<double>(cycles) / static_cast<double>(pkts);
+    const double gen_per_pkt = static_cast<double>(gen_cycles) / static_cast<double>(gen_pkts);
+    const double mpps = static_cast<double>(pkts) / secs / 1e6;
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+    const double pipeline_mpps = hz / (per_pkt - gen_per_pkt) / 1e6;
+    const uint64_t created = ctx.counters.flows_created - created_before;
+    uint64_t dropped = 0;
+    for (auto d : ctx.counters.drops) dropped += d;
+    if (opt.json) {
+      std::printf("{\"scenario\":\"%s\",\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
+                  "\"pipeline_mpps\":%.3f,\"packets\":%llu,\"flows_live\":%u,\"flows_created\":%llu,\"nsg_rules\":%u,"
+                  "\"acl_rules\":%zu,\"drops\":%llu}\n",
+                  opt.scenario.c_str(), mpps, per_pkt, gen_per_pkt, pipeline_mpps, static_cast<unsigned long long>(pkts),
+                  flows.size(), static_cast<unsigned long long>(created), opt.nsg_rules, ts->acl_rule_count(),
+                  static_cast<unsigned long long>(dropped));
+    } else {
+      std::printf("scenario %s: %u NSG rules (%zu rte_acl rules), %u live flows, one lcore\n", opt.scenario.c_str(),
+                  opt.nsg_rules, ts->acl_rule_count(), flows.size());
+      std::printf("  %.2f Mpps with the generator, %.1f cycles/packet (generator alone %.1f)\n", mpps, per_pkt,
+                  gen_per_pkt);
+      std::printf("  pipeline alone: %.2f Mpps (%.1f cycles/packet)\n", pipeline_mpps, per_pkt - gen_per_pkt);
+      if (!established)
+        std::printf("  new connections: %.2f M/s (%llu created, %llu dropped)\n",
+                    static_cast<double>(created) / secs / 1e6, static_cast<unsigned long long>(created),
+                    static_cast<unsigned long long>(dropped));
+    }
+    if (dropped != 0 && established) rc = 1;
+    destroy_replay_ports(ports);
+  }
+  rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
+  return rc;
+}
+
+}  // namespace asenet::control
