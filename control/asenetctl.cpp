@@ -53,6 +53,18 @@ Run `asenetctl COMMAND --help` for the options of a command.
 Exit codes: 0 success, 1 runtime failure, 2 bad input (message names file:line:col).
 )";
 
+/// Loads a topology for a command; prints warnings. nullopt (message printed) on bad input.
+std::optional<Topology> load_or_report(const std::string& path) {
+  try {
+    Topology t = load_topology(path);
+    for (const auto& w : t.warnings) std::cerr << "warning: " << w << "\n";
+    return t;
+  } catch (const TopologyError& e) {
+    std::cerr << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
 int bad_usage(const std::string& cmd, const std::string& msg) {
   std::cerr << "asenetctl " << cmd << ": " << msg << "\n(try `asenetctl " << cmd << " --help`)\n";
   return 2;
@@ -404,13 +416,9 @@ options)");
   const auto src = parse_ipv4(source), dst = parse_ipv4(destination);
   if (!src) return bad_usage("next-hop", "--source '" + source + "' is not an IPv4 address");
   if (!dst) return bad_usage("next-hop", "--destination '" + destination + "' is not an IPv4 address");
-  Topology t;
-  try {
-    t = load_topology(topo_path);
-  } catch (const TopologyError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  }
+  auto loaded = load_or_report(topo_path);
+  if (!loaded) return 2;
+  const Topology& t = *loaded;
   const Subnet* subnet = nullptr;
   for (const auto& s : t.subnets)
     if (s.prefix.contains(*src)) subnet = &s;
@@ -454,13 +462,9 @@ options)");
       ("subnet", po::value(&subnet_name)->required(), "subnet name")
       ("json", po::bool_switch(&json), "print one JSON document");
   if (auto rc = parse_options(d, args, "effective-routes")) return *rc;
-  Topology t;
-  try {
-    t = load_topology(topo_path);
-  } catch (const TopologyError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  }
+  auto loaded = load_or_report(topo_path);
+  if (!loaded) return 2;
+  const Topology& t = *loaded;
   const Subnet* subnet = t.find_subnet(subnet_name);
   if (subnet == nullptr) {
     std::cerr << "asenetctl effective-routes: no subnet '" << subnet_name << "' in " << topo_path << "\n";
@@ -537,13 +541,9 @@ options)");
       ("topology", po::value(&topo_path)->required(), "topology file")
       ("json", po::bool_switch(&json), "print one JSON document");
   if (auto rc = parse_options(d, args, "doctor")) return *rc;
-  Topology t;
-  try {
-    t = load_topology(topo_path);
-  } catch (const TopologyError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  }
+  auto loaded = load_or_report(topo_path);
+  if (!loaded) return 2;
+  const Topology& t = *loaded;
   const auto reports = run_doctor(t);
   bool healthy = true;
   for (const auto& r : reports) healthy = healthy && r.healthy;
@@ -576,14 +576,9 @@ options)");
       ("topology", po::value(&topo_path)->required(), "topology file")
       ("json", po::bool_switch(&json), "print one JSON document");
   if (auto rc = parse_options(d, args, "validate")) return *rc;
-  Topology t;
-  try {
-    t = load_topology(topo_path);
-  } catch (const TopologyError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
-  }
-  for (const auto& w : t.warnings) std::cerr << "warning: " << w << "\n";
+  auto loaded = load_or_report(topo_path);
+  if (!loaded) return 2;
+  const Topology& t = *loaded;
   const auto spec = compile(t, 1);
   if (json) {
     std::cout << "{\"valid\":true,\"warnings\":[";

@@ -179,34 +179,22 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
 
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
-    std::vector<std::unique_ptr<FlowTable>> flow_tables;
-    std::vector<std::unique_ptr<SnatTable>> snat_tables;
+    std::vector<WorkerTables> worker_tables;
     if (workers > 1 && !topo.ases.empty())
       std::cerr << "asenetd: warning: with " << workers << " workers, NIC RSS does not keep both directions of a "
                 << "NATed flow on one worker (replay steers them; live steering is not built yet): use one worker\n";
     std::vector<WorkerSetup> setups(workers);
     for (unsigned w = 0; w < workers; ++w) {
-      auto ft = std::make_unique<FlowTable>();
-      if (!ft->init("asenetd_flows_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
-        std::cerr << "asenetd: connection table: " << err << " (lower [emulator] flow_table_size or give EAL more -m)\n";
+      WorkerTables tables;
+      if (!make_worker_tables("asenetd_w" + std::to_string(w), topo.emulator.flow_table_size, tables, err)) {
+        std::cerr << "asenetd: connection table: " << err
+                  << " (lower [emulator] flow_table_size or give EAL more -m)\n";
         return 1;
       }
-      auto st = std::make_unique<SnatTable>();
-      if (!st->init("asenetd_snat_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
-        std::cerr << "asenetd: SNAT table: " << err << "\n";
-        return 1;
-      }
-      ft->set_release_hook(
-          [](void* arg, const Flow& f) {
-            static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
-                                                  f.snat.instance);
-          },
-          st.get());
       auto c = std::make_unique<WorkerContext>();
-      c->flows = ft.get();
-      c->snat = st.get();
-      flow_tables.push_back(std::move(ft));
-      snat_tables.push_back(std::move(st));
+      c->flows = tables.flows.get();
+      c->snat = tables.snat.get();
+      worker_tables.push_back(std::move(tables));
       c->worker_id = w;
       c->tx_port_id = port_ids;
       c->tx_queue = static_cast<uint16_t>(w);

@@ -93,23 +93,17 @@ int run_bench(const BenchOptions& opt) {
   {
     rte_mempool* pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     ReplayPorts ports;
-    FlowTable flows;
-    SnatTable snat;
+    WorkerTables tables;
     auto ts = TableSet::build(compile(topo, 1), 1, err);
     if (pool == nullptr || !ts || !create_replay_ports(1, 4096, pool, ports, err) ||
-        !flows.init("bench_flows", table, err) || !snat.init("bench_snat", table, err)) {
+        !make_worker_tables("bench", table, tables, err)) {
       std::cerr << "asenetctl bench: " << err << "\n";
       return 1;
     }
-    flows.set_release_hook(
-        [](void* arg, const Flow& f) {
-          static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
-                                                f.snat.instance);
-        },
-        &snat);
+    FlowTable& flows = *tables.flows;
     WorkerContext ctx;
-    ctx.flows = &flows;
-    ctx.snat = &snat;
+    ctx.flows = tables.flows.get();
+    ctx.snat = tables.snat.get();
     ctx.clock = ClockMode::kFake;
     for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
     const uint32_t vip = *parse_ipv4("192.23.1.2");

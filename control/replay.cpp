@@ -244,34 +244,21 @@ int run_replay(const ReplayOptions& opt) {
     std::vector<TraceRecord> trace_slots(tracing ? kWindow : 0);
     TraceSink sink{trace_slots.data(), kWindow - 1};
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
-    std::vector<std::unique_ptr<FlowTable>> flow_tables;
-    std::vector<std::unique_ptr<SnatTable>> snat_tables;
+    std::vector<WorkerTables> worker_tables;
     std::vector<WorkerSetup> setups(opt.workers);
     std::atomic<bool> stop{false};
     for (unsigned w = 0; w < opt.workers; ++w) {
-      auto ft = std::make_unique<FlowTable>();
-      if (!ft->init("replay_flows_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
-        std::cerr << "asenetctl replay: connection table: " << err << " (lower [emulator] flow_table_size)\n";
+      WorkerTables tables;
+      if (!make_worker_tables("replay_w" + std::to_string(w), topo.emulator.flow_table_size, tables, err)) {
+        std::cerr << "asenetctl replay: connection table: " << err
+                  << " (lower [emulator] flow_table_size)\n";
         close_readers();
         return 1;
       }
-      auto st = std::make_unique<SnatTable>();
-      if (!st->init("replay_snat_" + std::to_string(w), topo.emulator.flow_table_size, err)) {
-        std::cerr << "asenetctl replay: SNAT table: " << err << "\n";
-        close_readers();
-        return 1;
-      }
-      ft->set_release_hook(
-          [](void* arg, const Flow& f) {
-            static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
-                                                  f.snat.instance);
-          },
-          st.get());
       auto c = std::make_unique<WorkerContext>();
-      c->flows = ft.get();
-      c->snat = st.get();
-      flow_tables.push_back(std::move(ft));
-      snat_tables.push_back(std::move(st));
+      c->flows = tables.flows.get();
+      c->snat = tables.snat.get();
+      worker_tables.push_back(std::move(tables));
       c->worker_id = w;
       for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
       c->tx_queue = static_cast<uint16_t>(w);

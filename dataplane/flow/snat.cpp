@@ -1,5 +1,7 @@
 #include "dataplane/flow/snat.hpp"
 
+#include "dataplane/flow/flow_table.hpp"
+
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
@@ -90,6 +92,19 @@ void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst
   } else {
     rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(n - 1));
   }
+}
+
+bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error) {
+  out.flows = std::make_unique<FlowTable>();
+  out.snat = std::make_unique<SnatTable>();
+  if (!out.flows->init(name + "_flows", flows, error) || !out.snat->init(name + "_snat", flows, error)) return false;
+  out.flows->set_release_hook(
+      [](void* arg, const Flow& f) {
+        static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
+                                              f.snat.instance);
+      },
+      out.snat.get());
+  return true;
 }
 
 }  // namespace asenet::dataplane

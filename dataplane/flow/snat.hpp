@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,15 @@ class SnatTable {
   rte_hash* count_ = nullptr;  ///< (instance, proto, dst, dport_key) -> ports taken
   uint64_t in_use_ = 0;
 };
+
+class FlowTable;
+
+/// A worker's connection table and SNAT ports, the table's release hook wired
+/// to give a removed flow's port back. Control thread, before the worker starts.
+struct WorkerTables {
+  std::unique_ptr<FlowTable> flows;
+  std::unique_ptr<SnatTable> snat;
+};
+bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error);
 
 }  // namespace asenet::dataplane

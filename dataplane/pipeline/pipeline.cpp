@@ -58,6 +58,19 @@ void apply_hop(PacketMeta& m, const NextHop& h, bool local_ok = false) noexcept 
   }
 }
 
+/// Takes a flow's cached route and verdict for one direction.
+void take_action(PacketMeta& m, Flow* f, FlowState state, const FlowAction& a) noexcept {
+  m.flow = f;
+  m.flow_state = state;
+  m.hop = a.next_hop;
+  m.routed = a.routed;
+  if (a.verdict == Verdict::kDrop) {
+    m.drop(a.reason);
+  } else {
+    m.out_port = a.out_port;
+  }
+}
+
 uint64_t mix64(uint64_t x) noexcept {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ull;
@@ -241,15 +254,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       bool r = false;
       if (ctx.flows->lookup_bulk(&k, 1, &f, &r) == 1 && f->expires_ns > m.now_ns) {
         const FlowAction& a = f->action[r ? 1 : 0];
-        m.flow = f;
-        m.flow_state = FlowState::kRelated;
-        m.hop = a.next_hop;
-        m.routed = a.routed;
-        if (a.verdict == Verdict::kDrop) {
-          m.drop(a.reason);
-        } else {
-          m.out_port = a.out_port;
-        }
+        take_action(m, f, FlowState::kRelated, a);
         if (a.rewrite) {
           m.rewrite = true;
           m.error_rewrite = true;
@@ -339,20 +344,12 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     const unsigned dir = reply[k] ? 1 : 0;
     const FlowAction& a = f->action[dir];
-    m.flow = f;
-    m.flow_state = reply[k] ? FlowState::kReply : FlowState::kEstablished;
-    m.hop = a.next_hop;
-    m.routed = a.routed;
+    take_action(m, f, reply[k] ? FlowState::kReply : FlowState::kEstablished, a);
     m.rewrite = a.rewrite;
     m.new_src = a.src;
     m.new_dst = a.dst;
     m.new_sport = a.sport;
     m.new_dport = a.dport;
-    if (a.verdict == Verdict::kDrop) {
-      m.drop(a.reason);
-    } else {
-      m.out_port = a.out_port;
-    }
     if (m.proto == kIpProtoTcp) f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
     f->last_ns = m.now_ns;
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
