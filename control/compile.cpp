@@ -261,6 +261,7 @@ dataplane::AseSpec compile_ase(const Ase& a) {
   s.ilb = a.ilb_address.value_or(0);
   s.instances = a.instances;
   s.distribution = static_cast<uint8_t>(a.load_distribution);
+  s.tcp_reset = a.tcp_reset;
   // Which frontend serves which ports (azure-semantics 1.5, 2): management is
   // always on the VIP; "Web" puts HTTP/HTTPS and remote debugging on the ILB,
   // "Publishing" puts FTP there; what the ILB does not take stays on the VIP.

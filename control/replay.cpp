@@ -37,7 +37,6 @@ namespace {
 // input order, so the window bounds what is held while a slow worker catches up.
 constexpr uint64_t kWindow = 4096;
 constexpr unsigned kRingSize = 8192;  // > kWindow: the rings can never be full
-constexpr size_t kMaxOutputsPerInput = 4;
 
 struct Reader {
   ReplayInput in;
@@ -49,9 +48,15 @@ struct Reader {
   uint64_t index = 0;
 };
 
+struct Output {
+  uint8_t side;
+  bool made_by_fabric;  ///< timer-made (an idle reset): written before the packet's own output
+  uint16_t worker;
+  rte_mbuf* m;
+};
+
 struct Slot {
-  uint8_t n_out = 0;
-  std::array<std::pair<uint8_t, rte_mbuf*>, kMaxOutputsPerInput> out{};
+  std::vector<Output> out;  ///< usually one; timers can add more (idle resets)
   Port in_side = Port::kInternet;
   PacketMeta brief{};
   DropReason brief_parse = DropReason::kNone;
@@ -258,6 +263,8 @@ int run_replay(const ReplayOptions& opt) {
       auto c = std::make_unique<WorkerContext>();
       c->flows = tables.flows.get();
       c->snat = tables.snat.get();
+      c->pool = pool;
+      tables.flows->set_idle_hook(send_idle_resets, c.get());
       worker_tables.push_back(std::move(tables));
       c->worker_id = w;
       for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
@@ -311,6 +318,7 @@ int run_replay(const ReplayOptions& opt) {
     std::vector<std::array<rte_mbuf*, kBurstSize>> batch(opt.workers);
     std::vector<unsigned> batch_n(opt.workers, 0);
     std::vector<uint8_t> frame_buf(262144);
+    uint64_t last_second = UINT64_MAX;
 
     auto push_batch = [&](unsigned w) {
       if (batch_n[w] == 0) return;
@@ -329,21 +337,34 @@ int run_replay(const ReplayOptions& opt) {
         if (opt.report) {
           std::cout << "#" << flushed << " " << port_name(sl.in_side) << " " << describe(sl) << "  ->  ";
           const TraceRecord& tr = trace_slots[flushed % kWindow];
-          if (sl.n_out == 0) {
+          if (tr.verdict != Verdict::kForward) {
             std::cout << "drop (" << drop_reason_name(tr.reason);
             if (tr.reason == DropReason::kNsgDeny && tr.nsg.count > 0) {
               const NsgRuleSpec& rule = spec.nsg_rules[tr.nsg.rule[tr.nsg.count - 1]];
               std::cout << " by " << spec.nsgs[rule.nsg].name << "/" << rule.name;
             }
             std::cout << ")";
-          } else if (tr.flow == FlowState::kReply) {
-            std::cout << "(reply) ";
-          } else if (tr.flow == FlowState::kRelated) {
-            std::cout << "(error about a flow) ";
+          } else {
+            if (tr.flow == FlowState::kReply) std::cout << "(reply) ";
+            if (tr.flow == FlowState::kRelated) std::cout << "(error about a flow) ";
+            std::cout << port_name(tr.out_port);
+            if (tr.rewrite)
+              std::cout << " as " << format_ipv4(tr.new_src) << ":" << tr.new_sport << " > " << format_ipv4(tr.new_dst)
+                        << ":" << tr.new_dport;
           }
+          const size_t own = tr.verdict == Verdict::kForward ? 1 : 0;
+          if (sl.out.size() > own)
+            std::cout << "  [+" << sl.out.size() - own << " made by the fabric: timers up to this packet]";
         }
-        for (uint8_t k = 0; k < sl.n_out; ++k) {
-          auto [side, m] = sl.out[k];
+        // A fixed order whatever the drain timing: fabric-made first, then by
+        // worker; within one worker's ring the order is FIFO already.
+        std::stable_sort(sl.out.begin(), sl.out.end(), [](const Output& a, const Output& b) {
+          if (a.made_by_fabric != b.made_by_fabric) return a.made_by_fabric;
+          return a.worker < b.worker;
+        });
+        for (size_t k = 0; k < sl.out.size(); ++k) {
+          const uint8_t side = sl.out[k].side;
+          rte_mbuf* m = sl.out[k].m;
           const uint64_t t = *RTE_MBUF_DYNFIELD(m, ts_off, uint64_t*);
           pcap_pkthdr h{};
           h.ts.tv_sec = static_cast<time_t>(t / 1000000000ull);
@@ -352,17 +373,10 @@ int run_replay(const ReplayOptions& opt) {
           const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, frame_buf.data());
           if (dumpers[side] != nullptr) pcap_dump(reinterpret_cast<u_char*>(dumpers[side]), &h, static_cast<const u_char*>(bytes));
           out_by_side[side]++;
-          if (opt.report) {
-            std::cout << (k ? ", " : "") << port_name(static_cast<Port>(side));
-            const TraceRecord& tr = trace_slots[flushed % kWindow];
-            if (k == 0 && tr.rewrite)
-              std::cout << " as " << format_ipv4(tr.new_src) << ":" << tr.new_sport << " > " << format_ipv4(tr.new_dst)
-                        << ":" << tr.new_dport;
-          }
           rte_pktmbuf_free(m);
         }
         if (opt.report) std::cout << "\n";
-        sl.n_out = 0;
+        sl.out.clear();
       }
     };
     auto service = [&] {
@@ -384,9 +398,8 @@ int run_replay(const ReplayOptions& opt) {
           while ((n = rte_ring_dequeue_burst(ports.out_rings[s][w], reinterpret_cast<void**>(buf.data()), 64, nullptr)) > 0) {
             for (unsigned i = 0; i < n; ++i) {
               const uint64_t seq = *RTE_MBUF_DYNFIELD(buf[i], seq_off, uint64_t*);
-              Slot& sl = slots[seq % kWindow];
-              if (sl.n_out < kMaxOutputsPerInput) sl.out[sl.n_out++] = {static_cast<uint8_t>(s), buf[i]};
-              else rte_pktmbuf_free(buf[i]);
+              slots[seq % kWindow].out.push_back(
+                  Output{static_cast<uint8_t>(s), buf[i]->port == kMadeByFabric, static_cast<uint16_t>(w), buf[i]});
             }
           }
         }
@@ -464,6 +477,25 @@ int run_replay(const ReplayOptions& opt) {
       }
       in_by_side[static_cast<size_t>(best->in.side)]++;
       const unsigned w = steer_worker(best->data, caplen, opt.workers, fabric);
+      // Capture time enters a new second: every other worker gets a clock tick
+      // first, so its timers fire at this packet too (worker.hpp kTickSide).
+      const uint64_t second = ts_ns(best->hdr) / 1000000000ull;
+      if (opt.workers > 1 && second != last_second) {
+        last_second = second;
+        for (unsigned o = 0; o < opt.workers; ++o) {
+          if (o == w) continue;
+          rte_mbuf* tick = nullptr;
+          while ((tick = rte_pktmbuf_alloc(pool)) == nullptr) {
+            service();
+            sched_yield();
+          }
+          tick->port = kTickSide;
+          *RTE_MBUF_DYNFIELD(tick, ts_off, uint64_t*) = ts_ns(best->hdr);
+          *RTE_MBUF_DYNFIELD(tick, seq_off, uint64_t*) = seq;
+          batch[o][batch_n[o]++] = tick;
+          if (batch_n[o] == kBurstSize) push_batch(o);
+        }
+      }
       batch[w][batch_n[w]++] = head;
       if (batch_n[w] == kBurstSize) push_batch(w);
       best->index++;

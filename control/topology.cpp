@@ -537,7 +537,7 @@ class Loader {
   }
 
   void load_ase(const toml::table& tb, const std::string& path) {
-    check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down",
+    check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down", "tcp_reset",
                           "load_distribution", "management", "app", "ftp", "remote_debugging"});
     Ase a;
     a.name = name(tb, path);
@@ -597,6 +597,12 @@ class Loader {
           fail(loc_of(*its[i]), p, format_ipv4(v) + " is not one of this ASE's instances");
         a.down.push_back(v);
       }
+    }
+    if (auto* n = tb.get("tcp_reset")) {
+      a.tcp_reset = boolean(*n, join(path, "tcp_reset"));
+      if (a.tcp_reset && t_.emulator.era == Era::k2016)
+        fail(loc_of(*n), join(path, "tcp_reset"),
+             "TCP reset on idle is a Standard load balancer feature: set [emulator] era = \"current\"");
     }
     if (auto* n = tb.get("load_distribution")) {
       a.load_distribution = enum_value<LoadDistribution>(

@@ -118,6 +118,7 @@ struct Ase {
   IlbMode ilb_mode = IlbMode::kNone;
   std::vector<uint32_t> instances;
   std::vector<uint32_t> down;  ///< instances marked down (replay: they fail their probe)
+  bool tcp_reset = false;      ///< Standard LB enableTcpReset: RST both ends of an idle ESTABLISHED flow
   LoadDistribution load_distribution = LoadDistribution::kDefault;
   AsePorts ports;
   Loc loc;

@@ -161,7 +161,10 @@ void FlowTable::advance(uint64_t now) noexcept {
     while (i != UINT32_MAX) {
       Flow& f = flows_[i];
       const uint32_t next = f.wheel_next;
-      if (f.in_use && f.expires_ns <= now) remove(&f);  // else: a later lap of the wheel
+      if (f.in_use && f.expires_ns <= now) {  // else: a later lap of the wheel
+        if (f.tcp_reset && f.tcp == TcpState::kEstablished && idle_ != nullptr) idle_(idle_arg_, f);
+        remove(&f);
+      }
       i = next;
     }
   }

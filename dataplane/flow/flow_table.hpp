@@ -90,6 +90,8 @@ struct Flow {
   FlowKey reply_key;               ///< as the reply arrives (after NAT, not simply reversed)
   SnatBinding snat;
   uint32_t lb_frontend = 0;        ///< the VIP / ILB a load-balanced flow came in on (0: none)
+  bool tcp_reset = false;          ///< RST both ends if it idles out ESTABLISHED
+  std::array<uint32_t, 2> next_seq{};  ///< per direction: the sequence number the sender sends next
   std::array<FlowAction, 2> action;  ///< [0] initiator -> responder, [1] the reply direction
   uint64_t created_ns = 0;
   uint64_t last_ns = 0;
@@ -129,6 +131,13 @@ class FlowTable {
   Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
   Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
   /// Called for every flow removed (expiry included) that holds a SNAT port.
+  /// Called for a flow that idles out in ESTABLISHED with tcp_reset set, just
+  /// before it is removed (the LB's reset to both ends).
+  using IdleFn = void (*)(void* arg, const Flow& f);
+  void set_idle_hook(IdleFn fn, void* arg) noexcept {
+    idle_ = fn;
+    idle_arg_ = arg;
+  }
   using ReleaseFn = void (*)(void* arg, const Flow& f);
   void set_release_hook(ReleaseFn fn, void* arg) noexcept {
     release_ = fn;
@@ -156,6 +165,8 @@ class FlowTable {
   void unlink(Flow& f) noexcept;
   ReleaseFn release_ = nullptr;
   void* release_arg_ = nullptr;
+  IdleFn idle_ = nullptr;
+  void* idle_arg_ = nullptr;
 };
 
 }  // namespace asenet::dataplane

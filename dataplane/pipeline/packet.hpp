@@ -59,6 +59,9 @@ struct PacketMeta {
   uint8_t ttl = 0;
   uint8_t flags = 0;
   uint8_t tcp_flags = 0;
+  uint32_t tcp_seq = 0;
+  uint32_t tcp_ack = 0;
+  uint16_t tcp_payload = 0;  ///< bytes of TCP payload (0 for a fragment's first piece)
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
   uint16_t arp_op = 0;  ///< ARP opcode (1 request, 2 reply); src_ip/dst_ip = sender/target IP

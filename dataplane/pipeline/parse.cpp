@@ -60,6 +60,9 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
       meta.sport = load_be16(l4);
       meta.dport = load_be16(l4 + 2);
       meta.tcp_flags = l4[13];
+      meta.tcp_seq = load_be32(l4 + 4);
+      meta.tcp_ack = load_be32(l4 + 8);
+      meta.tcp_payload = fragmented ? 0 : static_cast<uint16_t>(l4_len - doff);
       meta.flags |= kFlagHasPorts;
       break;
     }

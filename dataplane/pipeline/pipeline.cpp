@@ -229,7 +229,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   // Timers first, up to the burst's first packet (a replay burst can span
   // minutes of capture time; a packet never sees the future). Lookups are
   // exact anyway: an expired flow never matches.
-  if (ctx.flows != nullptr && b.count > 0 && b.meta[0].todo) ctx.flows->advance(b.meta[0].now_ns);
+  if (b.count > 0 && b.meta[0].todo) run_timers(ctx, ts, b.meta[0].now_ns, b.meta[0].seq);
   std::array<FlowKey, kBurstSize> keys;
   std::array<uint16_t, kBurstSize> idx;
   std::array<Flow*, kBurstSize> found;
@@ -350,7 +350,10 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.new_dst = a.dst;
     m.new_sport = a.sport;
     m.new_dport = a.dport;
-    if (m.proto == kIpProtoTcp) f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
+    if (m.proto == kIpProtoTcp) {
+      f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
+      f->next_seq[dir] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
+    }
     f->last_ns = m.now_ns;
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
@@ -687,7 +690,12 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       fwd.sport = m.new_sport;
       fwd.dport = m.new_dport;
     }
-    if (m.rewrite && m.new_dst != m.dst_ip) f->lb_frontend = m.dst_ip;  // came in on a frontend
+    if (m.rewrite && m.new_dst != m.dst_ip) {  // came in on a frontend
+      f->lb_frontend = m.dst_ip;
+      bool on_ilb = false;
+      const int a = spec.frontend_of(m.dst_ip, on_ilb);
+      f->tcp_reset = a >= 0 && m.proto == kIpProtoTcp && spec.ases[static_cast<size_t>(a)].tcp_reset;
+    }
     if (m.snat_port != 0) {
       const AseSpec& ase = spec.ases[m.snat_ase];
       const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
@@ -721,13 +729,89 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       back.sport = key.dport;
       back.dport = key.sport;
     }
-    if (m.proto == kIpProtoTcp) f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
+    if (m.proto == kIpProtoTcp) {
+      f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
+      f->next_seq[0] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
+    }
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
     f->packets[0] = 1;
     f->bytes[0] = m.ip_total_len;
     ctx.counters.flows_created++;
   }
+}
+
+namespace {
+
+/// One RST|ACK made by the fabric, sent at once on `out`.
+void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, uint32_t src, uint32_t dst, uint16_t sport,
+                uint16_t dport, uint32_t seq, uint32_t ack) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
+  if (m == nullptr) return;
+  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 54));
+  if (f == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  std::memset(f, 0, 54);
+  std::memcpy(f, spec.peer_macs[static_cast<size_t>(out)].bytes.data(), 6);
+  std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
+  f[12] = 0x08;
+  uint8_t* ip = f + 14;
+  ip[0] = 0x45;
+  store_be16(ip + 2, 40);
+  ip[8] = 64;
+  ip[9] = kIpProtoTcp;
+  store_be32(ip + 12, src);
+  store_be32(ip + 16, dst);
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  uint8_t* tcp = ip + 20;
+  store_be16(tcp, sport);
+  store_be16(tcp + 2, dport);
+  store_be32(tcp + 4, seq);
+  store_be32(tcp + 8, ack);
+  tcp[12] = 5 << 4;
+  tcp[13] = 0x14;  // RST, ACK
+  uint8_t pseudo[12];
+  store_be32(pseudo, src);
+  store_be32(pseudo + 4, dst);
+  pseudo[8] = 0;
+  pseudo[9] = kIpProtoTcp;
+  store_be16(pseudo + 10, 20);
+  store_be16(tcp + 16, static_cast<uint16_t>(~ones_sum(tcp, 20, ones_sum(pseudo, 12))));
+  m->port = kMadeByFabric;
+  if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.ts_dynfield, uint64_t*) = ctx.timer_ns;
+  if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.seq_dynfield, uint64_t*) = ctx.timer_seq;
+  if (rte_eth_tx_burst(ctx.tx_port_id[static_cast<size_t>(out)], ctx.tx_queue, &m, 1) == 1) {
+    ctx.counters.tx[static_cast<size_t>(out)]++;
+    ctx.counters.resets_sent++;
+  } else {
+    rte_pktmbuf_free(m);
+  }
+}
+
+}  // namespace
+
+void run_timers(WorkerContext& ctx, const TableSet& ts, uint64_t now, uint64_t seq) noexcept {
+  if (ctx.flows == nullptr) return;
+  ctx.timer_tables = &ts;
+  ctx.timer_seq = seq;
+  ctx.timer_ns = now;
+  ctx.flows->advance(now);
+}
+
+void send_idle_resets(void* arg, const Flow& f) noexcept {
+  auto& ctx = *static_cast<WorkerContext*>(arg);
+  if (ctx.pool == nullptr || ctx.timer_tables == nullptr) return;
+  const TableSpec& spec = ctx.timer_tables->spec();
+  // To the client, from the frontend; to the instance, from the client. Each
+  // with the sequence number its receiver expects next, so it is accepted.
+  const FlowAction& in = f.action[0];
+  const FlowAction& back = f.action[1];
+  if (back.verdict == Verdict::kForward)
+    send_reset(ctx, spec, back.out_port, f.key.dst, f.key.src, f.key.dport, f.key.sport, f.next_seq[1], f.next_seq[0]);
+  if (in.verdict == Verdict::kForward && in.rewrite)
+    send_reset(ctx, spec, in.out_port, in.src, in.dst, in.sport, in.dport, f.next_seq[0], f.next_seq[1]);
 }
 
 void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {

@@ -16,6 +16,7 @@
 #include "dataplane/tables/table_set.hpp"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace asenet::dataplane {
 
@@ -57,6 +58,7 @@ struct alignas(64) WorkerCounters {
   uint64_t forwarded = 0;  ///< input packets that left on some port
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
+  uint64_t resets_sent = 0;  ///< RSTs the LB sent for flows that idled out (tcp_reset)
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
   std::array<uint64_t, 256> snat_exhausted{};
@@ -82,6 +84,12 @@ struct WorkerContext {
   uint64_t now_ns = 0;    ///< the latest packet time this worker has seen
   FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
   SnatTable* snat = nullptr;   ///< this worker's SNAT ports (nullptr: no SNAT, flows to the Internet keep their source)
+  rte_mempool* pool = nullptr; ///< for packets the worker makes itself (the LB's idle resets)
+  // While timers run (FlowTable::advance): the tables, and the packet at whose
+  // time they run, which generated packets are attributed to.
+  const TableSet* timer_tables = nullptr;
+  uint64_t timer_seq = 0;
+  uint64_t timer_ns = 0;
   TraceSink* trace = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
@@ -119,8 +127,20 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 /// Sends forwarded packets per port in bulk, frees drops, counts, traces.
 void emit(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept;
 
-/// All stages in order. Any worker, lock-free, no allocation.
-inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+/// mbuf->port of a packet the fabric made itself (an idle reset), so that
+/// replay can order it before the input packet it is attributed to.
+inline constexpr uint16_t kMadeByFabric = 0xfffe;
+
+/// Runs the worker's flow timers up to `now`, attributing what they make to
+/// input packet `seq` (replay clock ticks).
+void run_timers(WorkerContext& ctx, const TableSet& ts, uint64_t now, uint64_t seq) noexcept;
+
+/// FlowTable idle hook (arg: the WorkerContext): the LB's RST to both ends of
+/// an ESTABLISHED flow that idled out (Standard LB enableTcpReset, 7.3).
+void send_idle_resets(void* arg, const Flow& f) noexcept;
+
+/// All stages in order over packets of one capture second (process_burst).
+inline void process_group(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   parse_stage(b, ts, ctx);
   bool again;
   do {  // a second pass only when a burst holds a new flow and its reply
@@ -134,6 +154,31 @@ inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
   } while (again);
   forward_stage(b, ts, ctx);
   emit(b, ts, ctx);
+}
+
+/// All stages in order. Any worker, lock-free, no allocation. A burst that
+/// spans capture seconds runs one second at a time, so timers fire at the same
+/// packet whatever the burst boundaries (replay stays deterministic).
+inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+  const uint64_t first_second = b.meta[0].now_ns / 1000000000ull;
+  bool one_second = true;
+  for (uint16_t i = 1; i < b.count; ++i) one_second = one_second && b.meta[i].now_ns / 1000000000ull == first_second;
+  if (one_second) {
+    process_group(b, ts, ctx);
+    return;
+  }
+  Burst g;
+  uint16_t i = 0;
+  while (i < b.count) {
+    const uint64_t second = b.meta[i].now_ns / 1000000000ull;
+    g.count = 0;
+    for (; i < b.count && b.meta[i].now_ns / 1000000000ull == second; ++i) {
+      g.pkts[g.count] = b.pkts[i];
+      g.meta[g.count++] = b.meta[i];
+    }
+    process_group(g, ts, ctx);
+  }
+  b.count = 0;
 }
 
 /// The NSG view of a packet: ports only for TCP and UDP.

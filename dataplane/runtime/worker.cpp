@@ -1,6 +1,9 @@
 #include "dataplane/runtime/worker.hpp"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
 
 #include <sched.h>
@@ -21,12 +24,40 @@ int worker_main(void* arg) {
       const uint16_t n = rte_eth_rx_burst(src.port_id, src.queue, burst.pkts.data(), kBurstSize);
       if (n == 0) continue;
       got = true;
-      burst.count = n;
+      uint16_t kept = 0;
       for (uint16_t i = 0; i < n; ++i) {
-        sides[i] = src.side_in_mbuf ? static_cast<Port>(burst.pkts[i]->port) : src.side;
+        rte_mbuf* m = burst.pkts[i];
+        if (src.side_in_mbuf && m->port == kTickSide) {
+          // Packets before the tick first: timers must not run ahead of them.
+          if (kept > 0) {
+            burst.count = kept;
+            stamp_burst(burst, ctx, sides.data());
+            process_burst(burst, *ts, ctx);
+            kept = 0;
+          }
+          const uint64_t seq = *RTE_MBUF_DYNFIELD(m, ctx.seq_dynfield, uint64_t*);
+          run_timers(ctx, *ts, *RTE_MBUF_DYNFIELD(m, ctx.ts_dynfield, uint64_t*), seq);
+          rte_pktmbuf_free(m);
+          // The reader orders output by each worker's progress: a tick is progress too.
+          ctx.done_seq.store(seq, std::memory_order_release);
+          ctx.done_any.store(true, std::memory_order_release);
+          continue;
+        }
+        burst.pkts[kept] = m;
+        sides[kept++] = src.side_in_mbuf ? static_cast<Port>(m->port) : src.side;
       }
+      if (kept == 0) continue;
+      burst.count = kept;
       stamp_burst(burst, ctx, sides.data());
       process_burst(burst, *ts, ctx);
+    }
+    if (!got && ctx.clock == ClockMode::kTsc && ((idle + 1) & 0x3fff) == 0) {
+      // Live: time passes without packets too. Timers (idle flows, SNAT
+      // ports, the LB's resets) run on the TSC every ~16K empty polls, while
+      // this worker still holds the tables (before its quiescent report).
+      const uint64_t c = rte_rdtsc();
+      const uint64_t now = (c / ctx.tsc_hz) * 1000000000ull + ((c % ctx.tsc_hz) * 1000000000ull) / ctx.tsc_hz;
+      run_timers(ctx, *ts, now, ctx.next_seq);
     }
     setup.tables->quiescent(ctx.worker_id);
     if (got) {

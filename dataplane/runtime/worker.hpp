@@ -28,6 +28,12 @@ struct WorkerSetup {
   bool yield_when_idle = false;  ///< replay: share the CPU when there is nothing to do
 };
 
+/// A replay clock tick: an empty mbuf whose port is kTickSide carries a capture
+/// time (timestamp dynfield) and the index of the input packet it precedes
+/// (sequence dynfield). The worker runs its timers to that time, attributing
+/// what they make to that packet, so timers fire as with one worker.
+inline constexpr uint16_t kTickSide = 0xffff;
+
 /// rte_eal_remote_launch entry point; `arg` is a WorkerSetup*. Runs until *stop.
 int worker_main(void* arg);
 

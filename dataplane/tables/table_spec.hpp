@@ -99,6 +99,7 @@ struct AseSpec {
   std::vector<uint32_t> instances;
   std::vector<uint8_t> up;           ///< health per instance (1 = up)
   uint8_t distribution = 0;          ///< 0 Default (5-tuple), 1 SourceIP, 2 SourceIPProtocol
+  bool tcp_reset = false;            ///< RST both ends when an ESTABLISHED flow idles out (Standard)
   /// Maglev lookup table (prime size): entry = instance index; built over the
   /// healthy instances only. Empty when every instance is down.
   std::vector<uint16_t> maglev;

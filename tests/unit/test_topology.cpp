@@ -166,6 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown_load_distribution", kAse + "instances = \"10.0.1.4\"\nload_distribution = @\"RoundRobin\"\n",
                 "ases[0].load_distribution", "unknown value 'RoundRobin'"},
         BadCase{"unknown_era", "\n[emulator]\nera = @\"2030\"\n", "emulator.era", "unknown value '2030'"},
+        BadCase{"tcp_reset_needs_standard", kAse + "instances = \"10.0.1.4\"\ntcp_reset = @true\n", "ases[0].tcp_reset",
+                "Standard load balancer feature"},
         BadCase{"unknown_key", kAse + "instances = \"10.0.1.4\"\n@vip = \"1.2.3.4\"\n", "ases[0].vip", "unknown key 'vip'"},
         BadCase{"missing_vnet", "!@[[subnets]]\nname = \"x\"\nprefix = \"10.0.0.0/24\"\n", "vnet", "missing [vnet]", false}),
     [](const auto& info) { return std::string(info.param.name); });
