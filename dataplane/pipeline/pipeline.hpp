@@ -160,9 +160,10 @@ inline void process_group(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
 /// spans capture seconds runs one second at a time, so timers fire at the same
 /// packet whatever the burst boundaries (replay stays deterministic).
 inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
-  const uint64_t first_second = b.meta[0].now_ns / 1000000000ull;
-  bool one_second = true;
-  for (uint16_t i = 1; i < b.count; ++i) one_second = one_second && b.meta[i].now_ns / 1000000000ull == first_second;
+  // Packet times never go down within a burst: one compare against the end of
+  // the first packet's second tells whether it spans more.
+  const uint64_t second_end = (b.meta[0].now_ns / 1000000000ull + 1) * 1000000000ull;
+  const bool one_second = b.meta[b.count - 1].now_ns < second_end;
   if (one_second) {
     process_group(b, ts, ctx);
     return;
