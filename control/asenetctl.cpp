@@ -381,17 +381,6 @@ options)");
   return 0;
 }
 
-/// The route Azure's next hop reports for `dst` from `subnet`: the longest
-/// active prefix, the fabric's own /32s left out (they are not Azure routes).
-const RouteCandidate* next_hop_route(const std::vector<RouteCandidate>& routes, uint32_t dst) {
-  const RouteCandidate* best = nullptr;
-  for (const auto& r : routes) {
-    if (!r.active || r.rank == 3 || !r.prefix.contains(dst)) continue;
-    if (best == nullptr || r.prefix.len > best->prefix.len) best = &r;
-  }
-  return best;
-}
-
 std::string route_table_id(const dataplane::TableSpec& spec, const RouteCandidate& r) {
   return spec.route_origins[r.hop.origin];
 }
@@ -428,7 +417,7 @@ options)");
   }
   const auto spec = compile(t, 1);
   const auto routes = route_candidates(t, subnet);
-  const RouteCandidate* r = next_hop_route(routes, *dst);
+  const RouteCandidate* r = effective_route(routes, *dst);
   if (r == nullptr) {  // cannot happen: 0.0.0.0/0 is always there
     std::cerr << "asenetctl next-hop: no route\n";
     return 1;
@@ -476,7 +465,7 @@ options)");
               << (subnet->route_table ? json_str(*subnet->route_table) : std::string("null")) << ",\"routes\":[";
     bool first = true;
     for (const auto& r : routes) {
-      if (r.rank == 3) continue;
+      if (!r.is_azure_route()) continue;
       std::cout << (first ? "" : ",") << "{\"source\":" << json_str(r.source) << ",\"state\":"
                 << (r.active ? "\"Active\"" : "\"Invalid\"") << ",\"addressPrefix\":" << json_str(format_cidr(r.prefix))
                 << ",\"nextHopType\":" << json_str(dataplane::next_hop_type_name(r.hop.type)) << ",\"nextHopIpAddress\":"
@@ -489,7 +478,7 @@ options)");
     std::printf("%-22s %-8s %-18s %-22s %-15s %s\n", "Source", "State", "Address prefix", "Next hop type",
                 "Next hop IP", "Route");
     for (const auto& r : routes) {
-      if (r.rank == 3) continue;
+      if (!r.is_azure_route()) continue;
       std::printf("%-22s %-8s %-18s %-22s %-15s %s%s\n", r.source.c_str(), r.active ? "Active" : "Invalid",
                   format_cidr(r.prefix).c_str(), std::string(dataplane::next_hop_type_name(r.hop.type)).c_str(),
                   r.hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r.hop.ip).c_str() : "",

@@ -16,7 +16,7 @@ namespace {
 
 // Origin rank for equal prefixes (azure-semantics 8.3): user > BGP > system.
 // Fabric-owned /32s cannot collide with user space (validated), rank them top.
-enum Rank : int { kSystem = 0, kBgp = 1, kUser = 2, kFabric = 3 };
+enum Rank : int { kSystem = kRankSystem, kBgp = kRankBgp, kUser = kRankUser, kFabric = kRankFabric };
 
 
 constexpr uint32_t kAzurePlatformIp = 0xa83f8110;  // 168.63.129.16
@@ -303,6 +303,15 @@ dataplane::AseSpec compile_ase(const Ase& a) {
     s.snat_ports.push_back(std::move(ports));
   }
   return s;
+}
+
+const RouteCandidate* effective_route(const std::vector<RouteCandidate>& routes, uint32_t dst) {
+  const RouteCandidate* best = nullptr;
+  for (const auto& r : routes) {
+    if (!r.active || !r.is_azure_route() || !r.prefix.contains(dst)) continue;
+    if (best == nullptr || r.prefix.len > best->prefix.len) best = &r;
+  }
+  return best;
 }
 
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {

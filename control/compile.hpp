@@ -16,6 +16,11 @@ namespace asenet::control {
 /// BGP prefix inside them), and the fabric's own addresses (VIPs, ILBs) as Local.
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation);
 
+/// Route origin ranks: on equal prefixes the higher wins (user > BGP > system).
+inline constexpr int kRankSystem = 0, kRankBgp = 1, kRankUser = 2;
+/// The fabric's own VIP / ILB /32s: routes of the data path, not Azure routes.
+inline constexpr int kRankFabric = 3;
+
 /// One route a subnet could use, as Azure's effective-routes view lists it.
 struct RouteCandidate {
   Cidr prefix;
@@ -26,7 +31,13 @@ struct RouteCandidate {
   bool valid = true;        ///< false: can never be active (the note says why)
   bool active = false;      ///< the route its prefix resolves to
   std::string note;
+  /// Shown by effective-routes and next-hop (the fabric's own /32s are not).
+  [[nodiscard]] bool is_azure_route() const noexcept { return rank != kRankFabric; }
 };
+
+/// The route Azure's next hop reports for `dst`: the longest active prefix
+/// among Azure routes, or nullptr.
+const RouteCandidate* effective_route(const std::vector<RouteCandidate>& routes, uint32_t dst);
 
 /// Every route of a subnet's effective route set, active or not: system
 /// routes, gateway BGP prefixes (unless its route table disables propagation),

@@ -14,16 +14,6 @@ namespace {
 
 constexpr uint32_t kPlatformIp = 0xa83f8110;  // 168.63.129.16
 
-/// The route the data path takes from `subnet` to `dst` (fabric /32s excluded).
-const RouteCandidate* route_to(const std::vector<RouteCandidate>& routes, uint32_t dst) {
-  const RouteCandidate* best = nullptr;
-  for (const auto& r : routes) {
-    if (!r.active || r.rank == 3 || !r.prefix.contains(dst)) continue;
-    if (best == nullptr || r.prefix.len > best->prefix.len) best = &r;
-  }
-  return best;
-}
-
 std::string describe(const RouteCandidate& r, const TableSpec& spec) {
   std::string s = std::string(next_hop_type_name(r.hop.type));
   if (r.hop.type == NextHopType::kVirtualAppliance) s += " " + format_ipv4(r.hop.ip);
@@ -101,7 +91,7 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
                   rule_of(*v) + ": blocked management makes the ASE unhealthy, then suspended");
         }
       }
-      const RouteCandidate* r = route_to(routes, src);
+      const RouteCandidate* r = effective_route(routes, src);
       if (r != nullptr && r->hop.type != NextHopType::kInternet) {
         mgmt_back_ok = false;
         add(false, "management-return",
@@ -149,7 +139,7 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
           ok = false;
           add(false, "dependency", std::string(d.what) + " " + flow + " is denied by " + rule_of(*v));
         }
-        const RouteCandidate* r = route_to(routes, dst);
+        const RouteCandidate* r = effective_route(routes, dst);
         if (r == nullptr) continue;
         switch (r->hop.type) {
           case NextHopType::kInternet: break;

@@ -58,6 +58,21 @@ void apply_hop(PacketMeta& m, const NextHop& h, bool local_ok = false) noexcept 
   }
 }
 
+/// The destination port a SNAT port is reused against: the port for TCP and
+/// classic UDP, none (per destination IP) for ICMP and UDP in era current.
+uint16_t snat_dport_key(const PacketMeta& m, const TableSpec& spec) noexcept {
+  const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
+  return per_ip ? 0 : m.dport;
+}
+
+/// Gives back the SNAT port a packet took when it will not own a flow.
+void give_back_port(WorkerContext& ctx, const TableSpec& spec, PacketMeta& m) noexcept {
+  if (m.snat_port == 0 || ctx.snat == nullptr) return;
+  const AseSpec& ase = spec.ases[m.snat_ase];
+  ctx.snat->release(ase.vip, m.snat_port, m.proto, m.dst_ip, snat_dport_key(m, spec), ase.instances[m.snat_instance]);
+  m.snat_port = 0;
+}
+
 /// Takes a flow's cached route and verdict for one direction.
 void take_action(PacketMeta& m, Flow* f, FlowState state, const FlowAction& a) noexcept {
   m.flow = f;
@@ -202,7 +217,6 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
     m.now_ns = ctx.clock == ClockMode::kPacketTimestamp
                    ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.ts_dynfield, uint64_t*)
                    : now;
-    if (m.now_ns > ctx.now_ns) ctx.now_ns = m.now_ns;
     m.seq = ctx.seq_dynfield >= 0 ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.seq_dynfield, uint64_t*)
                                   : ctx.next_seq++;
     ctx.counters.rx[static_cast<size_t>(m.in_port)]++;
@@ -504,8 +518,7 @@ void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     const uint32_t instance = ase.instances[m.snat_instance];
     // Port reuse is per destination (the pre-DNAT one for a VIP hairpin):
     // IP and port for TCP and classic UDP, IP alone for UDP in era current.
-    const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
-    const uint16_t dport_key = per_ip ? 0 : m.dport;
+    const uint16_t dport_key = snat_dport_key(m, spec);
     uint16_t p = ctx.snat->allocate(ase.snat_ports[m.snat_instance], instance, ase.vip, m.proto, m.dst_ip, dport_key);
     if (p == 0 && ctx.flows != nullptr) {
       // Flows whose timers ran out before this packet give their ports back first.
@@ -642,13 +655,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.slow = false;
     if (ctx.flows == nullptr || !flowable(m) || !alive(m)) {
       // A packet that took a SNAT port and then died (an NSG deny) gives it back.
-      if (m.snat_port != 0 && ctx.snat != nullptr && !alive(m)) {
-        const AseSpec& ase = spec.ases[m.snat_ase];
-        const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
-        ctx.snat->release(ase.vip, m.snat_port, m.proto, m.dst_ip, per_ip ? 0 : m.dport,
-                          ase.instances[m.snat_instance]);
-        m.snat_port = 0;
-      }
+      if (!alive(m)) give_back_port(ctx, spec, m);
       continue;
     }
     // The flow as it arrives, and its replies as they will arrive: after NAT
@@ -668,12 +675,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     if (f == nullptr) {
       m.drop(DropReason::kFlowTableFull);
-      if (m.snat_port != 0 && ctx.snat != nullptr) {
-        const AseSpec& ase = spec.ases[m.snat_ase];
-        const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
-        ctx.snat->release(ase.vip, m.snat_port, m.proto, m.dst_ip, per_ip ? 0 : m.dport,
-                          ase.instances[m.snat_instance]);
-      }
+      give_back_port(ctx, spec, m);
       continue;
     }
     m.flow = f;
@@ -698,8 +700,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     if (m.snat_port != 0) {
       const AseSpec& ase = spec.ases[m.snat_ase];
-      const bool per_ip = m.proto == kIpProtoIcmp || (m.proto == kIpProtoUdp && spec.udp_cone_nat);
-      f->snat = SnatBinding{true, ase.vip, m.snat_port, m.proto, m.dst_ip, static_cast<uint16_t>(per_ip ? 0 : m.dport),
+      f->snat = SnatBinding{true, ase.vip, m.snat_port, m.proto, m.dst_ip, snat_dport_key(m, spec),
                             ase.instances[m.snat_instance]};
     }
     // The reply direction is routed now, once: replies go back to the source,

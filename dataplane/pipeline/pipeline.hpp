@@ -81,7 +81,6 @@ struct WorkerContext {
   int ts_dynfield = -1;   ///< offset of the timestamp dynfield (kPacketTimestamp)
   int seq_dynfield = -1;  ///< offset of the sequence dynfield, or -1 (live: counted here)
   uint64_t next_seq = 0;
-  uint64_t now_ns = 0;    ///< the latest packet time this worker has seen
   FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
   SnatTable* snat = nullptr;   ///< this worker's SNAT ports (nullptr: no SNAT, flows to the Internet keep their source)
   rte_mempool* pool = nullptr; ///< for packets the worker makes itself (the LB's idle resets)
