@@ -20,8 +20,12 @@
 #include "control/azure_nsg.hpp"
 #include "control/bench.hpp"
 #include "control/classbench.hpp"
+#include <nlohmann/json.hpp>
+
 #include "control/compile.hpp"
+#include "control/control_socket.hpp"
 #include "control/doctor.hpp"
+#include "control/wire.hpp"
 #include "control/verify.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "control/json.hpp"
@@ -47,6 +51,10 @@ commands:
   bench      pipeline rates: established flows and new flows per second
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
+  push       compile a topology and make it the live data plane's next generation
+  stats      the live data plane's counters (--json, --format prometheus)
+  trace      the next N packets the live data plane handles, as trace.jsonl lines
+  health     mark an ASE instance up or down in the live data plane
   version    print the version
 
 Run `asenetctl COMMAND --help` for the options of a command.
@@ -583,6 +591,214 @@ options)");
   return 0;
 }
 
+
+// ---------------------------------------------------------------------------
+// The live data plane: push, stats, trace, health (contract section 3).
+
+/// Sends one request and waits for its reply. Returns the exit code to use
+/// when it fails (1: asenetd unreachable or gone; 2: asenetd refused the request).
+std::optional<int> request(const std::string& cmd, const std::string& socket, wire::Type type,
+                           const std::string& payload, std::string& reply, std::chrono::milliseconds timeout) {
+  ControlClient c;
+  std::string err;
+  wire::Type rt{};
+  if (!c.connect(socket, err) || !c.send(type, payload, err) || !c.receive(rt, reply, timeout, err)) {
+    std::cerr << "asenetctl " << cmd << ": " << err << "\n";
+    return 1;
+  }
+  if (rt == wire::Type::kError) {
+    std::cerr << "asenetctl " << cmd << ": asenetd refused: " << reply << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+int cmd_push(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl push --socket PATH --topology T [--json]
+
+Compiles the topology here, sends the tables to asenetd and waits until every
+worker runs the new generation. A topology that fails validation exits 2 and
+sends nothing; a push asenetd cannot build leaves the old generation live.
+Established flows survive (Azure: a rule change applies to new connections).
+The topology's [ports] and [emulator] flow_table_size are read at asenetd's
+start only; a push changes tables, not devices.
+
+options)");
+  std::string socket, topology;
+  bool json = false;
+  double timeout = 120;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")
+      ("json", po::bool_switch(&json), "print the reply as JSON")
+      ("timeout", po::value(&timeout)->default_value(120), "seconds to wait for the new generation");
+  if (auto rc = parse_options(d, args, "push")) return *rc;
+  const auto topo = load_or_report(topology);
+  if (!topo) return 2;
+  const std::string payload = wire::encode_spec(compile(*topo, 0));
+  std::string reply;
+  if (auto rc = request("push", socket, wire::Type::kPush, payload, reply,
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000))))
+    return *rc;
+  if (json) {
+    std::cout << reply << "\n";
+  } else {
+    const auto j = nlohmann::json::parse(reply);
+    std::cout << "generation " << j["generation"] << " live (was " << j["previous"] << "): " << j["acl_rules"]
+              << " ACL rules, built in " << j["build_ms"].get<double>() << " ms, every worker on it "
+              << j["swap_ms"].get<double>() << " ms later\n";
+  }
+  return 0;
+}
+
+int cmd_stats(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl stats --socket PATH [--json | --format json|prometheus|text]
+
+The live data plane's counters: generation, per port rx/tx/drops, drops by
+reason, NSG rule hits (all generations), flows, SNAT ports per instance and
+ASE, health, memory. --format prometheus prints the Prometheus text format.
+
+options)");
+  std::string socket, format = "text";
+  bool json = false;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("json", po::bool_switch(&json), "JSON (same as --format json)")
+      ("format", po::value(&format), "text (default), json or prometheus");
+  if (auto rc = parse_options(d, args, "stats")) return *rc;
+  if (json) format = "json";
+  if (format != "text" && format != "json" && format != "prometheus")
+    return bad_usage("stats", "--format must be text, json or prometheus");
+  std::string reply;
+  if (auto rc = request("stats", socket, wire::Type::kStats, "{\"format\":\"" + format + "\"}", reply,
+                        std::chrono::seconds(30)))
+    return *rc;
+  std::cout << reply << (format == "json" ? "\n" : "");
+  return 0;
+}
+
+int cmd_health(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl health --socket PATH --ase NAME --instance IP up|down
+
+Marks an ASE instance up or down in the live data plane, as the load
+balancer's health probe would: a down instance gets no new flows; its
+established flows stay (Standard) or, when the whole frontend is down in era
+2016 (Basic), end. The setting outlives later pushes until changed again.
+
+options)");
+  std::string socket, ase, instance, state;
+  bool json = false;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("ase", po::value(&ase)->required(), "the ASE's name")
+      ("instance", po::value(&instance)->required(), "the instance's address")
+      ("state", po::value(&state)->required(), "up or down (may be given without --state)")
+      ("json", po::bool_switch(&json), "print the reply as JSON");
+  po::positional_options_description pos;
+  pos.add("state", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << d << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return bad_usage("health", e.what());
+  }
+  if (state != "up" && state != "down") return bad_usage("health", "state must be up or down");
+  if (!parse_ipv4(instance)) return bad_usage("health", "--instance '" + instance + "' is not an IPv4 address");
+  const nlohmann::json req = {{"ase", ase}, {"instance", instance}, {"up", state == "up"}};
+  std::string reply;
+  if (auto rc = request("health", socket, wire::Type::kHealth, req.dump(), reply, std::chrono::seconds(60))) return *rc;
+  if (json) std::cout << reply << "\n";
+  else std::cout << ase << " " << instance << " " << state << ": generation " << nlohmann::json::parse(reply)["generation"]
+                 << " live\n";
+  return 0;
+}
+
+int cmd_trace(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl trace --socket PATH --count N [filters] [--timeout S]
+
+Prints the next N packets the live data plane handles (that match the
+filters) as trace.jsonl lines, the same records replay --trace writes, plus
+each packet's time, worker and 5-tuple. Costs nothing while no trace runs.
+
+options)");
+  std::string socket, port, src, dst, proto;
+  uint64_t count = 0;
+  int sport = -1, dport = -1;
+  double timeout = 0;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("count", po::value(&count)->required(), "how many packets (1-1000000)")
+      ("port", po::value(&port), "only packets entering on this side (internet, vnet, onprem)")
+      ("src", po::value(&src), "only packets from this address")
+      ("dst", po::value(&dst), "only packets to this address")
+      ("sport", po::value(&sport), "only this source port")
+      ("dport", po::value(&dport), "only this destination port")
+      ("proto", po::value(&proto), "only tcp, udp, icmp or a protocol number")
+      ("timeout", po::value(&timeout)->default_value(0), "give up after this many seconds (0: wait)");
+  if (auto rc = parse_options(d, args, "trace")) return *rc;
+  nlohmann::json req = {{"count", count}};
+  if (!port.empty()) req["port"] = port;
+  if (!src.empty()) {
+    if (!parse_ipv4(src)) return bad_usage("trace", "--src '" + src + "' is not an IPv4 address");
+    req["src"] = src;
+  }
+  if (!dst.empty()) {
+    if (!parse_ipv4(dst)) return bad_usage("trace", "--dst '" + dst + "' is not an IPv4 address");
+    req["dst"] = dst;
+  }
+  if (sport > 65535 || dport > 65535) return bad_usage("trace", "ports are 0-65535");
+  if (sport >= 0) req["sport"] = sport;
+  if (dport >= 0) req["dport"] = dport;
+  if (!proto.empty()) {
+    int p = -1;
+    if (proto == "tcp") p = 6;
+    else if (proto == "udp") p = 17;
+    else if (proto == "icmp") p = 1;
+    else if (std::all_of(proto.begin(), proto.end(), ::isdigit) && proto.size() <= 3) p = std::stoi(proto);
+    if (p < 0 || p > 255) return bad_usage("trace", "--proto must be tcp, udp, icmp or 0-255");
+    req["proto"] = p;
+  }
+  ControlClient c;
+  std::string err;
+  if (!c.connect(socket, err) || !c.send(wire::Type::kTrace, req.dump(), err)) {
+    std::cerr << "asenetctl trace: " << err << "\n";
+    return 1;
+  }
+  const auto deadline = timeout > 0 ? std::chrono::steady_clock::now() +
+                                          std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000))
+                                    : std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    wire::Type t{};
+    std::string payload;
+    const auto left = deadline == std::chrono::steady_clock::time_point::max()
+                          ? std::chrono::milliseconds(24LL * 3600 * 1000)
+                          : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !c.receive(t, payload, left, err)) {
+      std::cerr << "asenetctl trace: " << (left.count() <= 0 ? "timed out" : err) << "\n";
+      return 1;
+    }
+    if (t == wire::Type::kTraceLine) {
+      std::cout << payload << "\n" << std::flush;
+    } else if (t == wire::Type::kTraceEnd) {
+      const auto j = nlohmann::json::parse(payload);
+      if (j.value("lost", 0) > 0) std::cerr << "asenetctl trace: " << j["lost"] << " records lost (the reader fell behind)\n";
+      return 0;
+    } else if (t == wire::Type::kError) {
+      std::cerr << "asenetctl trace: asenetd refused: " << payload << "\n";
+      return 2;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -609,6 +825,10 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);
+    if (cmd == "push") return cmd_push(rest);
+    if (cmd == "stats") return cmd_stats(rest);
+    if (cmd == "trace") return cmd_trace(rest);
+    if (cmd == "health") return cmd_health(rest);
   } catch (const std::exception& e) {
     std::cerr << "asenetctl " << cmd << ": " << e.what() << "\n";
     return 1;

@@ -10,7 +10,9 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_telemetry.h>
 
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -19,10 +21,15 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "control/compile.hpp"
+#include "control/control_socket.hpp"
 #include "control/json.hpp"
+#include "control/live.hpp"
 #include "control/summary.hpp"
 #include "control/topology.hpp"
+#include "control/wire.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
 #include "dataplane/runtime/worker.hpp"
@@ -30,6 +37,7 @@
 namespace po = boost::program_options;
 using namespace asenet;
 using namespace asenet::dataplane;
+using namespace asenet::control;
 
 namespace {
 
@@ -44,14 +52,19 @@ The asenet data plane. EAL arguments come first (e.g. -l 0-1 --no-huge
 each side (internet, vnet, onprem): a vdev string that asenetd probes itself
 (net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap / net_null0 / net_tap0,iface=tap0),
 the name of a device EAL already probed (a PCI address, a --vdev name), or
-tap:NAME. One worker per worker lcore polls one queue of every port; the main
-lcore stays free for control. SIGINT/SIGTERM stop cleanly.
+tap:NAME. One worker per worker lcore polls one queue of every port (RSS
+spreads flows over the workers); the main lcore runs the control loop: the
+control socket (asenetctl push / stats / trace / health) and the DPDK telemetry
+commands /asenet/stats, /asenet/ports, /asenet/drops, /asenet/rule_hits and
+/asenet/snat (read them with dpdk-telemetry.py). SIGINT/SIGTERM stop cleanly.
 
 options)");
   d.add_options()
       ("help,h", "show this help")
       ("topology", po::value<std::string>()->required(), "topology file (TOML, contract section 2)")
       ("workers", po::value<unsigned>(), "worker count (default: every worker lcore)")
+      ("control-socket", po::value<std::string>(), "listen for asenetctl on this unix socket (created mode 0600)")
+      ("control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")
       ("summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
@@ -73,6 +86,119 @@ int attach_port(const std::string& spec, std::string& error) {
     return -1;
   }
   return port;
+}
+
+
+LiveDataplane* g_live = nullptr;
+
+/// Telemetry names may hold letters, digits, '_' and '/' only (DPDK rejects
+/// others): every other character becomes '_' ("10.0.1.4" -> "10_0_1_4",
+/// "ase-nsg/AllowHttps" -> "ase_nsg/AllowHttps"), cut below 128 bytes.
+std::string tel_name(std::string_view in) {
+  std::string s(in.substr(0, RTE_TEL_MAX_STRING_LEN - 1));
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '/') c = '_';
+  return s;
+}  // read by telemetry callbacks (through its mutex-guarded copy)
+
+int tel_stats(const char*, const char*, rte_tel_data* d) {
+  const StatsSnapshot s = g_live->telemetry_copy();
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_u64(d, "generation", s.generation);
+  rte_tel_data_add_dict_u64(d, "workers", s.workers);
+  rte_tel_data_add_dict_u64(d, "packets_in", s.packets_in);
+  rte_tel_data_add_dict_u64(d, "packets_forwarded", s.forwarded);
+  rte_tel_data_add_dict_u64(d, "packets_dropped", s.dropped);
+  rte_tel_data_add_dict_u64(d, "flows_live", s.flows_live);
+  rte_tel_data_add_dict_u64(d, "flows_created", s.flows_created);
+  rte_tel_data_add_dict_u64(d, "pushes", s.pushes);
+  rte_tel_data_add_dict_u64(d, "heap_bytes_in_use", s.heap_bytes_in_use);
+  rte_tel_data_add_dict_u64(d, "mbufs_in_use", s.mbufs_in_use);
+  return 0;
+}
+
+int tel_ports(const char*, const char*, rte_tel_data* d) {
+  const StatsSnapshot s = g_live->telemetry_copy();
+  rte_tel_data_start_dict(d);
+  for (size_t p = 0; p < kNumPorts; ++p) {
+    const std::string n(port_name(static_cast<Port>(p)));
+    rte_tel_data_add_dict_u64(d, (n + "_rx").c_str(), s.ports[p].rx);
+    rte_tel_data_add_dict_u64(d, (n + "_tx").c_str(), s.ports[p].tx);
+    rte_tel_data_add_dict_u64(d, (n + "_drops").c_str(), s.ports[p].drops());
+  }
+  return 0;
+}
+
+int tel_drops(const char*, const char*, rte_tel_data* d) {
+  const StatsSnapshot s = g_live->telemetry_copy();
+  rte_tel_data_start_dict(d);
+  for (size_t r = 1; r < s.drops.size(); ++r)
+    rte_tel_data_add_dict_u64(d, std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(), s.drops[r]);
+  return 0;
+}
+
+int tel_rule_hits(const char*, const char*, rte_tel_data* d) {
+  // A telemetry dict holds at most RTE_TEL_MAX_DICT_ENTRIES (256) entries of
+  // names below 128 bytes: the busiest rules first (stats --json has them all).
+  const StatsSnapshot s = g_live->telemetry_copy();
+  std::vector<std::pair<std::string, uint64_t>> v(s.rule_hits.begin(), s.rule_hits.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  rte_tel_data_start_dict(d);
+  size_t n = 0;
+  for (const auto& [k, c] : v) {
+    if (n++ == RTE_TEL_MAX_DICT_ENTRIES) break;
+    rte_tel_data_add_dict_u64(d, tel_name(k).c_str(), c);
+  }
+  return 0;
+}
+
+int tel_snat(const char*, const char*, rte_tel_data* d) {
+  const StatsSnapshot s = g_live->telemetry_copy();
+  rte_tel_data_start_dict(d);
+  size_t n = 0;
+  for (const auto& i : s.instances) {
+    if (n++ == RTE_TEL_MAX_DICT_ENTRIES) break;
+    rte_tel_data_add_dict_u64(d, tel_name(format_ipv4(i.ip)).c_str(), i.snat_ports_in_use);
+  }
+  return 0;
+}
+
+void register_telemetry() {
+  rte_telemetry_register_cmd("/asenet/stats", tel_stats, "Generation, packets, flows. No parameters");
+  rte_telemetry_register_cmd("/asenet/ports", tel_ports, "Per side rx, tx, device drops. No parameters");
+  rte_telemetry_register_cmd("/asenet/drops", tel_drops, "Drops by reason. No parameters");
+  rte_telemetry_register_cmd("/asenet/rule_hits", tel_rule_hits, "New flows per NSG rule. No parameters");
+  rte_telemetry_register_cmd("/asenet/snat", tel_snat, "SNAT ports in use per instance. No parameters");
+}
+
+std::string publish_json(const LiveDataplane::PublishResult& r) {
+  std::ostringstream o;
+  o << "{\"generation\":" << r.generation << ",\"previous\":" << r.previous << ",\"acl_rules\":" << r.acl_rules
+    << ",\"build_ms\":" << r.build_ms << ",\"swap_ms\":" << r.swap_ms << "}";
+  return o.str();
+}
+
+/// Turns a trace request into a filter; throws std::exception with a message.
+TraceFilter trace_filter(const nlohmann::json& j) {
+  TraceFilter f;
+  auto ip = [](const nlohmann::json& v, const char* what) {
+    const auto c = parse_cidr(v.get<std::string>() + "/32");
+    if (!c.cidr) throw std::runtime_error(std::string(what) + ": not an IPv4 address");
+    return c.cidr->addr;
+  };
+  if (j.contains("port")) {
+    const auto name = j["port"].get<std::string>();
+    f.ports = 0;
+    for (size_t p = 0; p < kNumPorts; ++p)
+      if (name == port_name(static_cast<Port>(p))) f.ports = static_cast<uint8_t>(1u << p);
+    if (f.ports == 0) throw std::runtime_error("port: must be internet, vnet or onprem");
+  }
+  if (j.contains("src")) { f.match_src = true; f.src = ip(j["src"], "src"); }
+  if (j.contains("dst")) { f.match_dst = true; f.dst = ip(j["dst"], "dst"); }
+  if (j.contains("sport")) { f.match_sport = true; f.sport = j["sport"].get<uint16_t>(); }
+  if (j.contains("dport")) { f.match_dport = true; f.dport = j["dport"].get<uint16_t>(); }
+  if (j.contains("proto")) { f.match_proto = true; f.proto = j["proto"].get<uint8_t>(); }
+  return f;
 }
 
 }  // namespace
@@ -168,13 +294,6 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     TableHandover handover(workers);
-    auto tables = TableSet::build(control::compile(topo, 1), workers, err);
-    if (!tables) {
-      std::cerr << "asenetd: building tables: " << err << "\n";
-      return 1;
-    }
-    handover.publish(std::move(tables));
-
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
@@ -209,38 +328,159 @@ int main(int argc, char** argv) {
       setups[w].stop = &g_stop;
       ctxs.push_back(std::move(c));
     }
+    LiveDataplane live(handover, ctxs, worker_tables, port_ids, pool);
+    LiveDataplane::PublishResult first;
+    if (!live.publish(control::compile(topo, 0), first, err)) {
+      std::cerr << "asenetd: " << err << "\n";
+      return 1;
+    }
+    live.refresh_telemetry();
+    g_live = &live;
+    register_telemetry();
+
+    ControlServer server;
+    const bool with_socket = vm.count("control-socket") > 0;
+    if (with_socket) {
+      ControlServerOptions so;
+      so.path = vm["control-socket"].as<std::string>();
+      if (vm.count("control-group")) {
+        so.group = lookup_group(vm["control-group"].as<std::string>());
+        if (!so.group) {
+          std::cerr << "asenetd: --control-group: no group '" << vm["control-group"].as<std::string>() << "'\n";
+          return 2;
+        }
+      }
+      if (!server.listen(so, err)) {
+        std::cerr << "asenetd: control socket: " << err << "\n";
+        return 1;
+      }
+    }
+
     unsigned w = 0;
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) {
       if (w < workers) rte_eal_remote_launch(worker_main, &setups[w++], lcore);
     }
     std::cerr << "asenetd: generation " << handover.generation() << " live on " << workers << " worker"
-              << (workers > 1 ? "s" : "") << "\n";
+              << (workers > 1 ? "s" : "")
+              << (with_socket ? ", control socket " + vm["control-socket"].as<std::string>() : std::string()) << "\n";
+
+    ControlServer::ClientId tracer = 0;
+    auto handle = [&](ControlServer::ClientId id, wire::Type type, std::string_view payload) {
+      try {
+        switch (type) {
+          case wire::Type::kPush: {
+            TableSpec spec;
+            std::string why;
+            LiveDataplane::PublishResult r;
+            bool decoded = wire::decode_spec(payload, spec, why);
+            if (!decoded || !live.push(std::move(spec), r, why)) {
+              if (!decoded) live.note_push_failed();
+              server.send(id, wire::Type::kError, why);
+              std::cerr << "asenetd: push refused: " << why << "\n";
+              return;
+            }
+            std::cerr << "asenetd: generation " << r.generation << " live (" << r.acl_rules << " ACL rules, built in "
+                      << r.build_ms << " ms, swapped in " << r.swap_ms << " ms)\n";
+            server.send(id, wire::Type::kOk, publish_json(r));
+            return;
+          }
+          case wire::Type::kStats: {
+            const auto j = payload.empty() ? nlohmann::json::object() : nlohmann::json::parse(payload);
+            const std::string format = j.value("format", "json");
+            live.note_control(server.rejected(), server.malformed());
+            const StatsSnapshot snap = live.snapshot();
+            if (format == "json") server.send(id, wire::Type::kOk, stats_json(snap));
+            else if (format == "prometheus") server.send(id, wire::Type::kOk, stats_prometheus(snap));
+            else if (format == "text") server.send(id, wire::Type::kOk, stats_text(snap));
+            else server.send(id, wire::Type::kError, "format must be json, prometheus or text");
+            return;
+          }
+          case wire::Type::kHealth: {
+            const auto j = nlohmann::json::parse(payload);
+            const auto ip = parse_cidr(j.at("instance").get<std::string>() + "/32");
+            if (!ip.cidr) {
+              server.send(id, wire::Type::kError, "instance: not an IPv4 address");
+              return;
+            }
+            LiveDataplane::PublishResult r;
+            std::string why;
+            const bool up = j.at("up").get<bool>();
+            if (!live.set_health(j.at("ase").get<std::string>(), ip.cidr->addr, up, r, why)) {
+              server.send(id, wire::Type::kError, why);
+              return;
+            }
+            std::cerr << "asenetd: " << j.at("ase").get<std::string>() << " " << format_ipv4(ip.cidr->addr)
+                      << (up ? " up" : " down") << ": generation " << r.generation << " live\n";
+            server.send(id, wire::Type::kOk, publish_json(r));
+            return;
+          }
+          case wire::Type::kTrace: {
+            const auto j = nlohmann::json::parse(payload);
+            std::string why;
+            if (!live.trace_start(j.at("count").get<uint64_t>(), trace_filter(j), why)) {
+              server.send(id, wire::Type::kError, why);
+              return;
+            }
+            tracer = id;
+            return;
+          }
+          default:
+            server.send(id, wire::Type::kError,
+                        "unknown request type " + std::to_string(static_cast<unsigned>(type)));
+            return;
+        }
+      } catch (const std::exception& e) {
+        server.send(id, wire::Type::kError, std::string("bad request: ") + e.what());
+      }
+    };
 
     const double duration = vm["duration"].as<double>();
     const auto start = std::chrono::steady_clock::now();
+    auto last_refresh = start;
     while (!g_stop.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (duration > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= duration)
-        g_stop.store(true);
+      if (with_socket) {
+        server.poll(live.tracing() ? 5 : 20, handle);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (live.tracing()) {
+        std::vector<std::string> lines;
+        bool finished = false;
+        live.trace_collect(lines, finished);
+        for (const auto& l : lines) server.send(tracer, wire::Type::kTraceLine, l);
+        if (finished || !server.connected(tracer)) {
+          const auto [traced, lost] = live.trace_stop();
+          server.send(tracer, wire::Type::kTraceEnd,
+                      "{\"traced\":" + std::to_string(traced) + ",\"lost\":" + std::to_string(lost) + "}");
+        }
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refresh >= std::chrono::milliseconds(200)) {
+        live.note_control(server.rejected(), server.malformed());
+        live.refresh_telemetry();
+        last_refresh = now;
+      }
+      if (duration > 0 && std::chrono::duration<double>(now - start).count() >= duration) g_stop.store(true);
     }
+    if (live.tracing()) live.trace_stop();
     rte_eal_mp_wait_lcore();
 
+    const StatsSnapshot fin = live.snapshot();
     const WorkerCounters total = control::sum_counters(ctxs);
-    uint64_t in = 0;
-    for (auto v : total.rx) in += v;
     std::ostringstream js;
-    js << "{\"generation\":" << handover.generation() << ",\"packets_in\":" << in
+    js << "{\"generation\":" << fin.generation << ",\"packets_in\":" << fin.packets_in
        << ",\"packets_in_by_port\":" << control::per_port_json(total.rx) << ",\"packets_forwarded\":" << total.forwarded
        << ",\"packets_out\":" << control::per_port_json(total.tx) << ",\"drops\":" << control::drops_json(total)
-       << ",\"rule_hits\":" << control::rule_hits_json(*handover.acquire()) << ",\"flows_created\":" << total.flows_created
-       << "}";
+       << ",\"rule_hits\":" << control::rule_hits_json(fin.rule_hits) << ",\"flows_created\":" << total.flows_created
+       << ",\"pushes\":" << fin.pushes << "}";
     std::cerr << "asenetd: stopped: " << js.str() << "\n";
     if (vm.count("summary")) {
       std::ofstream f(vm["summary"].as<std::string>(), std::ios::trunc);
       f << js.str() << "\n";
       if (!f) rc = 1;
     }
+    g_live = nullptr;
     for (uint16_t p : port_ids) {
       rte_eth_dev_stop(p);
       rte_eth_dev_close(p);

@@ -254,6 +254,18 @@ uint16_t snat_ports_per_instance(size_t pool) {
   return 32;
 }
 
+void rebuild_maglev(dataplane::AseSpec& s) {
+  std::vector<std::string> healthy;
+  std::vector<uint16_t> healthy_index;
+  for (size_t i = 0; i < s.instances.size(); ++i) {
+    if (s.up[i] == 0) continue;
+    healthy.push_back(format_ipv4(s.instances[i]));
+    healthy_index.push_back(static_cast<uint16_t>(i));
+  }
+  s.maglev = build_maglev(healthy);
+  for (auto& e : s.maglev) e = healthy_index[e];  // table entries name instances
+}
+
 dataplane::AseSpec compile_ase(const Ase& a) {
   dataplane::AseSpec s;
   s.name = a.name;
@@ -274,18 +286,11 @@ dataplane::AseSpec compile_ase(const Ase& a) {
   put(web_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.app);
   put(web_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.remote_debugging);
   put(pub_on_ilb ? s.ilb_ports : s.vip_ports, a.ports.ftp);
-  std::vector<std::string> healthy;
-  std::vector<uint16_t> healthy_index;
   for (size_t i = 0; i < a.instances.size(); ++i) {
     const bool down = std::find(a.down.begin(), a.down.end(), a.instances[i]) != a.down.end();
     s.up.push_back(down ? 0 : 1);
-    if (!down) {
-      healthy.push_back(format_ipv4(a.instances[i]));
-      healthy_index.push_back(static_cast<uint16_t>(i));
-    }
   }
-  s.maglev = build_maglev(healthy);
-  for (auto& e : s.maglev) e = healthy_index[e];  // table entries name instances
+  rebuild_maglev(s);
   // SNAT ports: blocks of 8 from 1024 up, skipping every block that holds a
   // port a VIP rule uses (azure-semantics 7.6: each rule port costs its block).
   std::set<uint32_t> rule_blocks;

@@ -16,6 +16,10 @@ namespace asenet::control {
 /// BGP prefix inside them), and the fabric's own addresses (VIPs, ILBs) as Local.
 dataplane::TableSpec compile(const Topology& topo, uint64_t generation);
 
+/// Rebuilds an ASE's Maglev table over the instances whose `up` is set (empty
+/// when none is). Used by compile() and by live health changes.
+void rebuild_maglev(dataplane::AseSpec& ase);
+
 /// Route origin ranks: on equal prefixes the higher wins (user > BGP > system).
 inline constexpr int kRankSystem = 0, kRankBgp = 1, kRankUser = 2;
 /// The fabric's own VIP / ILB /32s: routes of the data path, not Azure routes.

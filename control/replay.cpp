@@ -113,39 +113,6 @@ std::string describe(const Slot& s) {
   return o.str();
 }
 
-std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& spec) {
-  std::ostringstream o;
-  o << "{\"index\":" << index << ",\"in_port\":" << json_str(port_name(r.in_port))
-    << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
-  if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
-  else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
-  if (r.flow != FlowState::kNone) {
-    static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
-    o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
-  }
-  if (r.nsg.count > 0) {
-    o << ",\"nsg\":[";
-    for (uint8_t i = 0; i < r.nsg.count; ++i) {
-      const NsgRuleSpec& rule = spec.nsg_rules[r.nsg.rule[i]];
-      o << (i ? "," : "") << "{\"nsg\":" << json_str(spec.nsgs[rule.nsg].name) << ",\"rule\":" << json_str(rule.name)
-        << ",\"access\":" << (rule.allow ? "\"Allow\"" : "\"Deny\"") << "}";
-    }
-    o << "]";
-  }
-  if (r.rewrite) {
-    o << ",\"nat\":{\"src\":" << json_str(format_ipv4(r.new_src) + ":" + std::to_string(r.new_sport))
-      << ",\"dst\":" << json_str(format_ipv4(r.new_dst) + ":" + std::to_string(r.new_dport)) << "}";
-  }
-  if (r.routed && r.next_hop.type != NextHopType::kLocal) {
-    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
-      << ",\"route_table\":" << json_str(spec.route_origins[r.next_hop.origin]);
-    if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
-    o << "}";
-  }
-  o << "}";
-  return o.str();
-}
-
 }  // namespace
 
 int run_replay(const ReplayOptions& opt) {

@@ -73,6 +73,7 @@ uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instan
     if (rte_hash_add_key(used_, &uk) < 0) return 0;
     rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(taken + 1));
     ++in_use_;
+    if (InstanceUse* u = instance_slot(instance)) u->ports++;
     return uk.port;
   }
   return 0;
@@ -83,6 +84,7 @@ void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst
   UsedKey uk{vip, dst, port, dport_key, proto, {}};
   if (rte_hash_del_key(used_, &uk) < 0) return;
   --in_use_;
+  if (InstanceUse* u = instance_slot(instance); u != nullptr && u->ports > 0) u->ports--;
   CountKey ck{instance, dst, dport_key, proto, {}};
   void* data = nullptr;
   if (rte_hash_lookup_data(count_, &ck, &data) < 0) return;
@@ -92,6 +94,20 @@ void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst
   } else {
     rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(n - 1));
   }
+}
+
+SnatTable::InstanceUse* SnatTable::instance_slot(uint32_t ip) noexcept {
+  // Open addressing, linear probe; slots are never freed (an instance keeps
+  // its slot at zero ports), so a probe stops at the first empty slot.
+  size_t i = (ip * 2654435761u) % kInstanceSlots;
+  for (size_t n = 0; n < kInstanceSlots; ++n, i = (i + 1) % kInstanceSlots) {
+    if (by_instance_[i].ip == ip) return &by_instance_[i];
+    if (by_instance_[i].ip == 0) {
+      by_instance_[i].ip = ip;
+      return &by_instance_[i];
+    }
+  }
+  return nullptr;
 }
 
 bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error) {

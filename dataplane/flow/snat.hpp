@@ -6,6 +6,7 @@
 // destination's port pool has a single owner and no lock is needed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,7 +34,19 @@ class SnatTable {
                uint32_t instance) noexcept;
   [[nodiscard]] uint64_t in_use() const noexcept { return in_use_; }
 
+  /// Ports in use per instance, for stats. Written by the owning worker only;
+  /// another thread may read a slot (aligned 32/64-bit loads: never torn).
+  /// Instances beyond kInstanceSlots are counted in in_use() only.
+  static constexpr size_t kInstanceSlots = 1024;
+  struct InstanceUse {
+    uint32_t ip = 0;  ///< 0: empty slot
+    uint64_t ports = 0;
+  };
+  [[nodiscard]] const std::array<InstanceUse, kInstanceSlots>& by_instance() const noexcept { return by_instance_; }
+
  private:
+  InstanceUse* instance_slot(uint32_t ip) noexcept;
+  std::array<InstanceUse, kInstanceSlots> by_instance_{};
   rte_hash* used_ = nullptr;   ///< (vip, port, proto, dst, dport_key) taken
   rte_hash* count_ = nullptr;  ///< (instance, proto, dst, dport_key) -> ports taken
   uint64_t in_use_ = 0;

@@ -862,11 +862,28 @@ void emit(Burst& b, const TableSet& /*ts*/, WorkerContext& ctx) noexcept {
       drops[ndrop++] = out[p][k];
     }
   }
-  if (ctx.trace != nullptr) {
+  if (TraceSink* sink = ctx.trace.load(std::memory_order_acquire); sink != nullptr) {
+    uint64_t head = sink->live ? sink->head.load(std::memory_order_relaxed) : 0;
     for (uint16_t i = 0; i < b.count; ++i) {
       const PacketMeta& m = b.meta[i];
-      TraceRecord& r = ctx.trace->slots[m.seq & ctx.trace->mask];
+      uint64_t slot = m.seq;
+      if (sink->live) {
+        if (!sink->filter.matches(m) || sink->budget->load(std::memory_order_relaxed) <= 0 ||
+            sink->budget->fetch_sub(1, std::memory_order_relaxed) <= 0)
+          continue;
+        slot = head++;
+      }
+      TraceRecord& r = sink->slots[slot & sink->mask];
       r.seq = m.seq;
+      r.now_ns = m.now_ns;
+      r.worker = ctx.worker_id;
+      r.src = m.src_ip;
+      r.dst = m.dst_ip;
+      r.sport = m.sport;
+      r.dport = m.dport;
+      r.proto = m.proto;
+      r.tcp_flags = m.tcp_flags;
+      r.length = m.ip_total_len;  // the mbuf may be gone already (sent)
       r.in_port = m.in_port;
       r.verdict = m.verdict;
       r.out_port = m.out_port;
@@ -881,6 +898,7 @@ void emit(Burst& b, const TableSet& /*ts*/, WorkerContext& ctx) noexcept {
       r.new_sport = m.new_sport;
       r.new_dport = m.new_dport;
     }
+    if (sink->live) sink->head.store(head, std::memory_order_release);
   }
   if (ndrop > 0) rte_pktmbuf_free_bulk(drops.data(), ndrop);
   if (b.count > 0) {

@@ -31,6 +31,14 @@ struct Burst {
 /// What one packet did, for `--trace` (replay) and `asenetctl trace` (live).
 struct TraceRecord {
   uint64_t seq = 0;
+  uint64_t now_ns = 0;
+  unsigned worker = 0;
+  // The packet as it arrived.
+  uint32_t src = 0, dst = 0;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  uint8_t tcp_flags = 0;
+  uint16_t length = 0;  ///< IPv4 total length (0 when not parsed)
   Port in_port = Port::kInternet;
   Verdict verdict = Verdict::kDrop;
   Port out_port = Port::kInternet;
@@ -44,12 +52,35 @@ struct TraceRecord {
   uint16_t new_sport = 0, new_dport = 0;
 };
 
-/// Where trace records go when tracing is on: a window of slots indexed by the
-/// packet's sequence number (seq & mask). The reader guarantees no two packets
-/// in flight share a slot. nullptr in WorkerContext = tracing off, no cost.
+/// Which packets a live trace keeps: those matching every field given.
+struct TraceFilter {
+  uint8_t ports = 0x7;  ///< bit per entry side
+  bool match_src = false, match_dst = false, match_sport = false, match_dport = false, match_proto = false;
+  uint32_t src = 0, dst = 0;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  [[nodiscard]] bool matches(const PacketMeta& m) const noexcept {
+    return (ports >> static_cast<unsigned>(m.in_port) & 1) != 0 && (!match_src || m.src_ip == src) &&
+           (!match_dst || m.dst_ip == dst) && (!match_sport || m.sport == sport) &&
+           (!match_dport || m.dport == dport) && (!match_proto || m.proto == proto);
+  }
+};
+
+/// Where trace records go when tracing is on. nullptr in WorkerContext =
+/// tracing off, no cost beyond one load per burst.
+/// Replay: a window of slots indexed by the packet's sequence number
+/// (seq & mask); the reader guarantees no two packets in flight share a slot.
+/// Live (`live`): a ring this worker alone writes, in order, the packets that
+/// match `filter` while the shared `budget` lasts; `head` counts records
+/// written (release), the control thread reads behind it and drops what it
+/// was too slow for.
 struct TraceSink {
   TraceRecord* slots = nullptr;
   uint64_t mask = 0;
+  bool live = false;
+  TraceFilter filter{};
+  std::atomic<int64_t>* budget = nullptr;
+  alignas(64) std::atomic<uint64_t> head{0};
 };
 
 struct alignas(64) WorkerCounters {
@@ -89,7 +120,9 @@ struct WorkerContext {
   const TableSet* timer_tables = nullptr;
   uint64_t timer_seq = 0;
   uint64_t timer_ns = 0;
-  TraceSink* trace = nullptr;
+  /// Tracing on when set (replay sets it before start; live arms and disarms
+  /// it from the control thread).
+  std::atomic<TraceSink*> trace{nullptr};
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
   /// replay reader orders output by it. Written release, read acquire.

@@ -21,14 +21,16 @@ TableHandover::~TableHandover() {
   rte_free(qsv_);
 }
 
-void TableHandover::publish(std::unique_ptr<TableSet> next) {
+std::unique_ptr<TableSet> TableHandover::publish(std::unique_ptr<TableSet> next) {
   const TableSet* old = current_.exchange(next.release(), std::memory_order_acq_rel);
-  if (old == nullptr) return;
+  if (old == nullptr) return nullptr;
   // Blocks until every online worker has reported a quiescent state after the
   // exchange above, so none can still be reading `old`.
   rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  delete old;
+  return std::unique_ptr<TableSet>(const_cast<TableSet*>(old));
 }
+
+void TableHandover::synchronize() noexcept { rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID); }
 
 void TableHandover::worker_online(unsigned worker_id) noexcept {
   rte_rcu_qsbr_thread_register(qsv_, worker_id);

@@ -23,9 +23,10 @@ class TableHandover {
   TableHandover(const TableHandover&) = delete;
   TableHandover& operator=(const TableHandover&) = delete;
 
-  /// Control thread only: makes `next` current, waits for every online worker
-  /// to pass a quiescent state, then frees the previous generation.
-  void publish(std::unique_ptr<TableSet> next);
+  /// Control thread only: makes `next` current and waits for every online
+  /// worker to pass a quiescent state. Returns the previous generation, which
+  /// no worker can still be reading (the caller reads its counters, then frees it).
+  std::unique_ptr<TableSet> publish(std::unique_ptr<TableSet> next);
 
   /// Any worker, lock-free: the current generation (never null after the first publish).
   [[nodiscard]] const TableSet* acquire() const noexcept {
@@ -35,6 +36,10 @@ class TableHandover {
     const TableSet* t = acquire();
     return t != nullptr ? t->generation() : 0;
   }
+
+  /// Control thread: returns once every online worker has passed a quiescent
+  /// point, i.e. finished whatever burst it was in when this was called.
+  void synchronize() noexcept;
 
   /// Worker thread: call once before its loop / after it.
   void worker_online(unsigned worker_id) noexcept;

@@ -87,6 +87,7 @@ struct NsgSpec {
   std::vector<uint32_t> outbound;
   bool on_subnet = false;  ///< attached to some subnet
   bool on_nic = false;     ///< attached to some host's NIC
+  bool flow_logs = false;  ///< NSG flow logs (version 2) enabled for it
 };
 
 /// Rule-level first match: the rule that decides, or nullopt (cannot happen

@@ -1,0 +1,399 @@
+#include "control/live.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "control/compile.hpp"
+#include "control/json.hpp"
+
+namespace asenet::control {
+
+using namespace asenet::dataplane;
+
+LiveDataplane::LiveDataplane(TableHandover& handover, std::vector<std::unique_ptr<WorkerContext>>& ctxs,
+                             std::vector<WorkerTables>& tables, std::array<uint16_t, kNumPorts> ports,
+                             rte_mempool* pool)
+    : handover_(handover), ctxs_(ctxs), tables_(tables), ports_(ports), pool_(pool) {
+  trace_rings_.resize(ctxs.size());
+  trace_tail_.assign(ctxs.size(), 0);
+  for (size_t w = 0; w < ctxs.size(); ++w) {
+    trace_rings_[w].resize(kTraceRing);
+    trace_sinks_.push_back(std::make_unique<TraceSink>());
+  }
+}
+
+bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  // Health set live outlives a push: an instance marked down stays down.
+  for (auto& ase : spec.ases) {
+    bool changed = false;
+    for (size_t i = 0; i < ase.instances.size(); ++i) {
+      const auto it = health_.find({ase.name, ase.instances[i]});
+      if (it != health_.end() && (ase.up[i] != 0) != it->second) {
+        ase.up[i] = it->second ? 1 : 0;
+        changed = true;
+      }
+    }
+    if (changed) rebuild_maglev(ase);
+  }
+  spec.some_frontend_down = false;
+  for (const auto& ase : spec.ases) spec.some_frontend_down = spec.some_frontend_down || ase.maglev.empty();
+  const TableSet* current = handover_.acquire();
+  out.previous = current != nullptr ? current->generation() : 0;
+  spec.generation = out.previous + 1;
+  auto next = TableSet::build(spec, static_cast<unsigned>(ctxs_.size()), error);
+  if (!next) {
+    error = "building tables: " + error + " (generation " + std::to_string(out.previous) + " stays live)";
+    return false;
+  }
+  out.acl_rules = next->acl_rule_count();
+  const auto t1 = std::chrono::steady_clock::now();
+  std::unique_ptr<TableSet> old = handover_.publish(std::move(next));
+  const auto t2 = std::chrono::steady_clock::now();
+  // No worker reads `old` any more: its counters are final.
+  if (old) add_rule_hits(*old, retired_hits_);
+  old.reset();
+  out.generation = handover_.generation();
+  out.build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  out.swap_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  return true;
+}
+
+bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error) {
+  if (!publish(std::move(spec), out, error)) {
+    ++pushes_failed_;
+    return false;
+  }
+  ++pushes_;
+  return true;
+}
+
+bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out,
+                               std::string& error) {
+  const TableSpec& cur = spec();
+  const AseSpec* a = nullptr;
+  for (const auto& x : cur.ases)
+    if (x.name == ase) a = &x;
+  if (a == nullptr) {
+    error = "no ASE named '" + ase + "' in generation " + std::to_string(cur.generation);
+    return false;
+  }
+  if (std::find(a->instances.begin(), a->instances.end(), instance) == a->instances.end()) {
+    error = "ASE " + ase + " has no instance " + format_ipv4(instance);
+    return false;
+  }
+  const auto saved = health_;
+  health_[{ase, instance}] = up;
+  if (!publish(cur, out, error)) {
+    health_ = saved;
+    return false;
+  }
+  ++health_changes_;
+  return true;
+}
+
+StatsSnapshot LiveDataplane::snapshot() const {
+  // Workers write their counters without atomics; these are aligned 64-bit
+  // loads on the control thread (never torn on the machines DPDK runs on),
+  // so each figure is exact at some instant during the read.
+  StatsSnapshot s;
+  const TableSet* ts = handover_.acquire();
+  const TableSpec& sp = ts->spec();
+  s.generation = sp.generation;
+  s.workers = static_cast<unsigned>(ctxs_.size());
+  const WorkerCounters total = sum_counters(ctxs_);
+  for (size_t p = 0; p < kNumPorts; ++p) {
+    s.ports[p].rx = total.rx[p];
+    s.ports[p].tx = total.tx[p];
+    s.packets_in += total.rx[p];
+    rte_eth_stats es{};
+    if (rte_eth_stats_get(ports_[p], &es) == 0) {
+      s.ports[p].nic_rx = es.ipackets;
+      s.ports[p].nic_tx = es.opackets;
+      s.ports[p].imissed = es.imissed;
+      s.ports[p].ierrors = es.ierrors;
+      s.ports[p].oerrors = es.oerrors;
+      s.ports[p].rx_nombuf = es.rx_nombuf;
+    }
+  }
+  s.forwarded = total.forwarded;
+  s.drops = total.drops;
+  for (auto d : total.drops) s.dropped += d;
+  s.flows_created = total.flows_created;
+  for (const auto& c : ctxs_) s.resets_sent += c->counters.resets_sent;
+  for (const auto& t : tables_) {
+    s.flows_live += t.flows->size();
+    s.flow_capacity += t.flows->capacity();
+  }
+  s.rule_hits = retired_hits_;
+  add_rule_hits(*ts, s.rule_hits);
+  std::map<uint32_t, uint64_t> snat_use;
+  for (const auto& t : tables_)
+    for (const auto& u : t.snat->by_instance())
+      if (u.ip != 0) snat_use[u.ip] += u.ports;
+  for (const auto& ase : sp.ases) {
+    for (size_t i = 0; i < ase.instances.size(); ++i) {
+      StatsSnapshot::InstanceFigures f;
+      f.ase = ase.name;
+      f.ip = ase.instances[i];
+      f.up = ase.up[i] != 0;
+      f.snat_ports_in_use = snat_use.count(f.ip) ? snat_use[f.ip] : 0;
+      f.snat_ports_preallocated = ase.snat_ports[i].size();
+      const auto pos = std::lower_bound(sp.ase_instances.begin(), sp.ase_instances.end(), f.ip) - sp.ase_instances.begin();
+      if (static_cast<size_t>(pos) < total.snat_exhausted.size()) f.snat_exhausted = total.snat_exhausted[static_cast<size_t>(pos)];
+      s.instances.push_back(std::move(f));
+    }
+  }
+  for (unsigned i = 0; i < rte_socket_count(); ++i) {
+    rte_malloc_socket_stats ms{};
+    if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &ms) == 0) {
+      s.heap_bytes_in_use += ms.heap_allocsz_bytes;
+      s.heap_bytes_total += ms.heap_totalsz_bytes;
+    }
+  }
+  if (pool_ != nullptr) {
+    s.mbufs_in_use = rte_mempool_in_use_count(pool_);
+    s.mbufs_total = pool_->size;
+  }
+  s.pushes = pushes_;
+  s.pushes_failed = pushes_failed_;
+  s.health_changes = health_changes_;
+  s.control_rejected = control_rejected_;
+  s.control_malformed = control_malformed_;
+  s.tracing = trace_active_;
+  return s;
+}
+
+void LiveDataplane::refresh_telemetry() {
+  StatsSnapshot s = snapshot();
+  std::lock_guard<std::mutex> lock(telemetry_mu_);
+  telemetry_ = std::move(s);
+}
+
+StatsSnapshot LiveDataplane::telemetry_copy() const {
+  std::lock_guard<std::mutex> lock(telemetry_mu_);
+  return telemetry_;
+}
+
+bool LiveDataplane::trace_start(uint64_t count, const TraceFilter& filter, std::string& error) {
+  if (trace_active_) {
+    error = "a trace is already running (one at a time)";
+    return false;
+  }
+  if (count == 0 || count > 1000000) {
+    error = "--count must be 1-1000000";
+    return false;
+  }
+  trace_count_ = count;
+  trace_emitted_ = trace_lost_ = 0;
+  trace_budget_.store(static_cast<int64_t>(count), std::memory_order_relaxed);
+  for (size_t w = 0; w < ctxs_.size(); ++w) {
+    TraceSink& sink = *trace_sinks_[w];
+    sink.slots = trace_rings_[w].data();
+    sink.mask = kTraceRing - 1;
+    sink.live = true;
+    sink.filter = filter;
+    sink.budget = &trace_budget_;
+    sink.head.store(0, std::memory_order_relaxed);
+    trace_tail_[w] = 0;
+    ctxs_[w]->trace.store(&sink, std::memory_order_release);
+  }
+  trace_active_ = true;
+  return true;
+}
+
+void LiveDataplane::trace_collect(std::vector<std::string>& lines, bool& finished) {
+  finished = false;
+  if (!trace_active_) return;
+  std::vector<TraceRecord> got;
+  for (size_t w = 0; w < ctxs_.size(); ++w) {
+    TraceSink& sink = *trace_sinks_[w];
+    const uint64_t head = sink.head.load(std::memory_order_acquire);
+    uint64_t tail = trace_tail_[w];
+    if (head - tail > kTraceRing) {  // the worker lapped us
+      trace_lost_ += head - tail - kTraceRing;
+      tail = head - kTraceRing;
+    }
+    const size_t first = got.size();
+    for (uint64_t i = tail; i < head; ++i) got.push_back(trace_rings_[w][i & (kTraceRing - 1)]);
+    // Records the worker may have overwritten while we copied are not trusted.
+    const uint64_t after = sink.head.load(std::memory_order_acquire);
+    if (after - tail > kTraceRing) {
+      const uint64_t unsafe = std::min<uint64_t>(after - tail - kTraceRing, head - tail);
+      got.erase(got.begin() + static_cast<std::ptrdiff_t>(first),
+                got.begin() + static_cast<std::ptrdiff_t>(first + unsafe));
+      trace_lost_ += unsafe;
+    }
+    trace_tail_[w] = head;
+  }
+  std::stable_sort(got.begin(), got.end(), [](const TraceRecord& a, const TraceRecord& b) {
+    if (a.now_ns != b.now_ns) return a.now_ns < b.now_ns;
+    return a.worker < b.worker;
+  });
+  const TableSpec& sp = spec();
+  for (const auto& r : got) lines.push_back(trace_line(trace_emitted_++, r, sp, true));
+  finished = trace_emitted_ + trace_lost_ >= trace_count_;
+}
+
+std::pair<uint64_t, uint64_t> LiveDataplane::trace_stop() {
+  if (!trace_active_) return {0, 0};
+  for (auto& c : ctxs_) c->trace.store(nullptr, std::memory_order_release);
+  // Every worker has left the burst it may have been tracing: the sinks can be reused.
+  handover_.synchronize();
+  trace_active_ = false;
+  return {trace_emitted_, trace_lost_};
+}
+
+// ---------------------------------------------------------------------------
+// Formats
+
+namespace {
+
+std::string prom_label(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\') o += "\\\\";
+    else if (c == '"') o += "\\\"";
+    else if (c == '\n') o += "\\n";
+    else o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string stats_json(const StatsSnapshot& s) {
+  std::ostringstream o;
+  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",\"ports\":{";
+  for (size_t p = 0; p < kNumPorts; ++p) {
+    const auto& f = s.ports[p];
+    o << (p ? "," : "") << json_str(port_name(static_cast<Port>(p))) << ":{\"rx\":" << f.rx << ",\"tx\":" << f.tx
+      << ",\"drops\":" << f.drops() << ",\"nic_rx\":" << f.nic_rx << ",\"nic_tx\":" << f.nic_tx
+      << ",\"imissed\":" << f.imissed << ",\"ierrors\":" << f.ierrors << ",\"oerrors\":" << f.oerrors
+      << ",\"rx_nombuf\":" << f.rx_nombuf << "}";
+  }
+  o << "},\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
+    << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
+  bool first = true;
+  for (size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] == 0) continue;
+    o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << s.drops[r];
+    first = false;
+  }
+  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
+    << "},\"snat\":{\"by_instance\":{";
+  first = true;
+  std::map<std::string, std::array<uint64_t, 3>> by_ase;
+  for (const auto& i : s.instances) {
+    o << (first ? "" : ",") << json_str(format_ipv4(i.ip)) << ":{\"ase\":" << json_str(i.ase)
+      << ",\"in_use\":" << i.snat_ports_in_use << ",\"preallocated\":" << i.snat_ports_preallocated
+      << ",\"exhausted\":" << i.snat_exhausted << "}";
+    first = false;
+    auto& a = by_ase[i.ase];
+    a[0] += i.snat_ports_in_use;
+    a[1] += i.snat_ports_preallocated;
+    a[2] += i.snat_exhausted;
+  }
+  o << "},\"by_ase\":{";
+  first = true;
+  for (const auto& [name, v] : by_ase) {
+    o << (first ? "" : ",") << json_str(name) << ":{\"in_use\":" << v[0] << ",\"preallocated\":" << v[1]
+      << ",\"exhausted\":" << v[2] << "}";
+    first = false;
+  }
+  o << "}},\"health\":{";
+  first = true;
+  for (const auto& i : s.instances) {
+    o << (first ? "" : ",") << json_str(i.ase + "/" + format_ipv4(i.ip)) << ":" << (i.up ? "\"up\"" : "\"down\"");
+    first = false;
+  }
+  o << "},\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total
+    << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
+    << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
+    << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
+    << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}}";
+  return o.str();
+}
+
+std::string stats_prometheus(const StatsSnapshot& s) {
+  std::ostringstream o;
+  auto head = [&](const char* name, const char* type, const char* help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  head("asenet_generation", "gauge", "Table generation live in the data plane.");
+  o << "asenet_generation " << s.generation << "\n";
+  head("asenet_workers", "gauge", "Worker lcores running the pipeline.");
+  o << "asenet_workers " << s.workers << "\n";
+  head("asenet_port_rx_packets_total", "counter", "Packets the pipeline received on each side.");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_rx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].rx << "\n";
+  head("asenet_port_tx_packets_total", "counter", "Packets the pipeline sent on each side.");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_tx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].tx << "\n";
+  head("asenet_port_drops_total", "counter", "Packets the device dropped (missed, errors, no mbuf).");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_drops_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].drops() << "\n";
+  head("asenet_drops_total", "counter", "Packets the pipeline dropped, by reason.");
+  for (size_t r = 1; r < s.drops.size(); ++r)
+    o << "asenet_drops_total{reason=\"" << drop_reason_name(static_cast<DropReason>(r)) << "\"} " << s.drops[r] << "\n";
+  head("asenet_packets_forwarded_total", "counter", "Input packets that left on some port.");
+  o << "asenet_packets_forwarded_total " << s.forwarded << "\n";
+  head("asenet_rule_hits_total", "counter", "New flows decided by each NSG rule.");
+  for (const auto& [k, v] : s.rule_hits) {
+    const auto slash = k.find('/');
+    o << "asenet_rule_hits_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
+      << prom_label(k.substr(slash + 1)) << "\"} " << v << "\n";
+  }
+  head("asenet_flows", "gauge", "Connections in the flow tables.");
+  o << "asenet_flows " << s.flows_live << "\n";
+  head("asenet_flows_created_total", "counter", "Connections installed.");
+  o << "asenet_flows_created_total " << s.flows_created << "\n";
+  head("asenet_snat_ports_in_use", "gauge", "SNAT ports held, per ASE instance.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_ports_in_use{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_ports_in_use << "\n";
+  head("asenet_snat_exhausted_total", "counter", "Connections refused for want of a SNAT port, per instance.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_exhausted_total{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_exhausted << "\n";
+  head("asenet_instance_up", "gauge", "Backend health (1 up, 0 down).");
+  for (const auto& i : s.instances)
+    o << "asenet_instance_up{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << (i.up ? 1 : 0) << "\n";
+  head("asenet_heap_bytes_in_use", "gauge", "DPDK heap bytes allocated.");
+  o << "asenet_heap_bytes_in_use " << s.heap_bytes_in_use << "\n";
+  head("asenet_mbufs_in_use", "gauge", "Mbufs out of the pool.");
+  o << "asenet_mbufs_in_use " << s.mbufs_in_use << "\n";
+  head("asenet_pushes_total", "counter", "Generations pushed.");
+  o << "asenet_pushes_total " << s.pushes << "\n";
+  return o.str();
+}
+
+std::string stats_text(const StatsSnapshot& s) {
+  std::ostringstream o;
+  o << "generation " << s.generation << " on " << s.workers << " worker" << (s.workers == 1 ? "" : "s") << "\n";
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "  " << port_name(static_cast<Port>(p)) << ": rx " << s.ports[p].rx << ", tx " << s.ports[p].tx
+      << ", device drops " << s.ports[p].drops() << "\n";
+  o << "  forwarded " << s.forwarded << ", dropped " << s.dropped;
+  bool first = true;
+  for (size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] == 0) continue;
+    o << (first ? ": " : ", ") << drop_reason_name(static_cast<DropReason>(r)) << " " << s.drops[r];
+    first = false;
+  }
+  o << "\n  flows " << s.flows_live << " live of " << s.flow_capacity << ", " << s.flows_created << " created\n";
+  for (const auto& i : s.instances)
+    o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports "
+      << i.snat_ports_in_use << "/" << i.snat_ports_preallocated
+      << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
+  for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
+  return o.str();
+}
+
+}  // namespace asenet::control

@@ -1,0 +1,134 @@
+// LiveDataplane: what asenetd's control thread does to the running data plane:
+// publish generations (push, health), read counters (stats, telemetry) and run
+// live traces. Control thread only, except telemetry_copy() (any thread).
+//
+// Ownership: asenetd's main() owns the ports, the mbuf pool, the workers'
+// contexts and tables; this class borrows them for the life of the process.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/summary.hpp"
+#include "dataplane/flow/snat.hpp"
+#include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/runtime/handover.hpp"
+
+struct rte_mempool;
+
+namespace asenet::control {
+
+/// Figures of one moment: the single source of `stats --json`, Prometheus and
+/// the DPDK telemetry commands, so the three can never disagree.
+struct StatsSnapshot {
+  uint64_t generation = 0;
+  unsigned workers = 0;
+  struct PortFigures {
+    uint64_t rx = 0, tx = 0;           ///< packets the pipeline took in / sent out on this side
+    uint64_t nic_rx = 0, nic_tx = 0;   ///< the device's own counters (rte_eth_stats)
+    uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
+    [[nodiscard]] uint64_t drops() const noexcept { return imissed + ierrors + oerrors + rx_nombuf; }
+  };
+  std::array<PortFigures, dataplane::kNumPorts> ports{};
+  uint64_t packets_in = 0, forwarded = 0, dropped = 0;
+  std::array<uint64_t, static_cast<size_t>(dataplane::DropReason::kCount)> drops{};
+  uint64_t flows_created = 0, flows_live = 0, flow_capacity = 0, resets_sent = 0;
+  RuleHits rule_hits;
+  struct InstanceFigures {
+    std::string ase;
+    uint32_t ip = 0;
+    bool up = true;
+    uint64_t snat_ports_in_use = 0;
+    uint64_t snat_ports_preallocated = 0;
+    uint64_t snat_exhausted = 0;
+  };
+  std::vector<InstanceFigures> instances;
+  uint64_t heap_bytes_in_use = 0, heap_bytes_total = 0;
+  uint64_t mbufs_in_use = 0, mbufs_total = 0;
+  uint64_t pushes = 0, pushes_failed = 0, health_changes = 0;
+  uint64_t control_rejected = 0, control_malformed = 0;
+  bool tracing = false;
+};
+
+std::string stats_json(const StatsSnapshot& s);
+/// The Prometheus text exposition format (version 0.0.4).
+std::string stats_prometheus(const StatsSnapshot& s);
+/// A few lines for a person.
+std::string stats_text(const StatsSnapshot& s);
+
+class LiveDataplane {
+ public:
+  LiveDataplane(dataplane::TableHandover& handover, std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs,
+                std::vector<dataplane::WorkerTables>& tables, std::array<uint16_t, dataplane::kNumPorts> ports,
+                rte_mempool* pool);
+
+  struct PublishResult {
+    uint64_t generation = 0;
+    uint64_t previous = 0;
+    size_t acl_rules = 0;
+    double build_ms = 0;
+    double swap_ms = 0;  ///< publish until every worker passed a quiescent point
+  };
+  /// Builds `spec` (health overrides re-applied) as the next generation and
+  /// publishes it. On failure the running generation is untouched.
+  bool publish(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// publish(), counted as a push (stats: pushes, pushes_failed).
+  bool push(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// Marks an instance up or down (a new generation with its Maglev rebuilt);
+  /// the change outlives later pushes until changed again.
+  bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
+
+  [[nodiscard]] StatsSnapshot snapshot() const;
+  /// Control thread: refreshes the copy telemetry reads.
+  void refresh_telemetry();
+  /// Any thread (the telemetry thread): the last refreshed snapshot.
+  [[nodiscard]] StatsSnapshot telemetry_copy() const;
+
+  /// Arms a trace of the next `count` packets matching `filter` on every worker.
+  bool trace_start(uint64_t count, const dataplane::TraceFilter& filter, std::string& error);
+  /// Collects the records written since the last call as trace.jsonl lines
+  /// (ordered by time). `finished` once `count` were traced and collected.
+  void trace_collect(std::vector<std::string>& lines, bool& finished);
+  /// Disarms; returns {traced, lost}.
+  std::pair<uint64_t, uint64_t> trace_stop();
+  [[nodiscard]] bool tracing() const noexcept { return trace_active_; }
+
+  void note_control(uint64_t rejected, uint64_t malformed) noexcept {
+    control_rejected_ = rejected;
+    control_malformed_ = malformed;
+  }
+  void note_push_failed() noexcept { ++pushes_failed_; }
+  /// The live generation's spec (control thread; valid until the next publish).
+  [[nodiscard]] const dataplane::TableSpec& spec() const noexcept { return handover_.acquire()->spec(); }
+
+ private:
+  dataplane::TableHandover& handover_;
+  std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs_;
+  std::vector<dataplane::WorkerTables>& tables_;
+  std::array<uint16_t, dataplane::kNumPorts> ports_;
+  rte_mempool* pool_;
+  RuleHits retired_hits_;  ///< rule hits of generations no longer live
+  std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
+  uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
+  uint64_t control_rejected_ = 0, control_malformed_ = 0;
+
+  // Live trace: one ring per worker.
+  static constexpr uint64_t kTraceRing = 4096;
+  std::vector<std::vector<dataplane::TraceRecord>> trace_rings_;
+  std::vector<std::unique_ptr<dataplane::TraceSink>> trace_sinks_;
+  std::vector<uint64_t> trace_tail_;
+  std::atomic<int64_t> trace_budget_{0};
+  uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
+  bool trace_active_ = false;
+
+  mutable std::mutex telemetry_mu_;
+  StatsSnapshot telemetry_;
+};
+
+}  // namespace asenet::control

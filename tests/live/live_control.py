@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+"""The live control plane (issue 6) against a running asenetd on TAP devices:
+what enters is injected from Linux with scapy, so the traffic is known and the
+figures can be checked exactly.
+
+- the control socket is a unix socket of mode 0600 owned by asenetd's user;
+- trace: the next N matching packets as trace.jsonl lines (same fields as
+  replay's --trace), armed before the packets enter;
+- stats --json, --format prometheus and the DPDK telemetry commands give the
+  same figures for known traffic (drops by reason, rule hits, live flows,
+  SNAT ports per instance and per ASE);
+- health: an instance marked down gets no new flows (Maglev over the rest);
+  the mark survives a later push;
+- push: a rule removed mid-connection leaves the established connection
+  working and denies the next new one (Azure: rule changes apply to new
+  connections only);
+- a topology that fails validation exits 2 and the generation stays;
+- hostile clients (bad magic, a huge length, a garbage table spec, an unknown
+  request, half a message) get an error frame and change nothing;
+- SIGTERM stops asenetd cleanly and removes its socket.
+usage: live_control.py ASENETD ASENETCTL"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "lib"))
+from asenet_golden import FABRIC_MAC  # noqa: E402
+from scapy.all import IP, TCP, Ether, Raw, sendp  # noqa: E402
+
+asenetd, asenetctl = sys.argv[1], sys.argv[2]
+pid = os.getpid()
+tmp = tempfile.mkdtemp(prefix="asenet-live-")
+prefix = "asenet-live-%d" % pid
+sock = os.path.join(tmp, "ctl.sock")
+TAPS = {"internet": "asni%d" % (pid % 100000), "vnet": "asnv%d" % (pid % 100000), "onprem": "asno%d" % (pid % 100000)}
+VIP = "192.23.1.2"
+INSTANCES = ["10.0.1.4", "10.0.1.5"]
+
+TOPO = """
+[vnet]
+name = "v"
+address_space = "10.0.0.0/16"
+[[subnets]]
+name = "ase"
+prefix = "10.0.1.0/26"
+nsg = "ase-nsg"
+[[ases]]
+name = "ase"
+subnet = "ase"
+public_vip = "192.23.1.2"
+instances = ["10.0.1.4", "10.0.1.5"]
+[[nsgs]]
+name = "ase-nsg"
+[[nsgs.rules]]
+name = "AllowMgmt"
+priority = 100
+direction = "Inbound"
+access = "Allow"
+protocol = "Tcp"
+source_address_prefixes = "*"
+source_port_ranges = "*"
+destination_address_prefixes = "*"
+destination_port_ranges = "454-455"
+%s
+[ports]
+internet = "tap:%s"
+vnet = "tap:%s"
+onprem = "tap:%s"
+"""
+ALLOW_HTTPS = """
+[[nsgs.rules]]
+name = "AllowHttps"
+priority = 300
+direction = "Inbound"
+access = "Allow"
+protocol = "Tcp"
+source_address_prefixes = "Internet"
+source_port_ranges = "*"
+destination_address_prefixes = "*"
+destination_port_ranges = "443"
+"""
+
+
+def write(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def ctl(*args, check=True, timeout=60):
+    r = subprocess.run([asenetctl] + list(args), capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("asenetctl %s exited %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+def stats():
+    return json.loads(ctl("stats", "--socket", sock, "--json").stdout)
+
+
+E = Ether(src="02:00:00:00:01:04", dst=FABRIC_MAC)
+
+
+def inject(side, pkts):
+    sendp(pkts, iface=TAPS[side], verbose=False)
+
+
+def syn(client, sport, dport=443):
+    return E / IP(src=client, dst=VIP) / TCP(sport=sport, dport=dport, flags="S", seq=1000)
+
+
+def trace(count, inject_fn, *filters):
+    """Arms a trace, waits until asenetd says it runs, injects, returns the lines."""
+    p = subprocess.Popen([asenetctl, "trace", "--socket", sock, "--count", str(count), "--timeout", "30"] + list(filters),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        if stats()["control"]["tracing"]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the trace never started")
+    inject_fn()
+    out, err = p.communicate(timeout=40)
+    assert p.returncode == 0, "trace exited %d: %s" % (p.returncode, err)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == count, lines
+    return lines
+
+
+def raw_frame(msg_type, payload, length=None):
+    return struct.pack("<IHHI", 0x544E5341, 1, msg_type, len(payload) if length is None else length) + payload
+
+
+def raw_exchange(data, wait=2.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    s.sendall(data)
+    s.settimeout(wait)
+    reply = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+            if len(reply) >= 12 and len(reply) >= 12 + struct.unpack("<I", reply[8:12])[0]:
+                break
+    except socket.timeout:
+        pass
+    s.close()
+    assert len(reply) >= 12, "no reply frame"
+    magic, ver, typ, n = struct.unpack("<IHHI", reply[:12])
+    return typ, reply[12:12 + n].decode()
+
+
+def telemetry(cmd):
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    json.loads(s.recv(16384).decode())  # the greeting
+    s.send(cmd.encode())
+    reply = json.loads(s.recv(65536).decode())
+    s.close()
+    return reply[cmd]
+
+
+daemon = None
+try:
+    topo_allow = write("allow.toml", TOPO % ((ALLOW_HTTPS,) + tuple(TAPS.values())))
+    topo_deny = write("deny.toml", TOPO % (("",) + tuple(TAPS.values())))
+    cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    daemon = subprocess.Popen([asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "--no-shconf", "-m", "512",
+                               "--no-pci", "--log-level=error", "--file-prefix", prefix, "--",
+                               "--topology", topo_allow, "--control-socket", sock],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(300):
+        if os.path.exists(sock) or daemon.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert daemon.poll() is None, "asenetd died: %s" % daemon.communicate()[1]
+    # Quiet taps: no IPv6 chatter from Linux into the data plane.
+    for t in TAPS.values():
+        subprocess.run(["sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % t], check=False)
+        subprocess.run(["ip", "link", "set", t, "up"], check=True)
+    time.sleep(0.5)
+
+    st = os.stat(sock)
+    assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    assert st.st_uid == os.geteuid()
+    s0 = stats()
+    assert s0["generation"] == 1, s0
+    print("socket 0600, generation 1: ok")
+
+    # --- trace + known traffic -------------------------------------------------
+    clients = ["198.51.100.%d" % i for i in (1, 2, 3)]
+
+    def first_traffic():
+        inject("internet", [syn(c, 40000 + i) for i, c in enumerate(clients)] + [syn("198.51.100.9", 41000, dport=80)])
+        inject("vnet", [E / IP(src="10.0.1.4", dst="203.0.113.9") / TCP(sport=50000 + i, dport=443, flags="S")
+                        for i in range(2)])
+    lines = trace(4, first_traffic, "--dst", VIP)
+    for i, line in enumerate(lines[:3]):
+        assert line["verdict"] == "forward" and line["out_port"] == "vnet" and line["flow"] == "new", line
+        assert line["nsg"] == [{"nsg": "ase-nsg", "rule": "AllowHttps", "access": "Allow"}], line
+        assert line["nat"]["dst"].split(":")[0] in INSTANCES and line["packet"]["src"] == clients[i], line
+        assert line["route"] == {"next_hop_type": "VnetLocal", "route_table": "System Route"}, line
+    assert lines[3]["verdict"] == "drop" and lines[3]["drop_reason"] == "nsg_deny", lines[3]
+    assert lines[3]["nsg"] == [{"nsg": "ase-nsg", "rule": "DenyAllInBound", "access": "Deny"}], lines[3]
+    assert [line["index"] for line in lines] == [0, 1, 2, 3]
+    print("trace: ok")
+
+    time.sleep(0.5)  # the outbound SYNs and telemetry's refresh
+    s1 = stats()
+    assert s1["drops"].get("nsg_deny") == 1, s1["drops"]
+    assert s1["rule_hits"]["ase-nsg/AllowHttps"] == 3, s1["rule_hits"]
+    assert s1["rule_hits"]["ase-nsg/DenyAllInBound"] == 1, s1["rule_hits"]
+    assert s1["rule_hits"]["ase-nsg/AllowInternetOutBound"] == 2, s1["rule_hits"]
+    assert s1["flows"]["live"] == 5 and s1["flows"]["created"] == 5, s1["flows"]
+    assert s1["snat"]["by_instance"]["10.0.1.4"]["in_use"] == 2, s1["snat"]
+    assert s1["snat"]["by_instance"]["10.0.1.5"]["in_use"] == 0, s1["snat"]
+    assert s1["snat"]["by_ase"]["ase"]["in_use"] == 2, s1["snat"]
+    assert s1["ports"]["internet"]["rx"] >= 4 and s1["ports"]["vnet"]["tx"] >= 3, s1["ports"]
+    assert s1["ports"]["internet"]["tx"] >= 2, s1["ports"]  # the two SNATed SYNs
+    print("stats --json: ok")
+
+    prom = ctl("stats", "--socket", sock, "--format", "prometheus").stdout
+    for line in prom.splitlines():
+        assert line.startswith("# HELP ") or line.startswith("# TYPE ") or \
+            re.fullmatch(r'[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+', line), "bad exposition: " + line
+    assert 'asenet_drops_total{reason="nsg_deny"} 1\n' in prom
+    assert 'asenet_rule_hits_total{nsg="ase-nsg",rule="AllowHttps"} 3\n' in prom
+    assert 'asenet_snat_ports_in_use{ase="ase",instance="10.0.1.4"} 2\n' in prom
+    assert 'asenet_flows 5\n' in prom and 'asenet_generation 1\n' in prom
+    print("prometheus: ok")
+
+    assert telemetry("/asenet/drops")["nsg_deny"] == 1
+    # Telemetry names allow letters, digits, '_' and '/': the rest become '_'.
+    assert telemetry("/asenet/snat")["10_0_1_4"] == 2
+    assert telemetry("/asenet/rule_hits")["ase_nsg/AllowHttps"] == 3
+    tstats = telemetry("/asenet/stats")
+    assert tstats["generation"] == 1 and tstats["flows_live"] == 5, tstats
+    assert telemetry("/asenet/ports")["vnet_tx"] >= 3
+    print("telemetry: ok")
+
+    # --- health ----------------------------------------------------------------
+    r = ctl("health", "--socket", sock, "--ase", "ase", "--instance", "10.0.1.4", "down")
+    assert "generation 2" in r.stdout, r.stdout
+    assert stats()["health"]["ase/10.0.1.4"] == "down"
+    lines = trace(8, lambda: inject("internet", [syn("198.51.100.%d" % (20 + i), 42000 + i) for i in range(8)]),
+                  "--dst", VIP)
+    assert all(line["nat"]["dst"] == "10.0.1.5:443" for line in lines), lines
+    bad = ctl("health", "--socket", sock, "--ase", "ase", "--instance", "10.0.9.9", "down", check=False)
+    assert bad.returncode == 2 and "no instance" in bad.stderr, bad.stderr
+    print("health: ok")
+
+    # --- a rule removed: established survives, new is denied --------------------
+    r = ctl("push", "--socket", sock, "--topology", topo_deny, "--json")
+    assert json.loads(r.stdout)["generation"] == 3, r.stdout
+    assert stats()["health"]["ase/10.0.1.4"] == "down", "health override lost on push"
+
+    def after_push():
+        inject("internet", [E / IP(src=clients[0], dst=VIP) / TCP(sport=40000, dport=443, flags="A", seq=1001) / Raw(b"x"),
+                            syn("198.51.100.77", 43000)])
+    est, new = trace(2, after_push, "--dst", VIP)
+    assert est["verdict"] == "forward" and est["flow"] == "established", est
+    assert new["verdict"] == "drop" and new["drop_reason"] == "nsg_deny", new
+    assert new["nsg"] == [{"nsg": "ase-nsg", "rule": "DenyAllInBound", "access": "Deny"}], new
+    print("push: established survives, new denied: ok")
+
+    # --- a bad push changes nothing ---------------------------------------------
+    broken = write("broken.toml", open(topo_deny).read().replace('priority = 100', 'priority = 99'))
+    r = ctl("push", "--socket", sock, "--topology", broken, check=False)
+    assert r.returncode == 2 and re.search(r"broken\.toml:\d+:\d+", r.stderr), r.stderr
+    assert stats()["generation"] == 3
+    est, = trace(1, lambda: inject("internet", [E / IP(src=clients[0], dst=VIP) /
+                                                 TCP(sport=40000, dport=443, flags="A", seq=1002) / Raw(b"y")]),
+                 "--dst", VIP)
+    assert est["verdict"] == "forward", est
+    print("bad push: exit 2, generation 3 still forwarding: ok")
+
+    # --- hostile clients ---------------------------------------------------------
+    typ, msg = raw_exchange(b"GET / HTTP/1.1\r\n\r\n")
+    assert typ == 0x81 and "magic" in msg, msg
+    typ, msg = raw_exchange(raw_frame(1, b"", length=0x7FFFFFFF))
+    assert typ == 0x81 and "exceeds" in msg, msg
+    typ, msg = raw_exchange(raw_frame(1, os.urandom(4096)))
+    assert typ == 0x81 and "table spec" in msg, msg
+    typ, msg = raw_exchange(raw_frame(1, b"SPEC" + b"\xff" * 64))
+    assert typ == 0x81, msg
+    typ, msg = raw_exchange(raw_frame(77, b"{}"))
+    assert typ == 0x81 and "unknown request" in msg, msg
+    typ, msg = raw_exchange(raw_frame(4, b"{not json"))
+    assert typ == 0x81 and "bad request" in msg, msg
+    typ, msg = raw_exchange(raw_frame(1, b"x" * 10, length=100), wait=8.0)
+    assert typ == 0x81 and "incomplete" in msg, msg
+    s2 = stats()
+    assert s2["generation"] == 3 and s2["control"]["pushes_failed"] >= 2, s2["control"]
+    assert s2["control"]["messages_malformed"] >= 3, s2["control"]
+    print("hostile clients: ok")
+
+    daemon.send_signal(signal.SIGTERM)
+    out, err = daemon.communicate(timeout=30)
+    print(err)
+    assert daemon.returncode == 0, "asenetd exited %d" % daemon.returncode
+    assert not os.path.exists(sock), "socket left behind"
+    daemon = None
+    print("live control: ok")
+finally:
+    if daemon is not None:
+        daemon.kill()
+        print(daemon.communicate()[1])
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
