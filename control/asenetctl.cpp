@@ -107,7 +107,7 @@ the time of the packet that caused it), DIR/summary.json and, with --trace,
 DIR/trace.jsonl. The same inputs and --workers give byte-identical outputs.
 
 options)");
-  std::vector<std::string> ins;
+  std::vector<std::string> ins, applies;
   std::string eal;
   ReplayOptions opt;
   d.add_options()
@@ -119,8 +119,24 @@ options)");
       ("trace", po::bool_switch(&opt.trace), "also write trace.jsonl: one line per input packet")
       ("report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")
       ("json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")
+      ("apply", po::value(&applies), "SECONDS=TOPOLOGY: at SECONDS after the first packet, that topology becomes "
+                                     "the next generation, as a push would (repeatable, times ascending)")
       ("eal-args", po::value(&eal), "extra EAL arguments, space separated");
   if (auto rc = parse_options(d, args, "replay")) return *rc;
+  for (const auto& a : applies) {
+    const auto eq = a.find('=');
+    double secs = -1;
+    try {
+      size_t used = 0;
+      if (eq != std::string::npos) secs = std::stod(a.substr(0, eq), &used);
+      if (used != eq) secs = -1;
+    } catch (const std::exception&) {
+      secs = -1;
+    }
+    if (eq == std::string::npos || secs < 0 || eq + 1 == a.size())
+      return bad_usage("replay", "--apply '" + a + "' must be SECONDS=TOPOLOGY (seconds >= 0)");
+    opt.applies.push_back({secs, a.substr(eq + 1)});
+  }
   for (const auto& in : ins) {
     auto eq = in.find('=');
     if (eq == std::string::npos) return bad_usage("replay", "--in '" + in + "' must be SIDE=FILE");

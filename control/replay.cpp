@@ -132,7 +132,25 @@ int run_replay(const ReplayOptions& opt) {
     std::cerr << "asenetctl replay: --workers must be 1-64\n";
     return 2;
   }
-  const TableSpec spec = compile(topo, 1);
+  TableSpec spec = compile(topo, 1);
+  // Later generations (--apply): loaded and compiled up front, so a bad one
+  // fails before anything runs.
+  std::vector<TableSpec> later;
+  for (size_t i = 0; i < opt.applies.size(); ++i) {
+    if (i > 0 && opt.applies[i].seconds < opt.applies[i - 1].seconds) {
+      std::cerr << "asenetctl replay: --apply times must ascend (" << opt.applies[i].seconds << " after "
+                << opt.applies[i - 1].seconds << ")\n";
+      return 2;
+    }
+    try {
+      Topology t = load_topology(opt.applies[i].path);
+      for (const auto& w : t.warnings) std::cerr << "warning: " << w << "\n";
+      later.push_back(compile(t, 2 + i));
+    } catch (const TopologyError& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+  }
 
   // Inputs first: a bad file must fail before anything starts.
   std::vector<Reader> readers;
@@ -386,6 +404,9 @@ int run_replay(const ReplayOptions& opt) {
       r.eof = true;
     };
     for (auto& r : readers) advance(r);
+    RuleHits retired_hits;
+    size_t next_apply = 0;
+    uint64_t first_ns = UINT64_MAX;
     for (;;) {
       Reader* best = nullptr;
       for (auto& r : readers) {
@@ -393,6 +414,33 @@ int run_replay(const ReplayOptions& opt) {
         if (best == nullptr || ts_ns(r.hdr) < ts_ns(best->hdr)) best = &r;  // ties: earlier --in first
       }
       if (best == nullptr) break;
+      if (first_ns == UINT64_MAX) first_ns = ts_ns(best->hdr);
+      // --apply: the next generation goes live before the first packet at or
+      // after its time. Every earlier packet is finished first (and its trace
+      // written with the names of its own generation), so the switch falls at
+      // the same packet whatever the worker count: deterministic.
+      while (next_apply < opt.applies.size() &&
+             ts_ns(best->hdr) >= first_ns + static_cast<uint64_t>(opt.applies[next_apply].seconds * 1e9)) {
+        while (flushed < next_seq) {
+          service();
+          if (flushed < next_seq) sched_yield();
+        }
+        auto next = TableSet::build(later[next_apply], opt.workers, err);
+        if (!next) {
+          std::cerr << "asenetctl replay: building " << opt.applies[next_apply].path << ": " << err << "\n";
+          std::abort();  // cannot happen for a spec that compiled; the process ends, EAL memory with it
+        }
+        if (auto old = handover.publish(std::move(next))) add_rule_hits(*old, retired_hits);
+        spec = later[next_apply];
+        fabric.clear();
+        for (const auto& a : spec.ases) {
+          fabric.push_back(a.vip);
+          if (a.ilb != 0) fabric.push_back(a.ilb);
+          fabric.insert(fabric.end(), a.instances.begin(), a.instances.end());
+        }
+        std::sort(fabric.begin(), fabric.end());
+        ++next_apply;
+      }
       while (next_seq >= flushed + kWindow) {
         service();
         sched_yield();
@@ -489,7 +537,10 @@ int run_replay(const ReplayOptions& opt) {
     js << "{\"packets_in\":" << next_seq << ",\"packets_in_by_port\":" << per_port_json(in_by_side)
        << ",\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
        << ",\"packets_out\":" << per_port_json(out_by_side) << ",\"drops\":" << drops_json(total)
-       << ",\"rule_hits\":" << rule_hits_json(*handover.acquire()) << ",\"flows_created\":" << total.flows_created
+       << ",\"rule_hits\":" << [&] {
+            add_rule_hits(*handover.acquire(), retired_hits);
+            return rule_hits_json(retired_hits);
+          }() << ",\"flows_created\":" << total.flows_created
        << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
        << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
     {

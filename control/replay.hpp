@@ -24,6 +24,13 @@ struct ReplayOptions {
   bool report = false;   ///< one human line per packet on stdout
   bool json = false;     ///< print summary.json on stdout instead of the text summary
   std::vector<std::string> eal_args;  ///< extra EAL arguments
+  /// Rule changes: at `seconds` after the first input packet, the topology
+  /// `path` becomes the next generation (in the order given; times ascending).
+  struct Apply {
+    double seconds = 0;
+    std::string path;
+  };
+  std::vector<Apply> applies;
 };
 
 /// Runs a replay. Returns the process exit code (0 ok, 1 runtime failure, 2 bad

@@ -3,6 +3,9 @@
 
   run_golden.py CASE_DIR ASENETCTL [--workers N]
 
+A case may hold apply.json, [[SECONDS, "TOPOLOGY.toml"], ...]: replay's
+--apply (a new generation at that time after the first packet).
+
 1. Runs the case's gen.py into a scratch folder and checks that it reproduces the
    checked-in in/ and expect/ files byte for byte: the expectation is what the
    script says Azure does, never a copy of asenet's output.
@@ -60,6 +63,11 @@ def replay(case, asenetctl, out, workers):
         p = os.path.join(case, "in", side + ".pcap")
         if os.path.exists(p):
             cmd += ["--in", "%s=%s" % (side, p)]
+    # Rule changes during the capture: apply.json lists [SECONDS, TOPOLOGY] pairs.
+    apply_json = os.path.join(case, "apply.json")
+    if os.path.exists(apply_json):
+        for secs, topo in json.load(open(apply_json)):
+            cmd += ["--apply", "%s=%s" % (secs, os.path.join(case, topo))]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         fail("replay exited %d\n%s%s" % (r.returncode, r.stdout, r.stderr))

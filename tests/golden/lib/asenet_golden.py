@@ -61,6 +61,7 @@ class Case:
         self.drops = {}
         self.rule_hits = {}
         self.nsg_declared = False
+        self.summary_extra = {}  # more expected summary.json keys (e.g. the final generation)
         self._n = 0
 
     def _stamp(self, pkt, dt):
@@ -145,6 +146,7 @@ class Case:
         if self.nsg_declared:
             # Every NSG evaluation of the case is declared: the hits must match exactly.
             summary["rule_hits"] = dict(sorted(self.rule_hits.items()))
+        summary.update(self.summary_extra)
         with open(os.path.join(self.out_dir, "expect", "summary.json"), "w") as f:
             json.dump(summary, f, indent=1, sort_keys=True)
             f.write("\n")
