@@ -65,6 +65,8 @@ options)");
       ("workers", po::value<unsigned>(), "worker count (default: every worker lcore)")
       ("control-socket", po::value<std::string>(), "listen for asenetctl on this unix socket (created mode 0600)")
       ("control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")
+      ("flow-logs", po::value<std::string>(), "write NSG flow logs (version 2) of NSGs with flow_logs = true under this "
+                                              "directory, one file per NSG and minute")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")
       ("summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
@@ -329,6 +331,7 @@ int main(int argc, char** argv) {
       ctxs.push_back(std::move(c));
     }
     LiveDataplane live(handover, ctxs, worker_tables, port_ids, pool);
+    if (vm.count("flow-logs")) live.enable_flow_logs(vm["flow-logs"].as<std::string>());
     LiveDataplane::PublishResult first;
     if (!live.publish(control::compile(topo, 0), first, err)) {
       std::cerr << "asenetd: " << err << "\n";
@@ -457,6 +460,7 @@ int main(int argc, char** argv) {
       }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_refresh >= std::chrono::milliseconds(200)) {
+        if (std::string why; !live.pump_flow_logs(false, why)) std::cerr << "asenetd: flow logs: " << why << "\n";
         live.note_control(server.rejected(), server.malformed());
         live.refresh_telemetry();
         last_refresh = now;
@@ -465,6 +469,10 @@ int main(int argc, char** argv) {
     }
     if (live.tracing()) live.trace_stop();
     rte_eal_mp_wait_lcore();
+    if (std::string why; !live.pump_flow_logs(true, why)) {
+      std::cerr << "asenetd: flow logs: " << why << "\n";
+      rc = 1;
+    }
 
     const StatsSnapshot fin = live.snapshot();
     const WorkerCounters total = control::sum_counters(ctxs);

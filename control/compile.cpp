@@ -391,6 +391,7 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     for (const auto& s : topo.subnets) ns.on_subnet = ns.on_subnet || (s.nsg && *s.nsg == n.name);
     for (const auto& h : topo.hosts) ns.on_nic = ns.on_nic || (h.nsg && *h.nsg == n.name);
     nsg_ids[n.name] = static_cast<uint16_t>(i + 1);
+    ns.flow_logs = n.flow_logs;
     spec.nsgs.push_back(std::move(ns));
   }
   spec.virtual_network = expand_service_tag(topo, "VirtualNetwork");

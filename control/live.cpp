@@ -1,5 +1,6 @@
 #include "control/live.hpp"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
@@ -54,8 +55,10 @@ bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& err
   const auto t1 = std::chrono::steady_clock::now();
   std::unique_ptr<TableSet> old = handover_.publish(std::move(next));
   const auto t2 = std::chrono::steady_clock::now();
-  // No worker reads `old` any more: its counters are final.
+  // No worker reads `old` any more: its counters are final, and its flow log
+  // events can be named with its rules.
   if (old) add_rule_hits(*old, retired_hits_);
+  if (flow_log_writer_) drain_flow_logs(old.get());
   old.reset();
   out.generation = handover_.generation();
   out.build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
@@ -165,7 +168,52 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.control_rejected = control_rejected_;
   s.control_malformed = control_malformed_;
   s.tracing = trace_active_;
+  if (flow_log_writer_) {
+    s.flow_logs = true;
+    s.flow_log_tuples = flow_log_writer_->tuples_written();
+    s.flow_log_files = flow_log_writer_->files_written();
+    for (const auto& fs : flow_log_sinks_) s.flow_log_events_dropped += fs->dropped;
+  }
   return s;
+}
+
+void LiveDataplane::enable_flow_logs(const std::string& dir) {
+  // Live time is the TSC in ns; flow logs want Unix time.
+  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
+  const uint64_t tsc_ns = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  flow_log_writer_ = std::make_unique<FlowLogWriter>(dir, static_cast<int64_t>(wall) - static_cast<int64_t>(tsc_ns));
+  flow_log_rings_.resize(ctxs_.size());
+  for (size_t w = 0; w < ctxs_.size(); ++w) {
+    flow_log_rings_[w].resize(kFlowLogRing);
+    auto s = std::make_unique<FlowLogSink>();
+    s->slots = flow_log_rings_[w].data();
+    s->size = kFlowLogRing;
+    s->block = false;
+    ctxs_[w]->flow_log = s.get();
+    tables_[w].end->log = s.get();
+    tables_[w].end->worker = static_cast<uint16_t>(w);
+    flow_log_sinks_.push_back(std::move(s));
+  }
+}
+
+void LiveDataplane::drain_flow_logs(const TableSet* retired) {
+  const TableSpec& cur = spec();
+  for (auto& s : flow_log_sinks_)
+    s->drain([&](const FlowLogEvent& e) {
+      const bool old = retired != nullptr && e.generation == retired->generation();
+      flow_log_writer_->add(e, old ? retired->spec() : cur);
+    });
+}
+
+bool LiveDataplane::pump_flow_logs(bool final, std::string& error) {
+  if (!flow_log_writer_) return true;
+  drain_flow_logs(nullptr);
+  if (final) return flow_log_writer_->flush_all(error);
+  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
+  const uint64_t now = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+  return flow_log_writer_->flush(now - std::min<uint64_t>(now, 120ull * 1000000000ull), error);
 }
 
 void LiveDataplane::refresh_telemetry() {
@@ -316,7 +364,11 @@ std::string stats_json(const StatsSnapshot& s) {
     << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
     << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
     << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
-    << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}}";
+    << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}";
+  if (s.flow_logs)
+    o << ",\"flow_logs\":{\"tuples_written\":" << s.flow_log_tuples << ",\"files_written\":" << s.flow_log_files
+      << ",\"events_dropped\":" << s.flow_log_events_dropped << "}";
+  o << "}";
   return o.str();
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/flow_logs.hpp"
 #include "control/summary.hpp"
 #include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/pipeline.hpp"
@@ -52,6 +53,8 @@ struct StatsSnapshot {
   uint64_t heap_bytes_in_use = 0, heap_bytes_total = 0;
   uint64_t mbufs_in_use = 0, mbufs_total = 0;
   uint64_t pushes = 0, pushes_failed = 0, health_changes = 0;
+  bool flow_logs = false;
+  uint64_t flow_log_tuples = 0, flow_log_files = 0, flow_log_events_dropped = 0;
   uint64_t control_rejected = 0, control_malformed = 0;
   bool tracing = false;
 };
@@ -99,6 +102,12 @@ class LiveDataplane {
   std::pair<uint64_t, uint64_t> trace_stop();
   [[nodiscard]] bool tracing() const noexcept { return trace_active_; }
 
+  /// NSG flow logs into `dir` (asenetd --flow-logs). Before the workers start.
+  void enable_flow_logs(const std::string& dir);
+  /// Control loop: collects flow log events, writes every minute that ended
+  /// over two minutes ago (`final`: everything). False with `error` on a write failure.
+  bool pump_flow_logs(bool final, std::string& error);
+
   void note_control(uint64_t rejected, uint64_t malformed) noexcept {
     control_rejected_ = rejected;
     control_malformed_ = malformed;
@@ -126,6 +135,13 @@ class LiveDataplane {
   std::atomic<int64_t> trace_budget_{0};
   uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
   bool trace_active_ = false;
+
+  // NSG flow logs: one event ring per worker (never blocks a live worker).
+  static constexpr uint64_t kFlowLogRing = 1u << 16;
+  std::vector<std::vector<dataplane::FlowLogEvent>> flow_log_rings_;
+  std::vector<std::unique_ptr<dataplane::FlowLogSink>> flow_log_sinks_;
+  std::unique_ptr<FlowLogWriter> flow_log_writer_;
+  void drain_flow_logs(const dataplane::TableSet* retired);
 
   mutable std::mutex telemetry_mu_;
   StatsSnapshot telemetry_;

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "control/compile.hpp"
+#include "control/flow_logs.hpp"
 #include "control/json.hpp"
 #include "control/summary.hpp"
 #include "control/topology.hpp"
@@ -237,6 +238,15 @@ int run_replay(const ReplayOptions& opt) {
     std::vector<WorkerTables> worker_tables;
     std::vector<WorkerSetup> setups(opt.workers);
     std::atomic<bool> stop{false};
+    // NSG flow logs: only when some generation has an NSG with flow logs on.
+    // The rings block when full (the reader drains them), so no event is lost.
+    bool flow_logs = false;
+    for (const auto* s : {&spec}) for (const auto& n : s->nsgs) flow_logs = flow_logs || n.flow_logs;
+    for (const auto& s : later) for (const auto& n : s.nsgs) flow_logs = flow_logs || n.flow_logs;
+    constexpr uint64_t kFlowLogRing = 1u << 16;
+    std::vector<std::vector<FlowLogEvent>> flow_log_rings(flow_logs ? opt.workers : 0);
+    std::vector<std::unique_ptr<FlowLogSink>> flow_log_sinks;
+    FlowLogWriter flow_log_writer(opt.out_dir + "/flowlogs");
     for (unsigned w = 0; w < opt.workers; ++w) {
       WorkerTables tables;
       if (!make_worker_tables("replay_w" + std::to_string(w), topo.emulator.flow_table_size, tables, err)) {
@@ -258,6 +268,17 @@ int run_replay(const ReplayOptions& opt) {
       c->ts_dynfield = ts_off;
       c->seq_dynfield = seq_off;
       c->trace = tracing ? &sink : nullptr;
+      if (flow_logs) {
+        flow_log_rings[w].resize(kFlowLogRing);
+        auto fs = std::make_unique<FlowLogSink>();
+        fs->slots = flow_log_rings[w].data();
+        fs->size = kFlowLogRing;
+        fs->block = true;
+        c->flow_log = fs.get();
+        worker_tables.back().end->log = fs.get();
+        worker_tables.back().end->worker = static_cast<uint16_t>(w);
+        flow_log_sinks.push_back(std::move(fs));
+      }
       setups[w].ctx = c.get();
       setups[w].sources = {RxSource{ports.in_port, static_cast<uint16_t>(w), Port::kInternet, true}};
       setups[w].tables = &handover;
@@ -364,7 +385,11 @@ int run_replay(const ReplayOptions& opt) {
         sl.out.clear();
       }
     };
+    auto drain_flow_logs = [&] {
+      for (auto& fs : flow_log_sinks) fs->drain([&](const FlowLogEvent& e) { flow_log_writer.add(e, spec); });
+    };
     auto service = [&] {
+      drain_flow_logs();
       for (unsigned w = 0; w < opt.workers; ++w) push_batch(w);
       // Order matters: read how far each worker got (acquire) before draining
       // its output rings, so every output at or below the bound is collected.
@@ -425,6 +450,7 @@ int run_replay(const ReplayOptions& opt) {
           service();
           if (flushed < next_seq) sched_yield();
         }
+        drain_flow_logs();  // events of the old generation resolve with its names
         auto next = TableSet::build(later[next_apply], opt.workers, err);
         if (!next) {
           std::cerr << "asenetctl replay: building " << opt.applies[next_apply].path << ": " << err << "\n";
@@ -523,6 +549,11 @@ int run_replay(const ReplayOptions& opt) {
     }
     stop.store(true);
     rte_eal_mp_wait_lcore();
+    drain_flow_logs();
+    if (flow_logs && !flow_log_writer.flush_all(err)) {
+      std::cerr << "asenetctl replay: flow logs: " << err << "\n";
+      rc = 1;
+    }
 
     for (size_t s = 0; s < kNumPorts; ++s) {
       if (dumpers[s] != nullptr) pcap_dump_close(dumpers[s]);
@@ -542,7 +573,9 @@ int run_replay(const ReplayOptions& opt) {
             return rule_hits_json(retired_hits);
           }() << ",\"flows_created\":" << total.flows_created
        << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
-       << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers << "}";
+       << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers;
+    if (flow_logs) js << ",\"flow_log_tuples\":" << flow_log_writer.tuples_written();
+    js << "}";
     {
       std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);
       f << js.str() << "\n";

@@ -361,10 +361,11 @@ class Loader {
   }
 
   void load_nsg(const toml::table& tb, const std::string& path) {
-    check_keys(tb, path, {"name", "rules", "nsg_file"});
+    check_keys(tb, path, {"name", "rules", "nsg_file", "flow_logs"});
     Nsg nsg;
     nsg.name = name(tb, path);
     nsg.loc = loc_of(tb);
+    if (auto* n = tb.get("flow_logs")) nsg.flow_logs = boolean(*n, join(path, "flow_logs"));
     if (t_.find_nsg(nsg.name) != nullptr) fail(loc_of(tb), join(path, "name"), "duplicate NSG name '" + nsg.name + "'");
     if (auto* n = tb.get("nsg_file")) {
       if (tb.get("rules") != nullptr)

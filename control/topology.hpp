@@ -74,6 +74,7 @@ struct NsgRule {
 struct Nsg {
   std::string name;
   std::vector<NsgRule> rules;  ///< user rules as written
+  bool flow_logs = false;      ///< NSG flow logs, version 2 (extension: `flow_logs = true`)
   Loc loc;
 };
 

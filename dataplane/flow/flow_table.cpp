@@ -116,9 +116,9 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
   return &f;
 }
 
-void FlowTable::remove(Flow* f) noexcept {
+void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   if (f == nullptr || !f->in_use) return;
-  if (f->snat.active && release_ != nullptr) release_(release_arg_, *f);
+  if ((f->snat.active || f->logged) && release_ != nullptr) release_(release_arg_, *f, now);
   unlink(*f);
   rte_hash_del_key(hash_, &f->key);
   rte_hash_del_key(hash_, &f->reply_key);
@@ -163,7 +163,7 @@ void FlowTable::advance(uint64_t now) noexcept {
       const uint32_t next = f.wheel_next;
       if (f.in_use && f.expires_ns <= now) {  // else: a later lap of the wheel
         if (f.tcp_reset && f.tcp == TcpState::kEstablished && idle_ != nullptr) idle_(idle_arg_, f);
-        remove(&f);
+        remove(&f, f.expires_ns);
       }
       i = next;
     }

@@ -101,6 +101,10 @@ struct Flow {
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
   bool in_use = false;
+  bool logged = false;   ///< an NSG with flow logs judged it: report its continuation and end
+  uint64_t log_last_ns = 0;            ///< time of its last flow log event
+  std::array<uint64_t, 2> log_packets{};  ///< counters at that event
+  std::array<uint64_t, 2> log_bytes{};
   // Timer wheel links (FlowTable::schedule).
   uint32_t wheel_prev = UINT32_MAX;
   uint32_t wheel_next = UINT32_MAX;
@@ -130,7 +134,6 @@ class FlowTable {
   /// replies will arrive. nullptr when the table is full or a key is taken.
   Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
   Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
-  /// Called for every flow removed (expiry included) that holds a SNAT port.
   /// Called for a flow that idles out in ESTABLISHED with tcp_reset set, just
   /// before it is removed (the LB's reset to both ends).
   using IdleFn = void (*)(void* arg, const Flow& f);
@@ -138,12 +141,16 @@ class FlowTable {
     idle_ = fn;
     idle_arg_ = arg;
   }
-  using ReleaseFn = void (*)(void* arg, const Flow& f);
+  /// Called for every flow removed (expiry included) that holds a SNAT port
+  /// or is flow-logged; `now` is when it ended (its expiry for a timer).
+  using ReleaseFn = void (*)(void* arg, const Flow& f, uint64_t now);
   void set_release_hook(ReleaseFn fn, void* arg) noexcept {
     release_ = fn;
     release_arg_ = arg;
   }
-  void remove(Flow* f) noexcept;
+  void remove(Flow* f, uint64_t now) noexcept;
+  /// The slot of a flow (with its created time: which flow, for flow logs).
+  [[nodiscard]] uint32_t slot_of(const Flow* f) const noexcept { return static_cast<uint32_t>(f - flows_.data()); }
   /// Files `f` under its expires_ns second; call after every change of it.
   void schedule(Flow* f) noexcept;
   /// Frees every flow that expired in a second that `now` has passed (timers

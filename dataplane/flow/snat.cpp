@@ -1,5 +1,6 @@
 #include "dataplane/flow/snat.hpp"
 
+#include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/flow_table.hpp"
 
 #include <rte_errno.h>
@@ -114,12 +115,29 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
   out.flows = std::make_unique<FlowTable>();
   out.snat = std::make_unique<SnatTable>();
   if (!out.flows->init(name + "_flows", flows, error) || !out.snat->init(name + "_snat", flows, error)) return false;
+  out.end = std::make_unique<FlowEndHook>();
+  out.end->snat = out.snat.get();
+  out.end->flows = out.flows.get();
   out.flows->set_release_hook(
-      [](void* arg, const Flow& f) {
-        static_cast<SnatTable*>(arg)->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key,
-                                              f.snat.instance);
+      [](void* arg, const Flow& f, uint64_t now) {
+        const auto& h = *static_cast<FlowEndHook*>(arg);
+        if (f.snat.active)
+          h.snat->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key, f.snat.instance);
+        if (f.logged && h.log != nullptr) {
+          FlowLogEvent e;
+          e.kind = FlowLogKind::kEnd;
+          e.time_ns = now;
+          e.worker = h.worker;
+          e.flow_slot = h.flows->slot_of(&f);
+          e.flow_created_ns = f.created_ns;
+          for (int d = 0; d < 2; ++d) {
+            e.packets[d] = f.packets[d] - f.log_packets[d];
+            e.bytes[d] = f.bytes[d] - f.log_bytes[d];
+          }
+          h.log->push(e);
+        }
       },
-      out.snat.get());
+      out.end.get());
   return true;
 }
 

@@ -53,12 +53,23 @@ class SnatTable {
 };
 
 class FlowTable;
+struct FlowLogSink;
+
+/// What happens when a flow ends: its SNAT port goes back, and a flow-logged
+/// flow reports its end (set `log` to the worker's sink to turn that on).
+struct FlowEndHook {
+  SnatTable* snat = nullptr;
+  FlowTable* flows = nullptr;
+  FlowLogSink* log = nullptr;
+  uint16_t worker = 0;
+};
 
 /// A worker's connection table and SNAT ports, the table's release hook wired
 /// to give a removed flow's port back. Control thread, before the worker starts.
 struct WorkerTables {
   std::unique_ptr<FlowTable> flows;
   std::unique_ptr<SnatTable> snat;
+  std::unique_ptr<FlowEndHook> end;  ///< the hook's state (stable address)
 };
 bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error);
 

@@ -342,7 +342,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     const bool syn = m.proto == kIpProtoTcp && (m.tcp_flags & 0x12) == 0x02;
     if (f->expires_ns <= m.now_ns ||
         (syn && !reply[k] && (f->tcp == TcpState::kClosing || f->tcp == TcpState::kClosed))) {
-      ctx.flows->remove(f);
+      ctx.flows->remove(f, std::min(f->expires_ns, m.now_ns));
       m.slow = true;
       continue;
     }
@@ -351,7 +351,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       bool on_ilb = false;
       const int a = ts.spec().frontend_of(f->lb_frontend, on_ilb);
       if (a >= 0 && ts.spec().ases[static_cast<size_t>(a)].maglev.empty()) {
-        ctx.flows->remove(f);
+        ctx.flows->remove(f, m.now_ns);
         m.drop(DropReason::kNoBackend);
         continue;
       }
@@ -374,6 +374,22 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     f->packets[dir]++;
     f->bytes[dir] += m.ip_total_len;
     ctx.counters.flows_hit++;
+    if (f->logged && m.now_ns - f->log_last_ns >= kFlowLogContinueNs && ctx.flow_log != nullptr) {
+      FlowLogEvent e;  // Azure: a "C" tuple every 5 minutes with the counts since the last one
+      e.kind = FlowLogKind::kContinue;
+      e.time_ns = m.now_ns;
+      e.worker = static_cast<uint16_t>(ctx.worker_id);
+      e.flow_slot = ctx.flows->slot_of(f);
+      e.flow_created_ns = f->created_ns;
+      for (int d = 0; d < 2; ++d) {
+        e.packets[d] = f->packets[d] - f->log_packets[d];
+        e.bytes[d] = f->bytes[d] - f->log_bytes[d];
+      }
+      f->log_packets = f->packets;
+      f->log_bytes = f->bytes;
+      f->log_last_ns = m.now_ns;
+      ctx.flow_log->push(e);
+    }
   }
   return deferred;
 }
@@ -832,13 +848,53 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcep
   }
 }
 
-void emit(Burst& b, const TableSet& /*ts*/, WorkerContext& ctx) noexcept {
+/// Flow log events for the first packets of this burst that an NSG with flow
+/// logs judged: kBegin for an allowed flow (marked logged, so its end is
+/// reported too), kDeny for a denied one.
+void log_flow_starts(const Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
+  for (uint16_t i = 0; i < b.count; ++i) {
+    const PacketMeta& m = b.meta[i];
+    if (m.nsg.count == 0) continue;
+    const bool denied = m.verdict == Verdict::kDrop && m.reason == DropReason::kNsgDeny;
+    const bool begun = m.flow_state == FlowState::kNew && m.flow != nullptr;
+    if (!denied && !begun) continue;
+    bool any = false;
+    for (uint8_t k = 0; k < m.nsg.count; ++k) any = any || ts.rule_logged(m.nsg.rule[k]);
+    if (!any) continue;
+    FlowLogEvent e;
+    e.kind = denied ? FlowLogKind::kDeny : FlowLogKind::kBegin;
+    e.time_ns = m.now_ns;
+    e.generation = ts.generation();
+    e.worker = static_cast<uint16_t>(ctx.worker_id);
+    e.proto = m.proto;
+    e.src = m.src_ip;
+    e.dst = m.dst_ip;
+    e.sport = m.sport;
+    e.dport = m.dport;
+    const bool dnat = m.rewrite && m.new_dst != m.dst_ip;
+    e.xdst = dnat ? m.new_dst : m.dst_ip;
+    e.xdport = dnat ? m.new_dport : m.dport;
+    e.nrules = m.nsg.count;
+    e.rule = m.nsg.rule;
+    if (begun) {
+      Flow* f = m.flow;
+      f->logged = true;
+      f->log_last_ns = m.now_ns;
+      e.flow_slot = ctx.flows->slot_of(f);
+      e.flow_created_ns = f->created_ns;
+    }
+    ctx.flow_log->push(e);
+  }
+}
+
+void emit(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   std::array<std::array<rte_mbuf*, kBurstSize>, kNumPorts> out;
   std::array<std::array<uint16_t, kBurstSize>, kNumPorts> out_idx;
   std::array<uint16_t, kNumPorts> nout{};
   std::array<rte_mbuf*, kBurstSize> drops;
   uint16_t ndrop = 0;
   uint64_t last_seq = 0;
+  if (ctx.flow_log != nullptr && ts.flow_logs()) log_flow_starts(b, ts, ctx);
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     last_seq = m.seq;

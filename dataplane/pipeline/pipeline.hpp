@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/flow_table.hpp"
 #include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/drop_reason.hpp"
@@ -123,6 +124,9 @@ struct WorkerContext {
   /// Tracing on when set (replay sets it before start; live arms and disarms
   /// it from the control thread).
   std::atomic<TraceSink*> trace{nullptr};
+  /// NSG flow log events (nullptr: off). Set before the worker starts, with
+  /// the same sink in its WorkerTables' FlowEndHook.
+  FlowLogSink* flow_log = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
   /// replay reader orders output by it. Written release, read acquire.

@@ -92,6 +92,13 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
     }
   }
   ts->timers_ = FlowTimers{spec.flow_idle_timeout_ns, spec.tcp_fin_timeout_ns, spec.tcp_rst_timeout_ns};
+  ts->rule_logged_.assign(spec.nsg_rules.size(), 0);
+  for (size_t i = 0; i < spec.nsg_rules.size(); ++i) {
+    if (spec.nsgs[spec.nsg_rules[i].nsg].flow_logs) {
+      ts->rule_logged_[i] = 1;
+      ts->flow_logs_ = true;
+    }
+  }
   ts->workers_ = workers == 0 ? 1 : workers;
   ts->hits_stride_ = (spec.nsg_rules.size() + 7) & ~size_t{7};
   ts->rule_hits_.assign(ts->hits_stride_ * ts->workers_, 0);

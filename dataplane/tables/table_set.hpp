@@ -64,6 +64,10 @@ class TableSet {
     return n;
   }
   [[nodiscard]] FlowTimers timers() const noexcept { return timers_; }
+  /// Some NSG has flow logs on.
+  [[nodiscard]] bool flow_logs() const noexcept { return flow_logs_; }
+  /// Rule `id` belongs to an NSG with flow logs on.
+  [[nodiscard]] bool rule_logged(uint32_t id) const noexcept { return id < rule_logged_.size() && rule_logged_[id] != 0; }
   [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
   [[nodiscard]] uint32_t next_hop_count() const noexcept {
     return static_cast<uint32_t>(spec_.next_hops.size());
@@ -78,6 +82,8 @@ class TableSet {
   std::array<uint32_t, 4> nsg_part_cats_{};
   uint32_t nsg_parts_ = 0;
   size_t acl_rules_ = 0;
+  bool flow_logs_ = false;
+  std::vector<uint8_t> rule_logged_;
   unsigned workers_ = 1;
   size_t hits_stride_ = 0;  ///< rules rounded up to a cache line of counters
   mutable std::vector<uint64_t> rule_hits_;

@@ -12,7 +12,8 @@ A case may hold apply.json, [[SECONDS, "TOPOLOGY.toml"], ...]: replay's
 2. Replays in/*.pcap through CASE_DIR/topology.toml with --trace.
 3. Compares every output pcap packet for packet (bytes and timestamps) with
    expect/, summary.json with expect/summary.json (the keys given there), and
-   trace.jsonl line by line with expect/trace.jsonl (the keys given there).
+   trace.jsonl line by line with expect/trace.jsonl (the keys given there),
+   and, when the case has expect/flowlogs/, every NSG flow log file (as JSON).
 4. Replays again and checks the outputs are byte-identical (determinism)."""
 
 import filecmp
@@ -83,9 +84,11 @@ def main():
         r = subprocess.run(["/usr/bin/python3", os.path.join(case, "gen.py"), regen], capture_output=True, text=True)
         if r.returncode != 0:
             fail("gen.py failed\n" + r.stderr)
+        def files(root):
+            return {os.path.relpath(os.path.join(d, n), root) for d, _, ns in os.walk(root) for n in ns}
         for sub in ("in", "expect"):
             a, b = os.path.join(case, sub), os.path.join(regen, sub)
-            names = sorted(set(os.listdir(a)) | set(os.listdir(b)))
+            names = sorted(files(a) | files(b))
             for n in names:
                 if not (os.path.exists(os.path.join(a, n)) and os.path.exists(os.path.join(b, n))
                         and filecmp.cmp(os.path.join(a, n), os.path.join(b, n), shallow=False)):
@@ -118,6 +121,22 @@ def main():
         if sum(summary["packets_out"].values()) < summary["packets_forwarded"] or \
                 summary["packets_forwarded"] + summary["packets_dropped"] != summary["packets_in"]:
             fail("summary counts do not add up: %s" % json.dumps(summary))
+        # NSG flow logs: every expected file, parsed, equal; no file more.
+        want_fl = os.path.join(case, "expect", "flowlogs")
+        if os.path.isdir(want_fl):
+            def tree(root):
+                found = {}
+                for d, _, names in os.walk(root):
+                    for n in names:
+                        found[os.path.relpath(os.path.join(d, n), root)] = json.load(open(os.path.join(d, n)))
+                return found
+            want_files, got_files = tree(want_fl), tree(os.path.join(out, "flowlogs"))
+            if sorted(want_files) != sorted(got_files):
+                fail("flowlogs: expected files %s, got %s" % (sorted(want_files), sorted(got_files)))
+            for name, want in want_files.items():
+                if got_files[name] != want:
+                    fail("flowlogs/%s:\n expected %s\n got      %s" % (name, json.dumps(want, sort_keys=True),
+                                                                      json.dumps(got_files[name], sort_keys=True)))
         got_trace = [json.loads(l) for l in open(os.path.join(out, "trace.jsonl"))]
         want_trace = [json.loads(l) for l in open(os.path.join(case, "expect", "trace.jsonl"))]
         if len(got_trace) != len(want_trace):
@@ -129,7 +148,9 @@ def main():
 
         again = os.path.join(tmp, "again")
         replay(case, asenetctl, again, workers)
-        for n in sorted(os.listdir(out)):
+        if files(out) != files(again):
+            fail("replay is not deterministic: %s against %s" % (sorted(files(out)), sorted(files(again))))
+        for n in sorted(files(out)):
             if not filecmp.cmp(os.path.join(out, n), os.path.join(again, n), shallow=False):
                 fail("replay is not deterministic: %s differs between two runs" % n)
         print("ok: %s (%d packets in, workers=%d)" % (os.path.basename(case), summary["packets_in"], workers))

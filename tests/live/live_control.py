@@ -61,6 +61,7 @@ public_vip = "192.23.1.2"
 instances = ["10.0.1.4", "10.0.1.5"]
 [[nsgs]]
 name = "ase-nsg"
+flow_logs = true
 [[nsgs.rules]]
 name = "AllowMgmt"
 priority = 100
@@ -179,10 +180,12 @@ daemon = None
 try:
     topo_allow = write("allow.toml", TOPO % ((ALLOW_HTTPS,) + tuple(TAPS.values())))
     topo_deny = write("deny.toml", TOPO % (("",) + tuple(TAPS.values())))
+    flowlogs = os.path.join(tmp, "flowlogs")
+    started = int(time.time())
     cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
     daemon = subprocess.Popen([asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "--no-shconf", "-m", "512",
                                "--no-pci", "--log-level=error", "--file-prefix", prefix, "--",
-                               "--topology", topo_allow, "--control-socket", sock],
+                               "--topology", topo_allow, "--control-socket", sock, "--flow-logs", flowlogs],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(300):
         if os.path.exists(sock) or daemon.poll() is not None:
@@ -315,6 +318,27 @@ try:
     assert daemon.returncode == 0, "asenetd exited %d" % daemon.returncode
     assert not os.path.exists(sock), "socket left behind"
     daemon = None
+
+    # NSG flow logs (version 2), written on exit for the minutes not yet written.
+    tuples = {}
+    for d, _, names in os.walk(flowlogs):
+        for n in names:
+            assert n == "PT1M.json" and "/ase-nsg/y=" in os.path.join(d, n), os.path.join(d, n)
+            for rec in json.load(open(os.path.join(d, n)))["records"]:
+                assert rec["category"] == "NetworkSecurityGroupFlowEvent" and rec["properties"]["Version"] == 2, rec
+                for fl in rec["properties"]["flows"]:
+                    for f in fl["flows"]:
+                        for t in f["flowTuples"]:
+                            tuples[",".join(t.split(",")[1:])] = (fl["rule"], int(t.split(",")[0]))
+    want = {"198.51.100.9,%s,41000,80,T,I,D,B,,,,": "DefaultRule_DenyAllInBound",
+            "10.0.1.4,203.0.113.9,50000,443,T,O,A,B,,,,": "DefaultRule_AllowInternetOutBound"}
+    for k, rule in want.items():
+        hits = [v for t, v in tuples.items() if re.fullmatch(k.replace(".", r"\.").replace("%s", r"10\.0\.1\.[45]"), t)]
+        assert hits and hits[0][0] == rule, (k, tuples)
+        assert started - 5 <= hits[0][1] <= time.time() + 5, hits
+    allowed = [t for t, v in tuples.items() if v[0] == "UserRule_AllowHttps" and t.endswith(",I,A,B,,,,")]
+    assert len(allowed) == 11, allowed  # 3 + 8 HTTPS connections before AllowHttps went away
+    print("flow logs: %d tuples: ok" % len(tuples))
     print("live control: ok")
 finally:
     if daemon is not None:
