@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 #include <unistd.h>
 
@@ -418,13 +419,23 @@ int run_replay(const ReplayOptions& opt) {
     };
 
     bool read_error = false;
+    std::vector<std::string> truncated;
     auto advance = [&](Reader& r) {
       int got = pcap_next_ex(r.pcap, &r.hdr, &r.data);
       if (got == 1) return;
       if (got == -1) {
-        std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << pcap_geterr(r.pcap)
-                  << " (the rest of this capture is skipped)\n";
-        read_error = true;
+        const std::string why = pcap_geterr(r.pcap);
+        // A capture cut short in its last record (tcpdump killed mid-write) is
+        // common: replay what is complete, say so, and carry on (as tshark
+        // does). Anything else wrong with the file is bad input.
+        if (why.find("truncated") != std::string::npos) {
+          std::cerr << "warning: " << r.in.path << ": cut short in packet " << r.index + 1 << " (" << why
+                    << "); the " << r.index << " complete packets before it are replayed\n";
+          truncated.push_back(r.in.path);
+        } else {
+          std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << why << " (the rest of this capture is skipped)\n";
+          read_error = true;
+        }
       }
       r.eof = true;
     };
@@ -575,6 +586,13 @@ int run_replay(const ReplayOptions& opt) {
        << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
        << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers;
     if (flow_logs) js << ",\"flow_log_tuples\":" << flow_log_writer.tuples_written();
+    if (!truncated.empty()) {
+      js << ",\"inputs_cut_short\":[";
+      for (size_t i = 0; i < truncated.size(); ++i) js << (i ? "," : "") << json_str(truncated[i]);
+      js << "]";
+    }
+    // Every mbuf back in the pool: nothing leaked, whatever the input was.
+    js << ",\"mbufs_in_use_at_end\":" << rte_mempool_in_use_count(pool);
     js << "}";
     {
       std::ofstream f(opt.out_dir + "/summary.json", std::ios::binary | std::ios::trunc);
