@@ -26,6 +26,8 @@ enum class DropReason : uint8_t {
   kNsgDeny,              ///< a new flow denied by an NSG rule (the rule is counted in rule_hits)
   kFlowTableFull,        ///< a new flow, allowed, but the worker's connection table is full
   kTxFull,               ///< the output port did not accept the packet (queue full)
+  kVnetBlocked,          ///< multicast, broadcast, IP-in-IP or GRE: Azure blocks them within VNets
+  kMartian,              ///< a source or destination no network carries (0/8, 127/8, 240/4; multicast as a source)
   kCount
 };
 
@@ -33,7 +35,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kC
     kDropReasonNames = {
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
         "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "no_backend", "ilb_hairpin",
-        "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full",
+        "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full", "vnet_blocked", "martian",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

@@ -39,6 +39,14 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
   meta.src_ip = load_be32(ip + 12);
   meta.dst_ip = load_be32(ip + 16);
   meta.flags = 0;
+  // Addresses no network carries (RFC 1122 3.2.1.3, RFC 5735): "this network"
+  // 0/8, loopback 127/8, the reserved 240/4; multicast is never a source.
+  auto first_octet = [](uint32_t a) { return a >> 24; };
+  const uint32_t s8 = first_octet(meta.src_ip), d8 = first_octet(meta.dst_ip);
+  if (s8 == 0 || s8 == 127 || s8 >= 224 || d8 == 0 || d8 == 127 || (d8 >= 240 && meta.dst_ip != 0xffffffffu))
+    return DropReason::kMartian;
+  // Azure blocks multicast, broadcast, IP-in-IP and GRE within VNets (VNet FAQ).
+  if (d8 >= 224 || meta.proto == 4 || meta.proto == 47) return DropReason::kVnetBlocked;
   const uint16_t frag = load_be16(ip + 6);
   const uint16_t frag_offset = frag & 0x1fff;
   if ((frag & 0x2000) != 0 || frag_offset != 0) meta.flags |= kFlagFragment;

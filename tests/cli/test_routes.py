@@ -23,7 +23,7 @@ topo = os.path.join(root, "tests", "golden", "020_routing_udr", "topology.toml")
 sources = ["10.0.1.4", "10.0.2.7", "10.0.3.9", "10.0.4.7"]  # one per subnet (ase-one, data, nva, isolated)
 dests = ["10.0.5.0", "10.0.5.255", "10.0.4.255", "10.0.6.1", "10.0.255.255", "10.1.0.0", "172.15.255.255",
          "172.16.0.0", "172.31.255.255", "172.32.0.0", "198.51.99.255", "198.51.100.0", "198.51.100.255",
-         "198.51.101.0", "8.8.8.8", "0.0.0.1", "255.255.255.254"]
+         "198.51.101.0", "8.8.8.8", "1.0.0.1", "223.255.255.254"]  # the lowest and highest routable addresses
 tmp = tempfile.mkdtemp(prefix="asenet-routes-")
 failures = []
 
