@@ -193,4 +193,8 @@ ImportedNsg load_nsg_json(const std::string& path, const Topology& topo) {
   return Importer(path, ss.str(), topo).run();
 }
 
+ImportedNsg parse_nsg_json(const std::string& text, const std::string& name, const Topology& topo) {
+  return Importer(name, text, topo).run();
+}
+
 }  // namespace asenet::control

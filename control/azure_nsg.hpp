@@ -22,5 +22,7 @@ struct ImportedNsg {
 /// syntax error, or of the offending rule's name) on any problem. `topo`
 /// supplies the service tags rules may use.
 ImportedNsg load_nsg_json(const std::string& path, const Topology& topo);
+/// The same over text already read; `name` is what messages call it.
+ImportedNsg parse_nsg_json(const std::string& text, const std::string& name, const Topology& topo);
 
 }  // namespace asenet::control

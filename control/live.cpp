@@ -127,7 +127,10 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.drops = total.drops;
   for (auto d : total.drops) s.dropped += d;
   s.flows_created = total.flows_created;
-  for (const auto& c : ctxs_) s.resets_sent += c->counters.resets_sent;
+  for (const auto& c : ctxs_) {
+    s.resets_sent += c->counters.resets_sent;
+    s.resets_unsent += c->counters.resets_unsent;
+  }
   for (const auto& t : tables_) {
     s.flows_live += t.flows->size();
     s.flow_capacity += t.flows->capacity();
@@ -156,6 +159,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
     if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &ms) == 0) {
       s.heap_bytes_in_use += ms.heap_allocsz_bytes;
       s.heap_bytes_total += ms.heap_totalsz_bytes;
+      s.heap_allocations += ms.alloc_count;
     }
   }
   if (pool_ != nullptr) {
@@ -333,7 +337,7 @@ std::string stats_json(const StatsSnapshot& s) {
     first = false;
   }
   o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
-    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent << ",\"resets_unsent\":" << s.resets_unsent
     << "},\"snat\":{\"by_instance\":{";
   first = true;
   std::map<std::string, std::array<uint64_t, 3>> by_ase;
@@ -360,7 +364,7 @@ std::string stats_json(const StatsSnapshot& s) {
     o << (first ? "" : ",") << json_str(i.ase + "/" + format_ipv4(i.ip)) << ":" << (i.up ? "\"up\"" : "\"down\"");
     first = false;
   }
-  o << "},\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total
+  o << "},\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
     << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
     << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
     << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed

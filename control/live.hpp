@@ -39,7 +39,7 @@ struct StatsSnapshot {
   std::array<PortFigures, dataplane::kNumPorts> ports{};
   uint64_t packets_in = 0, forwarded = 0, dropped = 0;
   std::array<uint64_t, static_cast<size_t>(dataplane::DropReason::kCount)> drops{};
-  uint64_t flows_created = 0, flows_live = 0, flow_capacity = 0, resets_sent = 0;
+  uint64_t flows_created = 0, flows_live = 0, flow_capacity = 0, resets_sent = 0, resets_unsent = 0;
   RuleHits rule_hits;
   struct InstanceFigures {
     std::string ase;
@@ -51,6 +51,7 @@ struct StatsSnapshot {
   };
   std::vector<InstanceFigures> instances;
   uint64_t heap_bytes_in_use = 0, heap_bytes_total = 0;
+  uint64_t heap_allocations = 0;  ///< live rte_malloc blocks: a leak makes this grow
   uint64_t mbufs_in_use = 0, mbufs_total = 0;
   uint64_t pushes = 0, pushes_failed = 0, health_changes = 0;
   bool flow_logs = false;

@@ -764,9 +764,13 @@ namespace {
 void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, uint32_t src, uint32_t dst, uint16_t sport,
                 uint16_t dport, uint32_t seq, uint32_t ack) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
-  if (m == nullptr) return;
+  if (m == nullptr) {  // the mempool is exhausted: the reset is not sent, and counted
+    ctx.counters.resets_unsent++;
+    return;
+  }
   auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 54));
   if (f == nullptr) {
+    ctx.counters.resets_unsent++;
     rte_pktmbuf_free(m);
     return;
   }
@@ -803,6 +807,7 @@ void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, uint32_t sr
     ctx.counters.tx[static_cast<size_t>(out)]++;
     ctx.counters.resets_sent++;
   } else {
+    ctx.counters.resets_unsent++;
     rte_pktmbuf_free(m);
   }
 }

@@ -91,6 +91,7 @@ struct alignas(64) WorkerCounters {
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
   uint64_t resets_sent = 0;  ///< RSTs the LB sent for flows that idled out (tcp_reset)
+  uint64_t resets_unsent = 0;  ///< RSTs not sent: no mbuf (mempool exhausted) or the queue was full
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
   std::array<uint64_t, 256> snat_exhausted{};

@@ -312,6 +312,50 @@ try:
     assert s2["control"]["messages_malformed"] >= 3, s2["control"]
     print("hostile clients: ok")
 
+    # --- only the owner may connect --------------------------------------------
+    os.chmod(tmp, 0o755)  # the directory is no obstacle: the socket's mode is
+
+    def connect_as_nobody():
+        pid = os.fork()
+        if pid == 0:
+            code = 3
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect(sock)
+                except PermissionError:
+                    os._exit(0)  # refused by the file mode
+                # The server answers at accept time, before any request.
+                s.settimeout(5)
+                reply = s.recv(4096)
+                code = 1 if len(reply) >= 12 and struct.unpack("<H", reply[6:8])[0] == 0x81 and \
+                    b"permission denied" in reply else 2
+            finally:
+                os._exit(code)
+        return os.waitpid(pid, 0)[1] >> 8
+    assert connect_as_nobody() == 0, "another user could connect to the 0600 socket"
+    os.chmod(sock, 0o666)  # loosened by someone: the peer credential check still refuses
+    rc = connect_as_nobody()
+    assert rc == 1, "another user was served (child exit %d)" % rc
+    os.chmod(sock, 0o600)
+    assert stats()["control"]["connections_rejected"] >= 1
+    print("only the owner: ok")
+
+    # --- concurrent pushes -------------------------------------------------------
+    before = stats()["generation"]
+    procs = [subprocess.Popen([asenetctl, "push", "--socket", sock, "--topology", topo_deny, "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(5)]
+    gens = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        gens.append(json.loads(out)["generation"])
+    assert sorted(gens) == list(range(before + 1, before + 6)), gens
+    assert stats()["generation"] == before + 5
+    print("concurrent pushes: ok")
+
     daemon.send_signal(signal.SIGTERM)
     out, err = daemon.communicate(timeout=30)
     print(err)
