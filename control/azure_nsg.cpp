@@ -40,6 +40,17 @@ class Importer {
       : path_(std::move(path)), text_(std::move(text)), topo_(topo) {}
 
   ImportedNsg run() {
+    try {
+      return import();
+    } catch (const json::exception& e) {
+      // A field of an unexpected JSON type that the checks below did not
+      // name (found by fuzz_azure_nsg): still bad input, never a crash.
+      throw TopologyError(path_, Loc{1, 1}, "", std::string("unexpected JSON: ") + e.what());
+    }
+  }
+
+ private:
+  ImportedNsg import() {
     json root;
     try {
       root = json::parse(text_);
@@ -51,7 +62,9 @@ class Importer {
     if (root.is_object() && root.contains("resources") && root["resources"].is_array()) {
       std::vector<const json*> found;
       for (const auto& r : root["resources"])
-        if (r.is_object() && lower(r.value("type", "")) == "microsoft.network/networksecuritygroups") found.push_back(&r);
+        if (r.is_object() && r.contains("type") && r["type"].is_string() &&
+            lower(r["type"].get<std::string>()) == "microsoft.network/networksecuritygroups")
+          found.push_back(&r);
       if (found.size() != 1)
         fail(Loc{1, 1}, "resources", "expected exactly one Microsoft.Network/networkSecurityGroups resource, found " +
                                          std::to_string(found.size()));
@@ -63,6 +76,7 @@ class Importer {
       fail(Loc{1, 1}, "type", "this is a " + (*nsg)["type"].get<std::string>() +
                                   " resource, not Microsoft.Network/networkSecurityGroups");
     ImportedNsg out;
+    if (nsg->contains("name") && !(*nsg)["name"].is_string()) fail(Loc{1, 1}, "name", "expected a string");
     out.name = nsg->value("name", "");
     const json& props = nsg->contains("properties") && (*nsg)["properties"].is_object() ? (*nsg)["properties"] : *nsg;
     if (!props.contains("securityRules")) return out;  // an NSG with only the defaults
@@ -82,7 +96,6 @@ class Importer {
     return out;
   }
 
- private:
   std::string path_;
   std::string text_;
   const Topology& topo_;

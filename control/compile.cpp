@@ -403,6 +403,11 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
   std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
   spec.udp_cone_nat = topo.emulator.era == Era::kCurrent;
+  spec.l2.arp = topo.l2.arp;
+  spec.l2.next_hop = {topo.l2.internet_next_hop.value_or(0), 0, topo.l2.onprem_next_hop.value_or(0)};
+  spec.l2.fabric_ip = {topo.l2.internet_fabric_ip.value_or(0), topo.l2.vnet_fabric_ip.value_or(0),
+                       topo.l2.onprem_fabric_ip.value_or(0)};
+  spec.l2.neighbor_timeout_ns = uint64_t{topo.l2.neighbor_timeout_s} * 1000000000ull;
   spec.basic_lb = topo.emulator.era == Era::k2016;
   for (const auto& a : topo.ases) {
     spec.ases.push_back(compile_ase(a));

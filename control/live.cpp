@@ -6,7 +6,9 @@
 #include <rte_mempool.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
+#include <tuple>
 
 #include "control/compile.hpp"
 #include "control/json.hpp"
@@ -134,6 +136,35 @@ StatsSnapshot LiveDataplane::snapshot() const {
   for (const auto& t : tables_) {
     s.flows_live += t.flows->size();
     s.flow_capacity += t.flows->capacity();
+  }
+  s.l2 = sp.l2.arp;
+  if (s.l2) {
+    const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
+    const uint64_t now = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+    for (size_t w = 0; w < tables_.size(); ++w) {
+      for (const auto& n : tables_[w].neighbors->entries()) {
+        if (n.ip == 0) continue;
+        StatsSnapshot::NeighborFigures f;
+        f.port = static_cast<Port>(n.port);
+        f.ip = n.ip;
+        f.worker = static_cast<unsigned>(w);
+        const uint64_t at = n.resolved ? n.updated_ns : n.requested_ns;
+        if (n.resolved && now - n.updated_ns < sp.l2.neighbor_timeout_ns) {
+          char buf[18];
+          const auto& b = n.mac.bytes;
+          std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+          f.mac = buf;
+        }
+        f.age_s = now > at ? static_cast<double>(now - at) / 1e9 : 0;
+        s.neighbors.push_back(std::move(f));
+      }
+    }
+    std::sort(s.neighbors.begin(), s.neighbors.end(),
+              [](const auto& a, const auto& b) { return std::tie(a.port, a.ip, a.worker) < std::tie(b.port, b.ip, b.worker); });
+    for (const auto& c2 : ctxs_) {
+      s.arp_replies += c2->counters.arp_replies;
+      s.arp_requests += c2->counters.arp_requests;
+    }
   }
   s.rule_hits = retired_hits_;
   add_rule_hits(*ts, s.rule_hits);
@@ -364,6 +395,18 @@ std::string stats_json(const StatsSnapshot& s) {
     o << (first ? "" : ",") << json_str(i.ase + "/" + format_ipv4(i.ip)) << ":" << (i.up ? "\"up\"" : "\"down\"");
     first = false;
   }
+  if (s.l2) {
+    o << "},\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests
+      << ",\"neighbors\":[";
+    for (size_t i = 0; i < s.neighbors.size(); ++i) {
+      const auto& n = s.neighbors[i];
+      o << (i ? "," : "") << "{\"port\":" << json_str(port_name(n.port)) << ",\"ip\":" << json_str(format_ipv4(n.ip))
+        << ",\"mac\":" << (n.mac.empty() ? std::string("null") : json_str(n.mac)) << ",\"state\":"
+        << (n.mac.empty() ? "\"incomplete\"" : "\"reachable\"") << ",\"age_s\":" << static_cast<uint64_t>(n.age_s)
+        << ",\"worker\":" << n.worker << "}";
+    }
+    o << "]";
+  }
   o << "},\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
     << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
     << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
@@ -449,6 +492,9 @@ std::string stats_text(const StatsSnapshot& s) {
       << i.snat_ports_in_use << "/" << i.snat_ports_preallocated
       << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
   for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
+  for (const auto& n : s.neighbors)
+    o << "  neighbour " << port_name(n.port) << " " << format_ipv4(n.ip) << " "
+      << (n.mac.empty() ? std::string("incomplete") : n.mac) << " (" << static_cast<uint64_t>(n.age_s) << " s)\n";
   return o.str();
 }
 

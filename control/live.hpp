@@ -50,6 +50,16 @@ struct StatsSnapshot {
     uint64_t snat_exhausted = 0;
   };
   std::vector<InstanceFigures> instances;
+  struct NeighborFigures {
+    dataplane::Port port = dataplane::Port::kVnet;
+    uint32_t ip = 0;
+    std::string mac;      ///< empty while unresolved
+    double age_s = 0;     ///< since learned (or asked, while unresolved)
+    unsigned worker = 0;
+  };
+  bool l2 = false;  ///< [l2] arp on: the neighbour tables below are in use
+  std::vector<NeighborFigures> neighbors;
+  uint64_t arp_replies = 0, arp_requests = 0;
   uint64_t heap_bytes_in_use = 0, heap_bytes_total = 0;
   uint64_t heap_allocations = 0;  ///< live rte_malloc blocks: a leak makes this grow
   uint64_t mbufs_in_use = 0, mbufs_total = 0;

@@ -259,6 +259,7 @@ int run_replay(const ReplayOptions& opt) {
       auto c = std::make_unique<WorkerContext>();
       c->flows = tables.flows.get();
       c->snat = tables.snat.get();
+      c->neighbors = tables.neighbors.get();
       c->pool = pool;
       tables.flows->set_idle_hook(send_idle_resets, c.get());
       worker_tables.push_back(std::move(tables));

@@ -120,8 +120,9 @@ class Loader {
 
   void load(const toml::table& root) {
     check_keys(root, "", {"emulator", "vnet", "subnets", "ases", "hosts", "nsgs", "route_tables",
-                          "gateway", "service_tags", "ports"});
+                          "gateway", "service_tags", "ports", "l2"});
     if (auto* n = root.get("emulator")) load_emulator(table(*n, "emulator"));
+    if (auto* n = root.get("l2")) load_l2(table(*n, "l2"));
     const toml::node* vnet = root.get("vnet");
     if (vnet == nullptr) fail(Loc{1, 1}, "vnet", "missing [vnet] table (name and address_space)");
     load_vnet(table(*vnet, "vnet"));
@@ -330,6 +331,27 @@ class Loader {
     uint_in("tcp_fin_timeout", 1, 3600, t_.emulator.tcp_fin_timeout_s, "seconds");
     uint_in("tcp_rst_timeout", 1, 3600, t_.emulator.tcp_rst_timeout_s, "seconds");
     uint_in("flow_table_size", 1024, 16777216, t_.emulator.flow_table_size, "flows");
+  }
+
+  void load_l2(const toml::table& tb) {
+    check_keys(tb, "l2", {"arp", "internet_next_hop", "onprem_next_hop", "internet_fabric_ip", "onprem_fabric_ip",
+                          "vnet_fabric_ip", "neighbor_timeout"});
+    if (auto* n = tb.get("arp")) t_.l2.arp = boolean(*n, "l2.arp");
+    auto addr = [&](const char* key, std::optional<uint32_t>& out) {
+      if (auto* n = tb.get(key)) out = ip(*n, std::string("l2.") + key);
+    };
+    addr("internet_next_hop", t_.l2.internet_next_hop);
+    addr("onprem_next_hop", t_.l2.onprem_next_hop);
+    addr("internet_fabric_ip", t_.l2.internet_fabric_ip);
+    addr("onprem_fabric_ip", t_.l2.onprem_fabric_ip);
+    addr("vnet_fabric_ip", t_.l2.vnet_fabric_ip);
+    if (auto* n = tb.get("neighbor_timeout")) {
+      auto* iv = n->as_integer();
+      if (iv == nullptr) fail(loc_of(*n), "l2.neighbor_timeout", std::string("expected an integer, found ") + type_name(*n));
+      if (iv->get() < 1 || iv->get() > 86400)
+        fail(loc_of(*n), "l2.neighbor_timeout", std::to_string(iv->get()) + " is outside 1-86400 seconds");
+      t_.l2.neighbor_timeout_s = static_cast<uint32_t>(iv->get());
+    }
   }
 
   void load_vnet(const toml::table& tb) {

@@ -149,9 +149,19 @@ struct Emulator {
   uint32_t flow_table_size = 262144;   ///< flows per worker (Azure: 500,000 per NIC)
 };
 
+/// [l2] (extension): real hosts on the ports. With `arp`, the fabric answers
+/// ARP and resolves next hops' MACs (dataplane L2Spec).
+struct L2 {
+  bool arp = false;
+  std::optional<uint32_t> internet_next_hop, onprem_next_hop;  ///< a router on that side
+  std::optional<uint32_t> internet_fabric_ip, onprem_fabric_ip, vnet_fabric_ip;  ///< sender of the fabric's ARP requests
+  uint32_t neighbor_timeout_s = 300;
+};
+
 struct Topology {
   std::string file;  ///< the path it was loaded from, for messages
   Emulator emulator;
+  L2 l2;
   std::string vnet_name;
   std::vector<Cidr> address_space;
   std::vector<Subnet> subnets;

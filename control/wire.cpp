@@ -117,6 +117,8 @@ void io(Ar& ar, NextHop& h) { io(ar, h.type); io(ar, h.port); io(ar, h.ip); io(a
 template <class Ar>
 void io(Ar& ar, RouteSpec& r) { io(ar, r.prefix); io(ar, r.next_hop); }
 template <class Ar>
+void io(Ar& ar, L2Spec& l) { io(ar, l.arp); io(ar, l.next_hop); io(ar, l.fabric_ip); io(ar, l.neighbor_timeout_ns); }
+template <class Ar>
 void io(Ar& ar, NsgSpec& n) {
   io(ar, n.name); io(ar, n.inbound); io(ar, n.outbound); io(ar, n.on_subnet); io(ar, n.on_nic); io(ar, n.flow_logs);
 }
@@ -138,7 +140,7 @@ void io(Ar& ar, AseSpec& a) {
 template <class Ar>
 void io(Ar& ar, TableSpec& t) {
   io(ar, t.generation); io(ar, t.next_hops); io(ar, t.route_sets); io(ar, t.route_origins);
-  io(ar, t.decrement_ttl); io(ar, t.fabric_mac); io(ar, t.peer_macs); io(ar, t.nsgs); io(ar, t.nsg_rules);
+  io(ar, t.decrement_ttl); io(ar, t.fabric_mac); io(ar, t.peer_macs); io(ar, t.l2); io(ar, t.nsgs); io(ar, t.nsg_rules);
   io(ar, t.subnets); io(ar, t.nics); io(ar, t.virtual_network); io(ar, t.hosts); io(ar, t.ase_instances);
   io(ar, t.ases); io(ar, t.udp_cone_nat); io(ar, t.basic_lb); io(ar, t.some_frontend_down);
   io(ar, t.flow_idle_timeout_ns); io(ar, t.tcp_fin_timeout_ns); io(ar, t.tcp_rst_timeout_ns);
@@ -308,6 +310,7 @@ bool validate_spec(const TableSpec& s, std::string& error) {
       if (!TableSpec::sorted_contains(s.ase_instances, ip))
         return bad("ASE " + a.name + ": an instance is missing from the instance list");
   }
+  if (s.l2.arp && s.l2.neighbor_timeout_ns == 0) return bad("the neighbour timeout is zero");
   if (s.flow_idle_timeout_ns == 0 || s.tcp_fin_timeout_ns == 0 || s.tcp_rst_timeout_ns == 0)
     return bad("a flow timeout is zero");
   return true;

@@ -1,6 +1,7 @@
 #include "dataplane/flow/snat.hpp"
 
 #include "dataplane/flow/flow_log.hpp"
+#include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/flow_table.hpp"
 
 #include <rte_errno.h>
@@ -115,6 +116,7 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
   out.flows = std::make_unique<FlowTable>();
   out.snat = std::make_unique<SnatTable>();
   if (!out.flows->init(name + "_flows", flows, error) || !out.snat->init(name + "_snat", flows, error)) return false;
+  out.neighbors = std::make_unique<NeighborTable>();
   out.end = std::make_unique<FlowEndHook>();
   out.end->snat = out.snat.get();
   out.end->flows = out.flows.get();

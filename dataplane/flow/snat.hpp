@@ -53,6 +53,7 @@ class SnatTable {
 };
 
 class FlowTable;
+class NeighborTable;
 struct FlowLogSink;
 
 /// What happens when a flow ends: its SNAT port goes back, and a flow-logged
@@ -70,6 +71,7 @@ struct WorkerTables {
   std::unique_ptr<FlowTable> flows;
   std::unique_ptr<SnatTable> snat;
   std::unique_ptr<FlowEndHook> end;  ///< the hook's state (stable address)
+  std::unique_ptr<NeighborTable> neighbors;  ///< [l2] arp: this worker's ARP cache
 };
 bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error);
 

@@ -28,6 +28,7 @@ enum class DropReason : uint8_t {
   kTxFull,               ///< the output port did not accept the packet (queue full)
   kVnetBlocked,          ///< multicast, broadcast, IP-in-IP or GRE: Azure blocks them within VNets
   kMartian,              ///< a source or destination no network carries (0/8, 127/8, 240/4; multicast as a source)
+  kNeighborUnresolved,   ///< [l2] arp: the next hop's MAC is not known yet (the fabric has asked for it)
   kCount
 };
 
@@ -36,6 +37,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kC
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
         "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "no_backend", "ilb_hairpin",
         "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full", "vnet_blocked", "martian",
+        "neighbor_unresolved",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

@@ -23,6 +23,7 @@ enum PacketFlags : uint8_t {
   kFlagLaterFragment = 1 << 1,  ///< fragment offset non-zero: no L4 header in it
   kFlagHasPorts = 1 << 2,       ///< sport/dport are valid (TCP, UDP, ICMP query id)
   kFlagIcmpError = 1 << 3,      ///< an ICMP error quoting a parseable IPv4 header (inner_* below)
+  kFlagArpReply = 1 << 4,       ///< [l2] arp: an ARP request turned into the fabric's reply, sent back as is
 };
 
 enum class Verdict : uint8_t { kForward, kDrop };

@@ -65,6 +65,87 @@ uint16_t snat_dport_key(const PacketMeta& m, const TableSpec& spec) noexcept {
   return per_ip ? 0 : m.dport;
 }
 
+/// [l2] arp: learns the sender of an ARP packet; a request for any address but
+/// the sender's own (a duplicate-address probe) is answered with the fabric's
+/// MAC, as Azure's fabric answers every ARP in a VNet. The request's mbuf
+/// becomes the reply and goes back out of the port it came in on.
+void answer_arp(rte_mbuf* mb, PacketMeta& m, const TableSpec& spec, WorkerContext& ctx) noexcept {
+  uint8_t* f = rte_pktmbuf_mtod(mb, uint8_t*);
+  uint8_t* a = f + kEthHeaderLen;
+  MacAddr sender{};
+  std::memcpy(sender.bytes.data(), a + 8, 6);
+  const uint32_t sip = m.src_ip, tip = m.dst_ip;
+  if (sip != 0) ctx.neighbors->learn(m.in_port, sip, sender, m.now_ns);
+  if (m.arp_op != 1 || sip == 0 || sip == tip) {
+    m.drop(DropReason::kArp);  // consumed: a reply, a probe or an announcement
+    return;
+  }
+  store_be16(a + 6, 2);
+  std::memcpy(a + 18, sender.bytes.data(), 6);  // target: the asker
+  store_be32(a + 24, sip);
+  std::memcpy(a + 8, spec.fabric_mac.bytes.data(), 6);  // sender: the fabric, for the address asked
+  store_be32(a + 14, tip);
+  std::memcpy(f, sender.bytes.data(), 6);
+  std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
+  m.verdict = Verdict::kForward;
+  m.out_port = m.in_port;
+  m.flags |= kFlagArpReply;
+  m.todo = false;
+  ctx.counters.arp_replies++;
+}
+
+/// [l2] arp: asks "who has `ip`" on `port` (at most once a second per address).
+void send_arp_request(WorkerContext& ctx, const TableSpec& spec, Port port, uint32_t ip, uint64_t now) noexcept {
+  if (!ctx.neighbors->should_request(port, ip, now)) return;
+  rte_mbuf* mb = rte_pktmbuf_alloc(ctx.pool);
+  if (mb == nullptr) return;
+  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mb, 60));
+  if (f == nullptr) {
+    rte_pktmbuf_free(mb);
+    return;
+  }
+  std::memset(f, 0, 60);
+  std::memset(f, 0xff, 6);
+  std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
+  store_be16(f + 12, kEtherTypeArp);
+  uint8_t* a = f + kEthHeaderLen;
+  store_be16(a, 1);
+  store_be16(a + 2, kEtherTypeIpv4);
+  a[4] = 6;
+  a[5] = 4;
+  store_be16(a + 6, 1);
+  std::memcpy(a + 8, spec.fabric_mac.bytes.data(), 6);
+  uint32_t sip = spec.l2.fabric_ip[static_cast<size_t>(port)];
+  if (sip == 0) {
+    const SubnetSpec* s = spec.subnet_of(ip);
+    sip = s != nullptr ? s->prefix.addr + 1 : (ip & 0xffffff00u) + 1;  // Azure's gateway: the subnet's .1
+  }
+  store_be32(a + 14, sip);
+  store_be32(a + 24, ip);
+  mb->port = kMadeByFabric;
+  if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(mb, ctx.ts_dynfield, uint64_t*) = now;
+  if (rte_eth_tx_burst(ctx.tx_port_id[static_cast<size_t>(port)], ctx.tx_queue, &mb, 1) == 1) {
+    ctx.counters.tx[static_cast<size_t>(port)]++;
+    ctx.counters.arp_requests++;
+  } else {
+    rte_pktmbuf_free(mb);
+  }
+}
+
+/// The destination MAC of a packet leaving on `port` for `dst` by `hop`:
+/// static peer MACs, or ([l2] arp) the neighbour table; nullptr when the
+/// neighbour is not known yet (an ARP request has been sent).
+const MacAddr* l2_destination(WorkerContext& ctx, const TableSpec& spec, Port port, uint32_t dst, const NextHop& hop,
+                              uint64_t now) noexcept {
+  if (!spec.l2.arp || ctx.neighbors == nullptr) return &spec.peer_macs[static_cast<size_t>(port)];
+  uint32_t ip = spec.l2.next_hop[static_cast<size_t>(port)];
+  if (hop.type == NextHopType::kVirtualAppliance && hop.ip != 0) ip = hop.ip;
+  if (ip == 0) ip = dst;
+  if (const MacAddr* mac = ctx.neighbors->lookup(port, ip, now, spec.l2.neighbor_timeout_ns)) return mac;
+  send_arp_request(ctx, spec, port, ip, now);
+  return nullptr;
+}
+
 /// Gives back the SNAT port a packet took when it will not own a flow.
 void give_back_port(WorkerContext& ctx, const TableSpec& spec, PacketMeta& m) noexcept {
   if (m.snat_port == 0 || ctx.snat == nullptr) return;
@@ -223,14 +304,17 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   }
 }
 
-void parse_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
+void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const bool ttl = ts.spec().decrement_ttl;
+  const bool l2 = ts.spec().l2.arp && ctx.neighbors != nullptr;
   for (uint16_t i = 0; i < b.count; ++i) {
     rte_mbuf* m = b.pkts[i];
     if (i + 1 < b.count) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 1], void*));
     const DropReason r =
         parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len, b.meta[i]);
-    if (r != DropReason::kNone) {
+    if (r == DropReason::kArp && l2) {
+      answer_arp(m, b.meta[i], ts.spec(), ctx);
+    } else if (r != DropReason::kNone) {
       b.meta[i].drop(r);
     } else if (ttl && b.meta[i].ttl <= 1) {
       // It would expire in the fabric: it reaches no NSG and creates no flow.
@@ -335,6 +419,15 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       } else {
         m.slow = true;
       }
+      continue;
+    }
+    if (!f->in_use) {
+      // An earlier packet of this burst removed this flow (it had expired, or
+      // a SYN reopened its tuple): look again once that packet is done, the
+      // way a reply waits for its flow (found by fuzz_packet: using the dead
+      // entry re-filed a free slot in the timer wheel).
+      m.todo = true;
+      deferred = true;
       continue;
     }
     // Expired but not swept yet, or a new SYN reusing a finished connection's
@@ -761,8 +854,13 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
 namespace {
 
 /// One RST|ACK made by the fabric, sent at once on `out`.
-void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, uint32_t src, uint32_t dst, uint16_t sport,
-                uint16_t dport, uint32_t seq, uint32_t ack) noexcept {
+void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, const NextHop& hop, uint32_t src, uint32_t dst,
+                uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack) noexcept {
+  const MacAddr* dst_mac = l2_destination(ctx, spec, out, dst, hop, ctx.timer_ns);
+  if (dst_mac == nullptr) {  // [l2] arp: the neighbour is not known (any more)
+    ctx.counters.resets_unsent++;
+    return;
+  }
   rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
   if (m == nullptr) {  // the mempool is exhausted: the reset is not sent, and counted
     ctx.counters.resets_unsent++;
@@ -775,7 +873,7 @@ void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, uint32_t sr
     return;
   }
   std::memset(f, 0, 54);
-  std::memcpy(f, spec.peer_macs[static_cast<size_t>(out)].bytes.data(), 6);
+  std::memcpy(f, dst_mac->bytes.data(), 6);
   std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
   f[12] = 0x08;
   uint8_t* ip = f + 14;
@@ -831,16 +929,23 @@ void send_idle_resets(void* arg, const Flow& f) noexcept {
   const FlowAction& in = f.action[0];
   const FlowAction& back = f.action[1];
   if (back.verdict == Verdict::kForward)
-    send_reset(ctx, spec, back.out_port, f.key.dst, f.key.src, f.key.dport, f.key.sport, f.next_seq[1], f.next_seq[0]);
+    send_reset(ctx, spec, back.out_port, back.next_hop, f.key.dst, f.key.src, f.key.dport, f.key.sport, f.next_seq[1],
+               f.next_seq[0]);
   if (in.verdict == Verdict::kForward && in.rewrite)
-    send_reset(ctx, spec, in.out_port, in.src, in.dst, in.sport, in.dport, f.next_seq[0], f.next_seq[1]);
+    send_reset(ctx, spec, in.out_port, in.next_hop, in.src, in.dst, in.sport, in.dport, f.next_seq[0], f.next_seq[1]);
 }
 
-void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
+void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
-    if (m.verdict != Verdict::kForward) continue;
+    if (m.verdict != Verdict::kForward || (m.flags & kFlagArpReply) != 0) continue;
+    const MacAddr* dst_mac =
+        l2_destination(ctx, spec, m.out_port, m.rewrite ? m.new_dst : m.dst_ip, m.hop, m.now_ns);
+    if (dst_mac == nullptr) {
+      m.drop(DropReason::kNeighborUnresolved);
+      continue;
+    }
     uint8_t* frame = rte_pktmbuf_mtod(b.pkts[i], uint8_t*);
     if (m.error_rewrite) {
       rewrite_icmp_error(frame, m);
@@ -848,7 +953,7 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcep
       rewrite_packet(frame, m);
     }
     if (spec.decrement_ttl) ipv4_decrement_ttl(frame + m.l3_off);  // TTL > 1: checked at parse
-    std::memcpy(frame, spec.peer_macs[static_cast<size_t>(m.out_port)].bytes.data(), 6);
+    std::memcpy(frame, dst_mac->bytes.data(), 6);
     std::memcpy(frame + 6, spec.fabric_mac.bytes.data(), 6);
   }
 }

@@ -11,6 +11,7 @@
 
 #include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/flow_table.hpp"
+#include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/drop_reason.hpp"
 #include "dataplane/pipeline/packet.hpp"
@@ -92,6 +93,8 @@ struct alignas(64) WorkerCounters {
   uint64_t flows_hit = 0;
   uint64_t resets_sent = 0;  ///< RSTs the LB sent for flows that idled out (tcp_reset)
   uint64_t resets_unsent = 0;  ///< RSTs not sent: no mbuf (mempool exhausted) or the queue was full
+  uint64_t arp_replies = 0;    ///< [l2] ARP requests the fabric answered
+  uint64_t arp_requests = 0;   ///< [l2] ARP requests the fabric sent to resolve a next hop
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
   std::array<uint64_t, 256> snat_exhausted{};
@@ -128,6 +131,8 @@ struct WorkerContext {
   /// NSG flow log events (nullptr: off). Set before the worker starts, with
   /// the same sink in its WorkerTables' FlowEndHook.
   FlowLogSink* flow_log = nullptr;
+  /// [l2] arp: this worker's neighbour table (nullptr: static peer MACs).
+  NeighborTable* neighbors = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
   /// replay reader orders output by it. Written release, read acquire.

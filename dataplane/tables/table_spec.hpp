@@ -114,6 +114,21 @@ struct AseSpec {
   }
 };
 
+/// L2 towards real hosts ([l2] in the topology): with `arp`, the fabric answers
+/// every ARP request (as Azure's does, with its one MAC) and resolves the MAC
+/// of each next hop instead of using kDefaultPeerMacs.
+struct L2Spec {
+  bool arp = false;
+  /// Per side, the address whose MAC every packet leaving there goes to (a
+  /// router in the lab's internet or on-premises namespace); 0: the packet's
+  /// own destination (or its VirtualAppliance).
+  std::array<uint32_t, kNumPorts> next_hop{};
+  /// Per side, the sender address of the fabric's ARP requests; 0: the .1 of
+  /// the target's subnet (Azure's gateway address) or of its /24.
+  std::array<uint32_t, kNumPorts> fabric_ip{};
+  uint64_t neighbor_timeout_ns = 300ull * 1000000000ull;
+};
+
 struct TableSpec {
   uint64_t generation = 0;
   std::vector<NextHop> next_hops;
@@ -125,6 +140,7 @@ struct TableSpec {
   bool decrement_ttl = true;
   MacAddr fabric_mac = kFabricMac;
   std::array<MacAddr, kNumPorts> peer_macs = kDefaultPeerMacs;
+  L2Spec l2{};
 
   std::vector<NsgSpec> nsgs;
   std::vector<NsgRuleSpec> nsg_rules;  ///< every NSG's rules, default rules included

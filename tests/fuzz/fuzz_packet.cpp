@@ -141,6 +141,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   WorkerContext& c = *g->ctx;
   c.flows = g->worker.flows.get();
   c.snat = g->worker.snat.get();
+  c.neighbors = g->worker.neighbors.get();
   c.pool = g->pool;
   c.tx_port_id = {0, 1, 2};
   c.clock = ClockMode::kFake;
