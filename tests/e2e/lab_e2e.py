@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""End to end (issue 7): real Linux stacks in network namespaces talk through
+asenetd on TAP devices (scripts/lab), with unmodified curl, Python's HTTP
+server and iperf3.
+
+config/labs/first-ase.toml:
+- curl from asenet-internet (203.0.113.10) to the VIP reaches a real HTTP
+  server in an instance namespace, and the server sees the client's address
+  (the LB rewrites only the destination);
+- an instance's outbound curl to the server in asenet-internet arrives from
+  the VIP (SNAT);
+- HTTPS to the VIP, which the NSG does not admit, never connects, and
+  `asenetctl stats` counts the nsg_deny drop and the DenyAllInBound hit;
+- iperf3 through the VIP (to an instance) and through SNAT (from one)
+  completes.
+config/labs/forced-tunnel.toml, then forced-tunnel-fixed.toml:
+- the instance's Internet traffic goes on-premises; the management
+  handshake from 70.37.57.58 to VIP:454 fails (its SYN-ACK goes on-premises);
+- after the documented fix is pushed, the handshake completes.
+usage: lab_e2e.py REPO_ROOT"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+root = sys.argv[1]
+lab = os.path.join(root, "scripts", "lab")
+ctl = os.path.join(root, "build", "control", "asenetctl")
+sock = "/run/asenet-lab/ctl.sock"
+VIP, CLIENT, SERVER, MGMT = "192.23.1.2", "203.0.113.10", "198.51.100.80", "70.37.57.58"
+procs = []
+tmp = tempfile.mkdtemp(prefix="asenet-e2e-")
+
+
+def run(*cmd, check=True, timeout=60):
+    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("%s exited %d: %s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+    return r
+
+
+def in_ns(ns, *cmd, **kw):
+    return run("ip", "netns", "exec", ns, *cmd, **kw)
+
+
+def background(ns, name, *cmd):
+    log = open(os.path.join(tmp, name + ".log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", ns] + list(cmd), stdout=log, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    procs.append(p)
+    return os.path.join(tmp, name + ".log")
+
+
+def stop_all():
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in procs:
+        p.wait(timeout=10)
+    procs.clear()
+
+
+def wait_listening(ns, port):
+    for _ in range(100):
+        if (":%d " % port) in in_ns(ns, "ss", "-ltn").stdout:
+            return
+        time.sleep(0.1)
+    raise AssertionError("nothing listens on %s port %d" % (ns, port))
+
+
+def curl(ns, url, *extra, timeout=10):
+    """HTTP status, or 0 when no connection; retries once (the fabric may be
+    resolving a neighbour on the first SYN)."""
+    r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", str(timeout), *extra, url, check=False)
+    return int(r.stdout or 0)
+
+
+def stats():
+    return json.loads(run(ctl, "stats", "--socket", sock, "--json").stdout)
+
+
+def http_server(ns, name, bind, port):
+    log = background(ns, name, "/usr/bin/python3", "-u", "-m", "http.server", str(port), "--bind", bind)
+    wait_listening(ns, port)
+    return log
+
+
+try:
+    run(lab, "down", check=False)
+    # ---- first-ase ---------------------------------------------------------------
+    print(run(lab, "up", os.path.join(root, "config", "labs", "first-ase.toml")).stdout)
+    logs = {i: http_server("asenet-ase-one-%d" % i, "http%d" % i, "10.0.1.%d" % (4 + i), 80) for i in (0, 1)}
+    srv = http_server("asenet-internet", "internet-http", SERVER, 80)
+
+    assert curl("asenet-internet", "http://%s/" % VIP) == 200, "curl to the VIP failed"
+    seen = open(logs[0]).read() + open(logs[1]).read()
+    assert re.search(r"^%s - - .*\"GET / HTTP/1.1\" 200" % re.escape(CLIENT), seen, re.M), \
+        "the instance did not see the client's address:\n" + seen
+    print("curl to the VIP: 200, the instance saw %s: ok" % CLIENT)
+
+    assert curl("asenet-ase-one-0", "http://%s/" % SERVER) == 200, "outbound curl failed"
+    seen = open(srv).read()
+    assert re.search(r"^%s - - .*\"GET / HTTP/1.1\" 200" % re.escape(VIP), seen, re.M), \
+        "the Internet server did not see the VIP:\n" + seen
+    print("outbound curl: the server saw the VIP %s: ok" % VIP)
+
+    before = stats()
+    assert curl("asenet-internet", "https://%s/" % VIP, "-k", timeout=3) == 0, "HTTPS was admitted"
+    after = stats()
+    assert after["drops"].get("nsg_deny", 0) > before["drops"].get("nsg_deny", 0), after["drops"]
+    assert after["rule_hits"].get("ase-one-nsg/DenyAllInBound", 0) > \
+        before["rule_hits"].get("ase-one-nsg/DenyAllInBound", 0), after["rule_hits"]
+    print("NSG deny: HTTPS blocked, nsg_deny %d -> %d: ok" % (before["drops"].get("nsg_deny", 0),
+                                                               after["drops"]["nsg_deny"]))
+    assert any(n["mac"] for n in after["l2"]["neighbors"] if n["ip"] == "10.0.1.4"), after["l2"]
+    assert after["l2"]["arp_replies"] > 0, after["l2"]
+    print("neighbours in stats: %d entries: ok" % len(after["l2"]["neighbors"]))
+
+    # iperf3: through the VIP (a server on the app port 80 of each instance) and through SNAT.
+    stop_all()
+    for i in (0, 1):
+        background("asenet-ase-one-%d" % i, "iperf-vip-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
+        wait_listening("asenet-ase-one-%d" % i, 80)
+    r = in_ns("asenet-internet", "iperf3", "-c", VIP, "-p", "80", "-t", "2", "-J", check=False, timeout=60)
+    j = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    assert r.returncode == 0 and "error" not in j, "iperf3 through the VIP: " + r.stdout[-500:] + r.stderr
+    bps = j["end"]["sum_received"]["bits_per_second"]
+    print("iperf3 through the VIP: %.0f Mbit/s: ok" % (bps / 1e6))
+    background("asenet-internet", "iperf-snat", "iperf3", "-s", "-p", "5201", "-B", SERVER)
+    wait_listening("asenet-internet", 5201)
+    r = in_ns("asenet-ase-one-0", "iperf3", "-c", SERVER, "-p", "5201", "-t", "2", "-J", check=False, timeout=60)
+    j = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    assert r.returncode == 0 and "error" not in j, "iperf3 through SNAT: " + r.stdout[-500:] + r.stderr
+    print("iperf3 through SNAT: %.0f Mbit/s: ok" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))
+    stop_all()
+    run(lab, "down")
+
+    # ---- forced tunnelling ------------------------------------------------------------
+    print(run(lab, "up", os.path.join(root, "config", "labs", "forced-tunnel.toml")).stdout)
+    http_server("asenet-ase-one-0", "mgmt", "10.0.1.4", 454)
+    background("asenet-internet", "internet-http-ft", "/usr/bin/python3", "-u", "-m", "http.server", "80",
+               "--bind", SERVER)
+    wait_listening("asenet-internet", 80)
+    before = stats()
+    assert curl("asenet-ase-one-0", "http://%s/" % SERVER, timeout=3) == 0, "the instance reached the Internet directly"
+    mid = stats()
+    assert mid["ports"]["onprem"]["tx"] > before["ports"]["onprem"]["tx"], "nothing went on-premises"
+    print("forced tunnel: the instance's Internet traffic went on-premises: ok")
+    assert curl("asenet-internet", "http://%s:454/" % VIP, "--interface", MGMT, timeout=3) == 0, \
+        "the management handshake completed through a forced tunnel"
+    after = stats()
+    assert after["ports"]["onprem"]["tx"] > mid["ports"]["onprem"]["tx"], "the SYN-ACK did not go on-premises"
+    print("forced tunnel: management to VIP:454 fails, its SYN-ACK went on-premises: ok")
+    r = run(lab, "push", os.path.join(root, "config", "labs", "forced-tunnel-fixed.toml"))
+    print(r.stdout.strip())
+    assert curl("asenet-internet", "http://%s:454/" % VIP, "--interface", MGMT) == 200, \
+        "the management handshake still fails after the fix"
+    print("fixed (UDR 0.0.0.0/0 -> Internet): management to VIP:454 answers 200: ok")
+    stop_all()
+    run(lab, "down")
+    print("lab e2e: ok")
+except Exception:
+    stop_all()
+    for n in sorted(os.listdir(tmp)):
+        print("--- %s\n%s" % (n, open(os.path.join(tmp, n)).read()[-2000:]))
+    if os.path.exists("/run/asenet-lab/asenetd.log"):
+        print("--- asenetd.log\n" + open("/run/asenet-lab/asenetd.log").read()[-3000:])
+    run(lab, "down", check=False)
+    raise
