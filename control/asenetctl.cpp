@@ -10,7 +10,12 @@
 #include <rte_acl.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <fstream>
 
 #include <chrono>
 #include <cstdio>
@@ -25,6 +30,7 @@
 #include "control/compile.hpp"
 #include "control/control_socket.hpp"
 #include "control/doctor.hpp"
+#include "control/graph.hpp"
 #include "control/wire.hpp"
 #include "control/verify.hpp"
 #include "dataplane/ports/ports.hpp"
@@ -51,6 +57,7 @@ commands:
   bench      pipeline rates: established flows and new flows per second
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
+  graph      draw a topology (Graphviz DOT or SVG)
   push       compile a topology and make it the live data plane's next generation
   stats      the live data plane's counters (--json, --format prometheus)
   trace      the next N packets the live data plane handles, as trace.jsonl lines
@@ -608,6 +615,64 @@ options)");
 }
 
 
+int cmd_graph(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl graph --topology T [--format dot|svg] [--out FILE]
+
+Draws the topology: the VNet and its subnets, ASEs with their VIP / ILB and
+instances, hosts, NSGs and route tables where they are attached, the gateway
+with its BGP prefixes, and the data plane's three ports. DOT is written by
+asenet; SVG by Graphviz's `dot` from it.
+
+options)");
+  std::string topology, format = "dot", out;
+  d.add_options()
+      ("help,h", "show this help")
+      ("topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")
+      ("format", po::value(&format), "dot (default) or svg")
+      ("out", po::value(&out), "write here instead of stdout");
+  if (auto rc = parse_options(d, args, "graph")) return *rc;
+  if (format != "dot" && format != "svg") return bad_usage("graph", "--format must be dot or svg");
+  const auto topo = load_or_report(topology);
+  if (!topo) return 2;
+  const std::string dot = topology_dot(*topo);
+  if (format == "dot") {
+    if (out.empty()) {
+      std::cout << dot;
+      return 0;
+    }
+    std::ofstream f(out, std::ios::trunc);
+    f << dot;
+    if (!f) {
+      std::cerr << "asenetctl graph: cannot write " << out << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  char tmpl[] = "/tmp/asenet-graph-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd < 0 || write(fd, dot.data(), dot.size()) != static_cast<ssize_t>(dot.size())) {
+    std::cerr << "asenetctl graph: cannot write a temporary file\n";
+    return 1;
+  }
+  close(fd);
+  std::vector<std::string> argv_s = {"dot", "-Tsvg", tmpl};
+  if (!out.empty()) argv_s.insert(argv_s.end(), {"-o", out});
+  std::vector<char*> argv_c;
+  for (auto& a : argv_s) argv_c.push_back(a.data());
+  argv_c.push_back(nullptr);
+  std::cout.flush();
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, "dot", nullptr, nullptr, argv_c.data(), environ);
+  int status = 0;
+  if (rc == 0) waitpid(pid, &status, 0);
+  unlink(tmpl);
+  if (rc != 0) {
+    std::cerr << "asenetctl graph: cannot run Graphviz's dot (apt-get install graphviz): " << std::strerror(rc) << "\n";
+    return 1;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 // ---------------------------------------------------------------------------
 // The live data plane: push, stats, trace, health (contract section 3).
 
@@ -842,6 +907,7 @@ int main(int argc, char** argv) {
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);
     if (cmd == "push") return cmd_push(rest);
+    if (cmd == "graph") return cmd_graph(rest);
     if (cmd == "stats") return cmd_stats(rest);
     if (cmd == "trace") return cmd_trace(rest);
     if (cmd == "health") return cmd_health(rest);
