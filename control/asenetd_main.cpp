@@ -285,6 +285,9 @@ int main(int argc, char** argv) {
     rte_eal_cleanup();
     return 1;
   }
+  // Active health probes: the control thread makes them, worker 0 sends them.
+  bool probes = false;
+  for (const auto& a : topo.ases) probes = probes || a.probe_port != 0;
   for (size_t s = 0; s < kNumPorts; ++s) {
     if (!setup_port(port_ids[s], static_cast<uint16_t>(workers), pool, err)) {
       std::cerr << "asenetd: port " << port_name(static_cast<Port>(s)) << ": " << err << "\n";
@@ -333,6 +336,10 @@ int main(int argc, char** argv) {
     }
     LiveDataplane live(handover, ctxs, worker_tables, port_ids, pool);
     if (vm.count("flow-logs")) live.enable_flow_logs(vm["flow-logs"].as<std::string>());
+    if (probes && !live.enable_probes(err)) {
+      std::cerr << "asenetd: health probes: " << err << "\n";
+      return 1;
+    }
     LiveDataplane::PublishResult first;
     if (!live.publish(control::compile(topo, 0), first, err)) {
       std::cerr << "asenetd: " << err << "\n";
@@ -448,6 +455,7 @@ int main(int argc, char** argv) {
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
+      live.probe_tick();
       if (live.tracing()) {
         std::vector<std::string> lines;
         bool finished = false;

@@ -274,6 +274,7 @@ dataplane::AseSpec compile_ase(const Ase& a) {
   s.instances = a.instances;
   s.distribution = static_cast<uint8_t>(a.load_distribution);
   s.tcp_reset = a.tcp_reset;
+  s.probe_port = a.probe_port;
   // Which frontend serves which ports (azure-semantics 1.5, 2): management is
   // always on the VIP; "Web" puts HTTP/HTTPS and remote debugging on the ILB,
   // "Publishing" puts FTP there; what the ILB does not take stays on the VIP.
@@ -411,6 +412,12 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   spec.basic_lb = topo.emulator.era == Era::k2016;
   for (const auto& a : topo.ases) {
     spec.ases.push_back(compile_ase(a));
+    // Probe defaults by era (azure-semantics 7.2): 2016 every 15 s, back up
+    // after 2 successes; current every 5 s, back up after 1.
+    const bool cur = topo.emulator.era == Era::kCurrent;
+    spec.ases.back().probe_interval_ms = 1000u * (a.probe_interval_s != 0 ? a.probe_interval_s : (cur ? 5u : 15u));
+    spec.ases.back().probe_down = static_cast<uint8_t>(a.probe_threshold);
+    spec.ases.back().probe_up = static_cast<uint8_t>(a.probe_up_threshold != 0 ? a.probe_up_threshold : (cur ? 1u : 2u));
     spec.some_frontend_down = spec.some_frontend_down || spec.ases.back().maglev.empty();
   }
   std::sort(spec.subnets.begin(), spec.subnets.end(),

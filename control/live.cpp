@@ -1,12 +1,16 @@
 #include "control/live.hpp"
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <tuple>
 
@@ -203,6 +207,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.control_rejected = control_rejected_;
   s.control_malformed = control_malformed_;
   s.tracing = trace_active_;
+  for (const auto& p : probes_) s.probes.push_back(p.fig);
   if (flow_log_writer_) {
     s.flow_logs = true;
     s.flow_log_tuples = flow_log_writer_->tuples_written();
@@ -249,6 +254,236 @@ bool LiveDataplane::pump_flow_logs(bool final, std::string& error) {
   const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
   const uint64_t now = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
   return flow_log_writer_->flush(now - std::min<uint64_t>(now, 120ull * 1000000000ull), error);
+}
+
+namespace {
+
+uint64_t tsc_now_ns() {
+  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
+  return (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+}
+
+uint16_t ones_fold(uint32_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(s);
+}
+uint32_t ones_add(const uint8_t* p, size_t n, uint32_t s = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1) s += static_cast<uint32_t>(p[n - 1] << 8);
+  return s;
+}
+void put16(uint8_t* p, uint16_t v) { p[0] = static_cast<uint8_t>(v >> 8); p[1] = static_cast<uint8_t>(v); }
+void put32(uint8_t* p, uint32_t v) { put16(p, static_cast<uint16_t>(v >> 16)); put16(p + 2, static_cast<uint16_t>(v)); }
+
+/// Ethernet + IPv4 + TCP (no options, no payload), checksums done.
+std::array<uint8_t, 54> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
+                                  uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags) {
+  std::array<uint8_t, 54> f{};
+  std::memcpy(f.data(), dst_mac.bytes.data(), 6);
+  std::memcpy(f.data() + 6, src_mac.bytes.data(), 6);
+  put16(f.data() + 12, 0x0800);
+  uint8_t* ip = f.data() + 14;
+  ip[0] = 0x45;
+  put16(ip + 2, 40);
+  ip[8] = 128;  // what Azure's probes carry
+  ip[9] = 6;
+  put32(ip + 12, src);
+  put32(ip + 16, dst);
+  put16(ip + 10, static_cast<uint16_t>(~ones_fold(ones_add(ip, 20))));
+  uint8_t* tcp = ip + 20;
+  put16(tcp, sport);
+  put16(tcp + 2, dport);
+  put32(tcp + 4, seq);
+  put32(tcp + 8, ack);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  put16(tcp + 14, 64240);
+  uint8_t pseudo[12];
+  put32(pseudo, src);
+  put32(pseudo + 4, dst);
+  pseudo[8] = 0;
+  pseudo[9] = 6;
+  put16(pseudo + 10, 20);
+  put16(tcp + 16, static_cast<uint16_t>(~ones_fold(ones_add(tcp, 20, ones_add(pseudo, 12)))));
+  return f;
+}
+
+}  // namespace
+
+bool LiveDataplane::enable_probes(std::string& error) {
+  probe_tx_ = rte_ring_create("asenet_probe_tx", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (probe_tx_ == nullptr) {
+    error = std::string("rte_ring_create: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  ctxs_[0]->control_tx = probe_tx_;
+  probes_on_ = true;
+  for (auto& c : ctxs_) {
+    probe_sinks_.push_back(std::make_unique<ProbeReplySink>());
+    c->probe_replies = probe_sinks_.back().get();
+  }
+  return true;
+}
+
+bool LiveDataplane::send_frame(const uint8_t* frame, size_t len) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return false;
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
+  if (p == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memcpy(p, frame, len);
+  m->port = static_cast<uint16_t>(Port::kVnet);  // the side worker 0 sends it on
+  if (rte_ring_enqueue(probe_tx_, m) != 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
+void LiveDataplane::probe_result(Probe& p, bool ok, const char* why, uint64_t /*now*/) {
+  p.pending = false;
+  p.fig.last = why;
+  if (ok) {
+    ++p.fig.succeeded;
+    ++p.succs;
+    p.fails = 0;
+  } else {
+    ++p.fig.failed;
+    ++p.fails;
+    p.succs = 0;
+  }
+  const TableSpec& sp = spec();
+  const AseSpec* ase = nullptr;
+  for (const auto& a : sp.ases)
+    if (a.name == p.fig.ase) ase = &a;
+  if (ase == nullptr) return;
+  PublishResult r;
+  std::string err;
+  if (p.fig.up && p.fails >= ase->probe_down) {
+    p.fig.up = false;
+    if (!set_health(p.fig.ase, p.fig.ip, false, r, err)) p.fig.up = true;
+  } else if (!p.fig.up && p.succs >= ase->probe_up) {
+    p.fig.up = true;
+    if (!set_health(p.fig.ase, p.fig.ip, true, r, err)) p.fig.up = false;
+  }
+}
+
+void LiveDataplane::probe_tick() {
+  if (!probes_on_) return;
+  const uint64_t now = tsc_now_ns();
+  // The probe list follows the live generation: one probe per instance of an
+  // ASE with probe_port (its state kept across generations).
+  if (probes_generation_ != spec().generation) {
+    probes_generation_ = spec().generation;
+    std::vector<Probe> next;
+    for (const auto& a : spec().ases) {
+      if (a.probe_port == 0) continue;
+      for (size_t i = 0; i < a.instances.size(); ++i) {
+        Probe p;
+        p.fig.ase = a.name;
+        p.fig.ip = a.instances[i];
+        p.fig.port = a.probe_port;
+        p.fig.up = a.up[i] != 0;
+        p.next_ns = now + (i * 100000000ull) % (uint64_t{a.probe_interval_ms} * 1000000ull);
+        for (const auto& old : probes_)
+          if (old.fig.ase == p.fig.ase && old.fig.ip == p.fig.ip && old.fig.port == p.fig.port) {
+            p = old;
+            p.fig.up = a.up[i] != 0;
+          }
+        next.push_back(std::move(p));
+      }
+    }
+    probes_ = std::move(next);
+  }
+  // Answers.
+  for (auto& sink : probe_sinks_) {
+    sink->drain([&](const ProbeReply& r) {
+      for (auto& p : probes_) {
+        if (!p.pending || r.src != p.fig.ip || r.sport != p.fig.port || r.dport != p.sport) continue;
+        if ((r.tcp_flags & 0x12) == 0x12 && r.ack == p.seq + 1) {
+          // Up. Close the half-open connection as a prober does.
+          const MacAddr* mac = nullptr;
+          const TableSpec& sp = spec();
+          for (const auto& t : tables_)
+            if ((mac = t.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
+          if (!sp.l2.arp) mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
+          if (mac != nullptr) {
+            const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, p.seq + 1,
+                                     0, 0x04);
+            send_frame(f.data(), f.size());
+          }
+          probe_result(p, true, "ok", now);
+        } else if ((r.tcp_flags & 0x04) != 0) {
+          probe_result(p, false, "refused", now);
+        }
+      }
+    });
+  }
+  // Due probes.
+  for (auto& p : probes_) {
+    if (now < p.next_ns) continue;
+    const TableSpec& sp = spec();
+    const AseSpec* ase = nullptr;
+    for (const auto& a : sp.ases)
+      if (a.name == p.fig.ase) ase = &a;
+    if (ase == nullptr) continue;
+    const uint64_t interval = uint64_t{ase->probe_interval_ms} * 1000000ull;
+    p.next_ns = now + interval;
+    if (p.pending) probe_result(p, false, "timeout", now);  // no answer within an interval
+    // Azure's probes cross the NSGs like any inbound packet (azure-semantics
+    // 7.2): a rule that denies 168.63.129.16 marks the instance down.
+    p.sport = static_cast<uint16_t>(kProbePortBase + (next_probe_sport_++ % kProbePortCount));
+    FiveTuple t{kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, 6};
+    bool denied = false;
+    const SubnetSpec* s = sp.subnet_of(p.fig.ip);
+    for (uint16_t id : {s != nullptr ? s->nsg_id : uint16_t{0}, sp.nic_nsg(p.fig.ip)}) {
+      if (id == 0 || denied) continue;
+      const auto rule = nsg_first_match(sp.nsg_rules, sp.nsgs[id - 1], NsgDirection::kInbound, t);
+      denied = rule && !sp.nsg_rules[*rule].allow;
+    }
+    ++p.fig.sent;
+    if (denied) {
+      probe_result(p, false, "nsg_deny", now);
+      continue;
+    }
+    const MacAddr* mac = nullptr;
+    if (sp.l2.arp) {
+      for (const auto& tb : tables_)
+        if ((mac = tb.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
+    } else {
+      mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
+    }
+    if (mac == nullptr) {
+      // Ask for the instance's MAC (the worker learns the answer) and count
+      // this probe as failed: no answer could come.
+      std::array<uint8_t, 60> arp{};
+      std::memset(arp.data(), 0xff, 6);
+      std::memcpy(arp.data() + 6, sp.fabric_mac.bytes.data(), 6);
+      put16(arp.data() + 12, 0x0806);
+      uint8_t* a = arp.data() + 14;
+      put16(a, 1);
+      put16(a + 2, 0x0800);
+      a[4] = 6;
+      a[5] = 4;
+      put16(a + 6, 1);
+      std::memcpy(a + 8, sp.fabric_mac.bytes.data(), 6);
+      put32(a + 14, s != nullptr ? s->prefix.addr + 1 : (p.fig.ip & 0xffffff00u) + 1);
+      put32(a + 24, p.fig.ip);
+      send_frame(arp.data(), arp.size());
+      probe_result(p, false, "no_neighbor", now);
+      continue;
+    }
+    p.seq = static_cast<uint32_t>(now ^ (uint64_t{p.fig.ip} << 16));
+    const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, p.seq, 0, 0x02);
+    if (send_frame(f.data(), f.size())) {
+      p.pending = true;
+      p.sent_ns = now;
+    } else {
+      probe_result(p, false, "tx_full", now);
+    }
+  }
 }
 
 void LiveDataplane::refresh_telemetry() {
@@ -395,8 +630,9 @@ std::string stats_json(const StatsSnapshot& s) {
     o << (first ? "" : ",") << json_str(i.ase + "/" + format_ipv4(i.ip)) << ":" << (i.up ? "\"up\"" : "\"down\"");
     first = false;
   }
+  o << "}";
   if (s.l2) {
-    o << "},\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests
+    o << ",\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests
       << ",\"neighbors\":[";
     for (size_t i = 0; i < s.neighbors.size(); ++i) {
       const auto& n = s.neighbors[i];
@@ -405,9 +641,20 @@ std::string stats_json(const StatsSnapshot& s) {
         << (n.mac.empty() ? "\"incomplete\"" : "\"reachable\"") << ",\"age_s\":" << static_cast<uint64_t>(n.age_s)
         << ",\"worker\":" << n.worker << "}";
     }
+    o << "]}";
+  }
+  if (!s.probes.empty()) {
+    o << ",\"probes\":[";
+    for (size_t i = 0; i < s.probes.size(); ++i) {
+      const auto& p = s.probes[i];
+      o << (i ? "," : "") << "{\"ase\":" << json_str(p.ase) << ",\"instance\":" << json_str(format_ipv4(p.ip))
+        << ",\"port\":" << p.port << ",\"state\":" << (p.up ? "\"up\"" : "\"down\"") << ",\"last\":"
+        << json_str(p.last) << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":"
+        << p.failed << "}";
+    }
     o << "]";
   }
-  o << "},\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
+  o << ",\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
     << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
     << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
     << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
@@ -492,6 +739,9 @@ std::string stats_text(const StatsSnapshot& s) {
       << i.snat_ports_in_use << "/" << i.snat_ports_preallocated
       << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
   for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
+  for (const auto& p : s.probes)
+    o << "  probe " << p.ase << " " << format_ipv4(p.ip) << ":" << p.port << " " << (p.up ? "up" : "down") << ", last "
+      << (p.last.empty() ? std::string("-") : p.last) << " (" << p.succeeded << " ok, " << p.failed << " failed)\n";
   for (const auto& n : s.neighbors)
     o << "  neighbour " << port_name(n.port) << " " << format_ipv4(n.ip) << " "
       << (n.mac.empty() ? std::string("incomplete") : n.mac) << " (" << static_cast<uint64_t>(n.age_s) << " s)\n";

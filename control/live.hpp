@@ -22,6 +22,7 @@
 #include "dataplane/runtime/handover.hpp"
 
 struct rte_mempool;
+struct rte_ring;
 
 namespace asenet::control {
 
@@ -57,6 +58,15 @@ struct StatsSnapshot {
     double age_s = 0;     ///< since learned (or asked, while unresolved)
     unsigned worker = 0;
   };
+  struct ProbeFigures {
+    std::string ase;
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    bool up = true;
+    std::string last;  ///< "ok", "timeout", "refused", "nsg_deny", "no_neighbor", or "" before the first
+    uint64_t sent = 0, succeeded = 0, failed = 0;
+  };
+  std::vector<ProbeFigures> probes;
   bool l2 = false;  ///< [l2] arp on: the neighbour tables below are in use
   std::vector<NeighborFigures> neighbors;
   uint64_t arp_replies = 0, arp_requests = 0;
@@ -119,6 +129,13 @@ class LiveDataplane {
   /// over two minutes ago (`final`: everything). False with `error` on a write failure.
   bool pump_flow_logs(bool final, std::string& error);
 
+  /// Active health probes (ASEs with probe_port): made here, from
+  /// 168.63.129.16, and handed to worker 0 through its control ring (DPDK TX
+  /// queues belong to one thread each). Before the workers start.
+  bool enable_probes(std::string& error);
+  /// Control loop: sends due probes, reads answers, marks instances down or up.
+  void probe_tick();
+
   void note_control(uint64_t rejected, uint64_t malformed) noexcept {
     control_rejected_ = rejected;
     control_malformed_ = malformed;
@@ -153,6 +170,25 @@ class LiveDataplane {
   std::vector<std::unique_ptr<dataplane::FlowLogSink>> flow_log_sinks_;
   std::unique_ptr<FlowLogWriter> flow_log_writer_;
   void drain_flow_logs(const dataplane::TableSet* retired);
+
+  // Active health probes.
+  struct Probe {
+    StatsSnapshot::ProbeFigures fig;
+    uint64_t next_ns = 0;
+    bool pending = false;
+    uint16_t sport = 0;
+    uint32_t seq = 0;
+    uint64_t sent_ns = 0;
+    uint32_t fails = 0, succs = 0;  ///< consecutive
+  };
+  std::vector<Probe> probes_;
+  uint64_t probes_generation_ = 0;
+  std::vector<std::unique_ptr<dataplane::ProbeReplySink>> probe_sinks_;
+  bool probes_on_ = false;
+  rte_ring* probe_tx_ = nullptr;
+  uint16_t next_probe_sport_ = 0;
+  void probe_result(Probe& p, bool ok, const char* why, uint64_t now);
+  bool send_frame(const uint8_t* frame, size_t len);
 
   mutable std::mutex telemetry_mu_;
   StatsSnapshot telemetry_;

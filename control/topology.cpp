@@ -561,7 +561,8 @@ class Loader {
 
   void load_ase(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down", "tcp_reset",
-                          "load_distribution", "management", "app", "ftp", "remote_debugging"});
+                          "load_distribution", "management", "app", "ftp", "remote_debugging", "probe_port",
+                          "probe_interval", "probe_threshold", "probe_up_threshold"});
     Ase a;
     a.name = name(tb, path);
     a.loc = loc_of(tb);
@@ -627,6 +628,21 @@ class Loader {
         fail(loc_of(*n), join(path, "tcp_reset"),
              "TCP reset on idle is a Standard load balancer feature: set [emulator] era = \"current\"");
     }
+    auto int_in = [&](const char* key, int64_t lo, int64_t hi, const char* unit) -> std::optional<uint32_t> {
+      const toml::node* n = tb.get(key);
+      if (n == nullptr) return std::nullopt;
+      auto* iv = n->as_integer();
+      if (iv == nullptr) fail(loc_of(*n), join(path, key), std::string("expected an integer, found ") + type_name(*n));
+      if (iv->get() < lo || iv->get() > hi)
+        fail(loc_of(*n), join(path, key), std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" +
+                                              std::to_string(hi) + " " + unit);
+      return static_cast<uint32_t>(iv->get());
+    };
+    if (auto v = int_in("probe_port", 1, 65535, "")) a.probe_port = static_cast<uint16_t>(*v);
+    // Azure's minimum interval is 5 s; labs and tests may go down to 1 s.
+    if (auto v = int_in("probe_interval", 1, 3600, "seconds")) a.probe_interval_s = *v;
+    if (auto v = int_in("probe_threshold", 1, 100, "probes")) a.probe_threshold = *v;
+    if (auto v = int_in("probe_up_threshold", 1, 100, "probes")) a.probe_up_threshold = *v;
     if (auto* n = tb.get("load_distribution")) {
       a.load_distribution = enum_value<LoadDistribution>(
           *n, join(path, "load_distribution"),

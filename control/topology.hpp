@@ -120,6 +120,13 @@ struct Ase {
   std::vector<uint32_t> instances;
   std::vector<uint32_t> down;  ///< instances marked down (replay: they fail their probe)
   bool tcp_reset = false;      ///< Standard LB enableTcpReset: RST both ends of an idle ESTABLISHED flow
+  /// Active TCP health probes from 168.63.129.16 (asenetd; extension): the
+  /// port probed on each instance (0: none), every interval seconds; this many
+  /// consecutive failures mark an instance down, this many successes up again.
+  uint16_t probe_port = 0;
+  uint32_t probe_interval_s = 0;    ///< 0: the era's default (2016: 15 s, current: 5 s)
+  uint32_t probe_threshold = 2;
+  uint32_t probe_up_threshold = 0;  ///< 0: the era's default (2016: 2, current: 1)
   LoadDistribution load_distribution = LoadDistribution::kDefault;
   AsePorts ports;
   Loc loc;

@@ -135,7 +135,8 @@ void io(Ar& ar, NicSpec& n) { io(ar, n.ip); io(ar, n.nsg_id); io(ar, n.host); }
 template <class Ar>
 void io(Ar& ar, AseSpec& a) {
   io(ar, a.name); io(ar, a.vip); io(ar, a.ilb); io(ar, a.vip_ports); io(ar, a.ilb_ports); io(ar, a.instances);
-  io(ar, a.up); io(ar, a.distribution); io(ar, a.tcp_reset); io(ar, a.maglev); io(ar, a.snat_ports);
+  io(ar, a.up); io(ar, a.distribution); io(ar, a.tcp_reset); io(ar, a.probe_port); io(ar, a.probe_interval_ms);
+  io(ar, a.probe_down); io(ar, a.probe_up); io(ar, a.maglev); io(ar, a.snat_ports);
 }
 template <class Ar>
 void io(Ar& ar, TableSpec& t) {
@@ -306,6 +307,8 @@ bool validate_spec(const TableSpec& s, std::string& error) {
     if (!a.maglev.empty() && a.maglev.size() < a.instances.size())
       return bad("ASE " + a.name + ": Maglev table smaller than its instances");
     if (a.distribution > 2) return bad("ASE " + a.name + " has an unknown load distribution");
+    if (a.probe_port != 0 && (a.probe_interval_ms == 0 || a.probe_down == 0 || a.probe_up == 0))
+      return bad("ASE " + a.name + ": a probe needs an interval and thresholds");
     for (uint32_t ip : a.instances)
       if (!TableSpec::sorted_contains(s.ase_instances, ip))
         return bad("ASE " + a.name + ": an instance is missing from the instance list");

@@ -29,6 +29,7 @@ enum class DropReason : uint8_t {
   kVnetBlocked,          ///< multicast, broadcast, IP-in-IP or GRE: Azure blocks them within VNets
   kMartian,              ///< a source or destination no network carries (0/8, 127/8, 240/4; multicast as a source)
   kNeighborUnresolved,   ///< [l2] arp: the next hop's MAC is not known yet (the fabric has asked for it)
+  kProbeReply,           ///< an instance's answer to the LB's health probe: consumed by the fabric
   kCount
 };
 
@@ -37,7 +38,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kC
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
         "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "no_backend", "ilb_hairpin",
         "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full", "vnet_blocked", "martian",
-        "neighbor_unresolved",
+        "neighbor_unresolved", "probe_reply",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

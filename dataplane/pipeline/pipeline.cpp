@@ -316,6 +316,12 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       answer_arp(m, b.meta[i], ts.spec(), ctx);
     } else if (r != DropReason::kNone) {
       b.meta[i].drop(r);
+    } else if (ctx.probe_replies != nullptr && b.meta[i].dst_ip == kAzureProbeSource &&
+               b.meta[i].proto == kIpProtoTcp && b.meta[i].in_port == Port::kVnet &&
+               static_cast<uint16_t>(b.meta[i].dport - kProbePortBase) < kProbePortCount) {
+      const PacketMeta& pm = b.meta[i];
+      ctx.probe_replies->push(ProbeReply{pm.src_ip, pm.sport, pm.dport, pm.tcp_flags, pm.tcp_seq, pm.tcp_ack});
+      b.meta[i].drop(DropReason::kProbeReply);
     } else if (ttl && b.meta[i].ttl <= 1) {
       // It would expire in the fabric: it reaches no NSG and creates no flow.
       b.meta[i].drop(DropReason::kTtlExceeded);

@@ -15,10 +15,12 @@
 #include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/drop_reason.hpp"
 #include "dataplane/pipeline/packet.hpp"
+#include "dataplane/pipeline/probe.hpp"
 #include "dataplane/tables/table_set.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
 
 namespace asenet::dataplane {
 
@@ -133,6 +135,11 @@ struct WorkerContext {
   FlowLogSink* flow_log = nullptr;
   /// [l2] arp: this worker's neighbour table (nullptr: static peer MACs).
   NeighborTable* neighbors = nullptr;
+  /// asenetd's probe engine: where answers to its health probes go (nullptr: none sent).
+  ProbeReplySink* probe_replies = nullptr;
+  /// Frames the control thread made (health probes) for this worker to send:
+  /// mbuf->port is the side. Single producer, this worker the consumer.
+  rte_ring* control_tx = nullptr;
   WorkerCounters counters{};
   /// Highest seq this worker has completely finished (emitted or dropped); the
   /// replay reader orders output by it. Written release, read acquire.

@@ -42,14 +42,14 @@ int eal_init(const std::vector<std::string>& args, std::string& error) {
   return rc;
 }
 
-bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error) {
+bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error, uint16_t extra_tx) {
   rte_eth_dev_info info{};
   int rc = rte_eth_dev_info_get(port_id, &info);
   if (rc != 0) {
     error = "rte_eth_dev_info_get: " + std::string(rte_strerror(-rc));
     return false;
   }
-  if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
+  if (queues > info.max_rx_queues || queues + extra_tx > info.max_tx_queues) {
     error = "device " + std::string(info.device != nullptr ? rte_dev_name(info.device) : "?") + " supports " +
             std::to_string(info.max_rx_queues) + " RX queues, " + std::to_string(queues) + " workers need one each";
     return false;
@@ -62,7 +62,7 @@ bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::strin
       conf.rx_adv_conf.rss_conf.rss_hf = hf;
     }
   }
-  if ((rc = rte_eth_dev_configure(port_id, queues, queues, &conf)) != 0) {
+  if ((rc = rte_eth_dev_configure(port_id, queues, static_cast<uint16_t>(queues + extra_tx), &conf)) != 0) {
     error = "rte_eth_dev_configure: " + std::string(rte_strerror(-rc));
     return false;
   }
@@ -73,6 +73,12 @@ bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::strin
     if ((rc = rte_eth_rx_queue_setup(port_id, q, nrx, static_cast<unsigned>(socket), nullptr, pool)) != 0 ||
         (rc = rte_eth_tx_queue_setup(port_id, q, ntx, static_cast<unsigned>(socket), nullptr)) != 0) {
       error = "queue setup: " + std::string(rte_strerror(-rc));
+      return false;
+    }
+  }
+  for (uint16_t q = queues; q < queues + extra_tx; ++q) {
+    if ((rc = rte_eth_tx_queue_setup(port_id, q, ntx, static_cast<unsigned>(socket), nullptr)) != 0) {
+      error = "control TX queue setup: " + std::string(rte_strerror(-rc));
       return false;
     }
   }

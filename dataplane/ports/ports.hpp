@@ -23,7 +23,8 @@ int eal_init(const std::vector<std::string>& args, std::string& error);
 
 /// Configures `port_id` with `queues` RX and TX queues (RSS over IP when
 /// queues > 1 and the device can), starts it. Control thread.
-bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error);
+/// `extra_tx` more TX queues (after the workers') for the control thread.
+bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error, uint16_t extra_tx = 0);
 
 /// Replay's ports: one ring-backed ethdev carrying every side's input (one ordered
 /// queue per worker), and one ring-backed ethdev per side for output.

@@ -5,6 +5,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include <sched.h>
 
@@ -58,6 +59,16 @@ int worker_main(void* arg) {
       const uint64_t c = rte_rdtsc();
       const uint64_t now = (c / ctx.tsc_hz) * 1000000000ull + ((c % ctx.tsc_hz) * 1000000000ull) / ctx.tsc_hz;
       run_timers(ctx, *ts, now, ctx.next_seq);
+    }
+    if (ctx.control_tx != nullptr) {
+      // Frames the control thread made (health probes): sent on this worker's queue.
+      rte_mbuf* out[8];
+      const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(out), 8, nullptr);
+      for (unsigned k = 0; k < n; ++k) {
+        const size_t side = out[k]->port < kNumPorts ? out[k]->port : 0;
+        if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1) ctx.counters.tx[side]++;
+        else rte_pktmbuf_free(out[k]);
+      }
     }
     setup.tables->quiescent(ctx.worker_id);
     if (got) {

@@ -16,6 +16,13 @@
 
 namespace asenet::dataplane {
 
+/// Where Azure's health probes come from (the AzureLoadBalancer tag).
+inline constexpr uint32_t kAzureProbeSource = 0xa83f8110;  // 168.63.129.16
+/// Source ports of the emulator's probes: TCP to 168.63.129.16 on these ports
+/// arriving from the VNet is a probe's answer, for the probe engine.
+inline constexpr uint16_t kProbePortBase = 61000;
+inline constexpr uint16_t kProbePortCount = 4096;
+
 /// The three sides of the fabric (contract section 2, `[ports]`).
 enum class Port : uint8_t { kInternet = 0, kVnet = 1, kOnprem = 2 };
 inline constexpr size_t kNumPorts = 3;
@@ -100,6 +107,12 @@ struct AseSpec {
   std::vector<uint8_t> up;           ///< health per instance (1 = up)
   uint8_t distribution = 0;          ///< 0 Default (5-tuple), 1 SourceIP, 2 SourceIPProtocol
   bool tcp_reset = false;            ///< RST both ends when an ESTABLISHED flow idles out (Standard)
+  /// Active TCP health probes (asenetd's control thread sends them): the port
+  /// probed, 0 = none; interval; failures to go down; successes to come back.
+  uint16_t probe_port = 0;
+  uint32_t probe_interval_ms = 15000;
+  uint8_t probe_down = 2;
+  uint8_t probe_up = 2;
   /// Maglev lookup table (prime size): entry = instance index; built over the
   /// healthy instances only. Empty when every instance is down.
   std::vector<uint16_t> maglev;

@@ -99,6 +99,18 @@ try:
     logs = {i: http_server("asenet-ase-one-%d" % i, "http%d" % i, "10.0.1.%d" % (4 + i), 80) for i in (0, 1)}
     srv = http_server("asenet-internet", "internet-http", SERVER, 80)
 
+    def probes_state(want, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            s = stats()
+            got = {p["instance"]: (p["state"], p["last"]) for p in s.get("probes", [])}
+            if all(got.get(ip, ("?", ""))[0] == st and (st == "down" or got[ip][1] == "ok") for ip, st in want.items()):
+                return s
+            time.sleep(0.5)
+        raise AssertionError("probes never reached %s: %s" % (want, stats().get("probes")))
+    probes_state({"10.0.1.4": "up", "10.0.1.5": "up"})
+    print("health probes from 168.63.129.16: both instances up: ok")
+
     assert curl("asenet-internet", "http://%s/" % VIP) == 200, "curl to the VIP failed"
     seen = open(logs[0]).read() + open(logs[1]).read()
     assert re.search(r"^%s - - .*\"GET / HTTP/1.1\" 200" % re.escape(CLIENT), seen, re.M), \
@@ -122,6 +134,26 @@ try:
     assert any(n["mac"] for n in after["l2"]["neighbors"] if n["ip"] == "10.0.1.4"), after["l2"]
     assert after["l2"]["arp_replies"] > 0, after["l2"]
     print("neighbours in stats: %d entries: ok" % len(after["l2"]["neighbors"]))
+
+    # Health probes: instance 1's server stops answering -> marked down, no new
+    # flows; it comes back -> up again.
+    procs_by_log = {p.args[-1]: p for p in procs}
+    for p in list(procs):
+        if "10.0.1.5" in p.args:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+            procs.remove(p)
+    s = probes_state({"10.0.1.4": "up", "10.0.1.5": "down"})
+    assert s["health"]["ase-one/10.0.1.5"] == "down", s["health"]
+    n0 = len(open(logs[0]).read().splitlines())
+    for k in range(6):  # new connections from many clients: all to the healthy instance
+        assert curl("asenet-internet", "http://%s/" % VIP, "--interface", "198.51.100.%d" % (80 + 0)) == 200
+    assert len(open(logs[0]).read().splitlines()) == n0 + 6, "a connection went to the down instance"
+    print("probe: 10.0.1.5 stopped answering, marked down, new connections all to 10.0.1.4: ok")
+    logs[1] = http_server("asenet-ase-one-1", "http1b", "10.0.1.5", 80)
+    probes_state({"10.0.1.4": "up", "10.0.1.5": "up"})
+    print("probe: 10.0.1.5 answers again, marked up: ok")
+    del procs_by_log
 
     # iperf3: through the VIP (a server on the app port 80 of each instance) and through SNAT.
     stop_all()
