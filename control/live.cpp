@@ -386,7 +386,9 @@ void LiveDataplane::probe_tick() {
         p.fig.ip = a.instances[i];
         p.fig.port = a.probe_port;
         p.fig.up = a.up[i] != 0;
-        p.next_ns = now + (i * 100000000ull) % (uint64_t{a.probe_interval_ms} * 1000000ull);
+        // The first probe two intervals after the ASE appears (instances get
+        // a moment to start), instances spread over 100 ms steps.
+        p.next_ns = now + 2 * uint64_t{a.probe_interval_ms} * 1000000ull + i * 100000000ull;
         for (const auto& old : probes_)
           if (old.fig.ase == p.fig.ase && old.fig.ip == p.fig.ip && old.fig.port == p.fig.port) {
             p = old;
