@@ -275,6 +275,8 @@ dataplane::AseSpec compile_ase(const Ase& a) {
   s.distribution = static_cast<uint8_t>(a.load_distribution);
   s.tcp_reset = a.tcp_reset;
   s.probe_port = a.probe_port;
+  s.probe_http = a.probe_http;
+  s.probe_path = a.probe_path;
   // Which frontend serves which ports (azure-semantics 1.5, 2): management is
   // always on the VIP; "Web" puts HTTP/HTTPS and remote debugging on the ILB,
   // "Publishing" puts FTP there; what the ILB does not take stays on the VIP.

@@ -275,16 +275,19 @@ uint32_t ones_add(const uint8_t* p, size_t n, uint32_t s = 0) {
 void put16(uint8_t* p, uint16_t v) { p[0] = static_cast<uint8_t>(v >> 8); p[1] = static_cast<uint8_t>(v); }
 void put32(uint8_t* p, uint32_t v) { put16(p, static_cast<uint16_t>(v >> 16)); put16(p + 2, static_cast<uint16_t>(v)); }
 
-/// Ethernet + IPv4 + TCP (no options, no payload), checksums done.
-std::array<uint8_t, 54> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
-                                  uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags) {
-  std::array<uint8_t, 54> f{};
+/// Ethernet + IPv4 + TCP (no options) + payload, checksums done.
+std::vector<uint8_t> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
+                               uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                               std::string_view payload = {}) {
+  std::vector<uint8_t> f(54 + payload.size());
+  std::memcpy(f.data() + 54, payload.data(), payload.size());
+  const auto tcp_len = static_cast<uint16_t>(20 + payload.size());
   std::memcpy(f.data(), dst_mac.bytes.data(), 6);
   std::memcpy(f.data() + 6, src_mac.bytes.data(), 6);
   put16(f.data() + 12, 0x0800);
   uint8_t* ip = f.data() + 14;
   ip[0] = 0x45;
-  put16(ip + 2, 40);
+  put16(ip + 2, static_cast<uint16_t>(20 + tcp_len));
   ip[8] = 128;  // what Azure's probes carry
   ip[9] = 6;
   put32(ip + 12, src);
@@ -303,8 +306,8 @@ std::array<uint8_t, 54> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac
   put32(pseudo + 4, dst);
   pseudo[8] = 0;
   pseudo[9] = 6;
-  put16(pseudo + 10, 20);
-  put16(tcp + 16, static_cast<uint16_t>(~ones_fold(ones_add(tcp, 20, ones_add(pseudo, 12)))));
+  put16(pseudo + 10, tcp_len);
+  put16(tcp + 16, static_cast<uint16_t>(~ones_fold(ones_add(tcp, tcp_len, ones_add(pseudo, 12)))));
   return f;
 }
 
@@ -344,6 +347,7 @@ bool LiveDataplane::send_frame(const uint8_t* frame, size_t len) {
 
 void LiveDataplane::probe_result(Probe& p, bool ok, const char* why, uint64_t /*now*/) {
   p.pending = false;
+  p.request_sent = false;
   p.fig.last = why;
   if (ok) {
     ++p.fig.succeeded;
@@ -404,21 +408,40 @@ void LiveDataplane::probe_tick() {
     sink->drain([&](const ProbeReply& r) {
       for (auto& p : probes_) {
         if (!p.pending || r.src != p.fig.ip || r.sport != p.fig.port || r.dport != p.sport) continue;
-        if ((r.tcp_flags & 0x12) == 0x12 && r.ack == p.seq + 1) {
-          // Up. Close the half-open connection as a prober does.
-          const MacAddr* mac = nullptr;
-          const TableSpec& sp = spec();
-          for (const auto& t : tables_)
-            if ((mac = t.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
-          if (!sp.l2.arp) mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
-          if (mac != nullptr) {
-            const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, p.seq + 1,
-                                     0, 0x04);
-            send_frame(f.data(), f.size());
-          }
-          probe_result(p, true, "ok", now);
-        } else if ((r.tcp_flags & 0x04) != 0) {
+        const TableSpec& sp = spec();
+        const MacAddr* mac = nullptr;
+        for (const auto& t : tables_)
+          if ((mac = t.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
+        if (!sp.l2.arp) mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
+        const AseSpec* ase = nullptr;
+        for (const auto& a : sp.ases)
+          if (a.name == p.fig.ase) ase = &a;
+        const bool http = ase != nullptr && ase->probe_http;
+        auto reset = [&](uint32_t seq) {  // close the probe's connection as a prober does
+          if (mac == nullptr) return;
+          const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, seq, 0, 0x04);
+          send_frame(f.data(), f.size());
+        };
+        if ((r.tcp_flags & 0x04) != 0) {
           probe_result(p, false, "refused", now);
+        } else if ((r.tcp_flags & 0x12) == 0x12 && r.ack == p.seq + 1 && !p.request_sent) {
+          if (!http) {  // TCP probe: the handshake is the answer
+            reset(p.seq + 1);
+            probe_result(p, true, "ok", now);
+          } else if (mac != nullptr) {  // HTTP probe: ACK with the GET
+            const std::string req = "GET " + ase->probe_path + " HTTP/1.1\r\nHost: " + format_ipv4(p.fig.ip) +
+                                    "\r\nUser-Agent: Load Balancer Agent\r\nConnection: close\r\n\r\n";
+            const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, p.seq + 1,
+                                     r.seq + 1, 0x18, req);
+            p.request_sent = send_frame(f.data(), f.size());
+            p.request_len = static_cast<uint32_t>(req.size());
+          }
+        } else if (p.request_sent && r.payload_len > 0) {
+          // Azure: an HTTP probe passes on status 200 only.
+          const std::string_view line(r.payload.data(), std::min<size_t>(r.payload_len, r.payload.size()));
+          const bool ok = line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && line.substr(9, 3) == "200";
+          reset(p.seq + 1 + p.request_len);
+          probe_result(p, ok, ok ? "ok" : "http_status", now);
         }
       }
     });

@@ -179,6 +179,8 @@ class LiveDataplane {
     uint16_t sport = 0;
     uint32_t seq = 0;
     uint64_t sent_ns = 0;
+    bool request_sent = false;  ///< HTTP: the GET is out, the status line awaited
+    uint32_t request_len = 0;
     uint32_t fails = 0, succs = 0;  ///< consecutive
   };
   std::vector<Probe> probes_;

@@ -562,7 +562,7 @@ class Loader {
   void load_ase(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down", "tcp_reset",
                           "load_distribution", "management", "app", "ftp", "remote_debugging", "probe_port",
-                          "probe_interval", "probe_threshold", "probe_up_threshold"});
+                          "probe_protocol", "probe_path", "probe_interval", "probe_threshold", "probe_up_threshold"});
     Ase a;
     a.name = name(tb, path);
     a.loc = loc_of(tb);
@@ -639,6 +639,20 @@ class Loader {
       return static_cast<uint32_t>(iv->get());
     };
     if (auto v = int_in("probe_port", 1, 65535, "")) a.probe_port = static_cast<uint16_t>(*v);
+    if (auto* n = tb.get("probe_protocol")) {
+      a.probe_http = enum_value<bool>(*n, join(path, "probe_protocol"), {{"Tcp", false}, {"Http", true}});
+      // Azure refuses HTTP probes on these ports (azure-semantics 7.2).
+      static const std::set<uint16_t> kNoHttp = {19, 21, 25, 70, 110, 119, 143, 220, 993};
+      if (a.probe_http && kNoHttp.count(a.probe_port) != 0)
+        fail(loc_of(*n), join(path, "probe_protocol"),
+             "Azure does not allow HTTP probes on port " + std::to_string(a.probe_port));
+    }
+    if (auto* n = tb.get("probe_path")) {
+      a.probe_path = str(*n, join(path, "probe_path"));
+      if (a.probe_path.empty() || a.probe_path[0] != '/' || a.probe_path.size() > 200 ||
+          a.probe_path.find_first_of(" \r\n") != std::string::npos)
+        fail(loc_of(*n), join(path, "probe_path"), "a probe path is a relative URL path such as \"/health\"");
+    }
     // Azure's minimum interval is 5 s; labs and tests may go down to 1 s.
     if (auto v = int_in("probe_interval", 1, 3600, "seconds")) a.probe_interval_s = *v;
     if (auto v = int_in("probe_threshold", 1, 100, "probes")) a.probe_threshold = *v;

@@ -124,6 +124,8 @@ struct Ase {
   /// port probed on each instance (0: none), every interval seconds; this many
   /// consecutive failures mark an instance down, this many successes up again.
   uint16_t probe_port = 0;
+  bool probe_http = false;          ///< probe_protocol = "Http": GET probe_path must answer 200
+  std::string probe_path = "/";
   uint32_t probe_interval_s = 0;    ///< 0: the era's default (2016: 15 s, current: 5 s)
   uint32_t probe_threshold = 2;
   uint32_t probe_up_threshold = 0;  ///< 0: the era's default (2016: 2, current: 1)

@@ -135,7 +135,8 @@ void io(Ar& ar, NicSpec& n) { io(ar, n.ip); io(ar, n.nsg_id); io(ar, n.host); }
 template <class Ar>
 void io(Ar& ar, AseSpec& a) {
   io(ar, a.name); io(ar, a.vip); io(ar, a.ilb); io(ar, a.vip_ports); io(ar, a.ilb_ports); io(ar, a.instances);
-  io(ar, a.up); io(ar, a.distribution); io(ar, a.tcp_reset); io(ar, a.probe_port); io(ar, a.probe_interval_ms);
+  io(ar, a.up); io(ar, a.distribution); io(ar, a.tcp_reset); io(ar, a.probe_port); io(ar, a.probe_http); io(ar, a.probe_path);
+  io(ar, a.probe_interval_ms);
   io(ar, a.probe_down); io(ar, a.probe_up); io(ar, a.maglev); io(ar, a.snat_ports);
 }
 template <class Ar>

@@ -320,7 +320,14 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
                b.meta[i].proto == kIpProtoTcp && b.meta[i].in_port == Port::kVnet &&
                static_cast<uint16_t>(b.meta[i].dport - kProbePortBase) < kProbePortCount) {
       const PacketMeta& pm = b.meta[i];
-      ctx.probe_replies->push(ProbeReply{pm.src_ip, pm.sport, pm.dport, pm.tcp_flags, pm.tcp_seq, pm.tcp_ack});
+      ProbeReply pr{pm.src_ip, pm.sport, pm.dport, pm.tcp_flags, pm.tcp_seq, pm.tcp_ack, pm.tcp_payload, {}};
+      if (pm.tcp_payload > 0) {  // an HTTP probe's answer: keep the status line's start
+        const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + pm.l4_off;
+        const uint32_t doff = static_cast<uint32_t>(l4[12] >> 4) * 4;
+        const uint32_t avail = m->data_len > pm.l4_off + doff ? m->data_len - pm.l4_off - doff : 0;
+        std::memcpy(pr.payload.data(), l4 + doff, std::min<uint32_t>({avail, pm.tcp_payload, 16}));
+      }
+      ctx.probe_replies->push(pr);
       b.meta[i].drop(DropReason::kProbeReply);
     } else if (ttl && b.meta[i].ttl <= 1) {
       // It would expire in the fabric: it reaches no NSG and creates no flow.

@@ -110,6 +110,8 @@ struct AseSpec {
   /// Active TCP health probes (asenetd's control thread sends them): the port
   /// probed, 0 = none; interval; failures to go down; successes to come back.
   uint16_t probe_port = 0;
+  bool probe_http = false;       ///< HTTP: GET probe_path must answer 200; else a TCP handshake
+  std::string probe_path = "/";
   uint32_t probe_interval_ms = 15000;
   uint8_t probe_down = 2;
   uint8_t probe_up = 2;

@@ -155,6 +155,21 @@ try:
     print("probe: 10.0.1.5 answers again, marked up: ok")
     del procs_by_log
 
+    # HTTP probes (pushed): a path that answers 404 fails them, "/" passes.
+    base = open(os.path.join(root, "config", "labs", "first-ase.toml")).read()
+    for path, want in (("/missing", "down"), ("/", "up")):
+        t = os.path.join(tmp, "http-probe.toml")
+        open(t, "w").write(base.replace("probe_port = 80\n", 'probe_port = 80\nprobe_protocol = "Http"\n'
+                                                           'probe_path = "%s"\n' % path))
+        run(lab, "push", t)
+        s = probes_state({"10.0.1.4": want, "10.0.1.5": want}, timeout=40)
+        if want == "down":
+            assert {p["last"] for p in s["probes"]} == {"http_status"}, s["probes"]
+            assert curl("asenet-internet", "http://%s/" % VIP, timeout=3) == 0, "a down ASE still answered"
+    assert "GET /missing HTTP/1.1\" 404" in open(logs[0]).read(), "the HTTP probe never asked the server"
+    run(lab, "push", os.path.join(root, "config", "labs", "first-ase.toml"))
+    print("HTTP probes: 404 on the path marks both instances down (no backend), 200 brings them up: ok")
+
     # iperf3: through the VIP (a server on the app port 80 of each instance) and through SNAT.
     stop_all()
     for i in (0, 1):

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "control/compile.hpp"
 #include "control/topology.hpp"
 
 using namespace asenet;
@@ -335,3 +336,37 @@ TEST(Topology, MissingFileIsAnError) {
 }
 
 }  // namespace
+
+TEST(Topology, ProbeSettingsFollowTheEraAndAzuresRules) {
+  using asenet::control::compile;
+  // 2016 defaults (azure-semantics 7.2): every 15 s, down after 2, up after 2.
+  auto t = load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 80\n", "t.toml");
+  auto s = compile(t, 1);
+  ASSERT_EQ(s.ases.size(), 1u);
+  EXPECT_EQ(s.ases[0].probe_port, 80);
+  EXPECT_FALSE(s.ases[0].probe_http);
+  EXPECT_EQ(s.ases[0].probe_interval_ms, 15000u);
+  EXPECT_EQ(s.ases[0].probe_down, 2);
+  EXPECT_EQ(s.ases[0].probe_up, 2);
+  // Current: every 5 s, up after one success.
+  t = load_topology_text("[emulator]\nera = \"current\"\n" + kBase + kAse +
+                             "instances = \"10.0.1.4\"\nprobe_port = 80\nprobe_protocol = \"Http\"\nprobe_path = \"/health\"\n",
+                         "t.toml");
+  s = compile(t, 1);
+  EXPECT_TRUE(s.ases[0].probe_http);
+  EXPECT_EQ(s.ases[0].probe_path, "/health");
+  EXPECT_EQ(s.ases[0].probe_interval_ms, 5000u);
+  EXPECT_EQ(s.ases[0].probe_up, 1);
+  // HTTP probes are refused on SMTP and friends; a path is a relative URL path.
+  try {
+    load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 25\nprobe_protocol = \"Http\"\n", "t.toml");
+    FAIL() << "an HTTP probe on port 25 was accepted";
+  } catch (const TopologyError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.toml:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("port 25"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 80\nprobe_path = \"health\"\n",
+                                  "t.toml"),
+               TopologyError);
+  EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 0\n", "t.toml"), TopologyError);
+}
