@@ -16,6 +16,7 @@
 
 #include "control/compile.hpp"
 #include "control/json.hpp"
+#include "dataplane/pipeline/frames.hpp"
 
 namespace asenet::control {
 
@@ -263,51 +264,14 @@ uint64_t tsc_now_ns() {
   return (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
 }
 
-uint16_t ones_fold(uint32_t s) {
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return static_cast<uint16_t>(s);
-}
-uint32_t ones_add(const uint8_t* p, size_t n, uint32_t s = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-  if (n & 1) s += static_cast<uint32_t>(p[n - 1] << 8);
-  return s;
-}
-void put16(uint8_t* p, uint16_t v) { p[0] = static_cast<uint8_t>(v >> 8); p[1] = static_cast<uint8_t>(v); }
-void put32(uint8_t* p, uint32_t v) { put16(p, static_cast<uint16_t>(v >> 16)); put16(p + 2, static_cast<uint16_t>(v)); }
-
-/// Ethernet + IPv4 + TCP (no options) + payload, checksums done.
+/// A probe's frame (TTL 128, as Azure's probes carry): headers + payload.
 std::vector<uint8_t> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
                                uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                                std::string_view payload = {}) {
-  std::vector<uint8_t> f(54 + payload.size());
-  std::memcpy(f.data() + 54, payload.data(), payload.size());
-  const auto tcp_len = static_cast<uint16_t>(20 + payload.size());
-  std::memcpy(f.data(), dst_mac.bytes.data(), 6);
-  std::memcpy(f.data() + 6, src_mac.bytes.data(), 6);
-  put16(f.data() + 12, 0x0800);
-  uint8_t* ip = f.data() + 14;
-  ip[0] = 0x45;
-  put16(ip + 2, static_cast<uint16_t>(20 + tcp_len));
-  ip[8] = 128;  // what Azure's probes carry
-  ip[9] = 6;
-  put32(ip + 12, src);
-  put32(ip + 16, dst);
-  put16(ip + 10, static_cast<uint16_t>(~ones_fold(ones_add(ip, 20))));
-  uint8_t* tcp = ip + 20;
-  put16(tcp, sport);
-  put16(tcp + 2, dport);
-  put32(tcp + 4, seq);
-  put32(tcp + 8, ack);
-  tcp[12] = 5 << 4;
-  tcp[13] = flags;
-  put16(tcp + 14, 64240);
-  uint8_t pseudo[12];
-  put32(pseudo, src);
-  put32(pseudo + 4, dst);
-  pseudo[8] = 0;
-  pseudo[9] = 6;
-  put16(pseudo + 10, tcp_len);
-  put16(tcp + 16, static_cast<uint16_t>(~ones_fold(ones_add(tcp, tcp_len, ones_add(pseudo, 12)))));
+  std::vector<uint8_t> f(kTcpFrameLen + payload.size());
+  std::memcpy(f.data() + kTcpFrameLen, payload.data(), payload.size());
+  write_tcp_frame(f.data(), dst_mac, src_mac, src, dst, sport, dport, seq, ack, flags, 128,
+                  static_cast<uint16_t>(payload.size()));
   return f;
 }
 
@@ -483,19 +447,9 @@ void LiveDataplane::probe_tick() {
     if (mac == nullptr) {
       // Ask for the instance's MAC (the worker learns the answer) and count
       // this probe as failed: no answer could come.
-      std::array<uint8_t, 60> arp{};
-      std::memset(arp.data(), 0xff, 6);
-      std::memcpy(arp.data() + 6, sp.fabric_mac.bytes.data(), 6);
-      put16(arp.data() + 12, 0x0806);
-      uint8_t* a = arp.data() + 14;
-      put16(a, 1);
-      put16(a + 2, 0x0800);
-      a[4] = 6;
-      a[5] = 4;
-      put16(a + 6, 1);
-      std::memcpy(a + 8, sp.fabric_mac.bytes.data(), 6);
-      put32(a + 14, s != nullptr ? s->prefix.addr + 1 : (p.fig.ip & 0xffffff00u) + 1);
-      put32(a + 24, p.fig.ip);
+      std::array<uint8_t, kArpFrameLen> arp{};
+      write_arp_request(arp.data(), sp.fabric_mac, s != nullptr ? s->prefix.addr + 1 : (p.fig.ip & 0xffffff00u) + 1,
+                        p.fig.ip);
       send_frame(arp.data(), arp.size());
       probe_result(p, false, "no_neighbor", now);
       continue;

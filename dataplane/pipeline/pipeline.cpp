@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "dataplane/pipeline/checksum.hpp"
+#include "dataplane/pipeline/frames.hpp"
 #include "dataplane/tables/acl.hpp"
 
 namespace asenet::dataplane {
@@ -99,29 +100,17 @@ void send_arp_request(WorkerContext& ctx, const TableSpec& spec, Port port, uint
   if (!ctx.neighbors->should_request(port, ip, now)) return;
   rte_mbuf* mb = rte_pktmbuf_alloc(ctx.pool);
   if (mb == nullptr) return;
-  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mb, 60));
+  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mb, kArpFrameLen));
   if (f == nullptr) {
     rte_pktmbuf_free(mb);
     return;
   }
-  std::memset(f, 0, 60);
-  std::memset(f, 0xff, 6);
-  std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
-  store_be16(f + 12, kEtherTypeArp);
-  uint8_t* a = f + kEthHeaderLen;
-  store_be16(a, 1);
-  store_be16(a + 2, kEtherTypeIpv4);
-  a[4] = 6;
-  a[5] = 4;
-  store_be16(a + 6, 1);
-  std::memcpy(a + 8, spec.fabric_mac.bytes.data(), 6);
   uint32_t sip = spec.l2.fabric_ip[static_cast<size_t>(port)];
   if (sip == 0) {
     const SubnetSpec* s = spec.subnet_of(ip);
     sip = s != nullptr ? s->prefix.addr + 1 : (ip & 0xffffff00u) + 1;  // Azure's gateway: the subnet's .1
   }
-  store_be32(a + 14, sip);
-  store_be32(a + 24, ip);
+  write_arp_request(f, spec.fabric_mac, sip, ip);
   mb->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(mb, ctx.ts_dynfield, uint64_t*) = now;
   if (rte_eth_tx_burst(ctx.tx_port_id[static_cast<size_t>(port)], ctx.tx_queue, &mb, 1) == 1) {
@@ -879,38 +868,13 @@ void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, const NextH
     ctx.counters.resets_unsent++;
     return;
   }
-  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 54));
+  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kTcpFrameLen));
   if (f == nullptr) {
     ctx.counters.resets_unsent++;
     rte_pktmbuf_free(m);
     return;
   }
-  std::memset(f, 0, 54);
-  std::memcpy(f, dst_mac->bytes.data(), 6);
-  std::memcpy(f + 6, spec.fabric_mac.bytes.data(), 6);
-  f[12] = 0x08;
-  uint8_t* ip = f + 14;
-  ip[0] = 0x45;
-  store_be16(ip + 2, 40);
-  ip[8] = 64;
-  ip[9] = kIpProtoTcp;
-  store_be32(ip + 12, src);
-  store_be32(ip + 16, dst);
-  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-  uint8_t* tcp = ip + 20;
-  store_be16(tcp, sport);
-  store_be16(tcp + 2, dport);
-  store_be32(tcp + 4, seq);
-  store_be32(tcp + 8, ack);
-  tcp[12] = 5 << 4;
-  tcp[13] = 0x14;  // RST, ACK
-  uint8_t pseudo[12];
-  store_be32(pseudo, src);
-  store_be32(pseudo + 4, dst);
-  pseudo[8] = 0;
-  pseudo[9] = kIpProtoTcp;
-  store_be16(pseudo + 10, 20);
-  store_be16(tcp + 16, static_cast<uint16_t>(~ones_sum(tcp, 20, ones_sum(pseudo, 12))));
+  write_tcp_frame(f, *dst_mac, spec.fabric_mac, src, dst, sport, dport, seq, ack, 0x14 /* RST, ACK */, 64);
   m->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.ts_dynfield, uint64_t*) = ctx.timer_ns;
   if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.seq_dynfield, uint64_t*) = ctx.timer_seq;
