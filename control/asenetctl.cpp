@@ -526,17 +526,30 @@ Measures the pipeline on one lcore with in-memory packets: established flows
 (ACKs of live flows, half in through the VIP, half out through SNAT) or new
 flows (every packet a new connection through LB, NSG, route and SNAT). The
 ASE subnet's NSG has --nsg-rules rules. Prints packets per second and cycles per
-packet, with and without the packet generator's own cost.
+packet, with and without the packet generator's own cost, and the cycles each
+stage takes (parse, flow lookup, route, LB, NSG, NAT, install, forward, emit).
+With --baseline (established): asenetd and dpdk-testpmd's io forwarding on the
+same two pcap vdevs (infinite_rx) and lcores, and the ratio between them.
 
 options)");
   BenchOptions opt;
+  bool no_stages = false;
   d.add_options()("help,h", "show this help")
       ("scenario", po::value(&opt.scenario)->required(), "established or new-flows")
       ("flows", po::value(&opt.flows)->default_value(100000), "established: live flows")
       ("nsg-rules", po::value(&opt.nsg_rules)->default_value(1000), "rules in the NSG")
       ("seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure")
-      ("json", po::bool_switch(&opt.json), "print one JSON document");
+      ("json", po::bool_switch(&opt.json), "print one JSON document")
+      ("baseline", po::bool_switch(&opt.baseline), "established: also asenetd vs dpdk-testpmd io on pcap vdevs")
+      ("no-stages", po::bool_switch(&no_stages), "skip the per-stage timing pass")
+      ("asenetd", po::value(&opt.asenetd), "the asenetd binary for --baseline (default: next to asenetctl)");
   if (auto rc = parse_options(d, args, "bench")) return *rc;
+  opt.stages = !no_stages;
+  if (opt.asenetd.empty()) {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    opt.asenetd = (self.parent_path() / "asenetd").string();
+  }
   return run_bench(opt);
 }
 

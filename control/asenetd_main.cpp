@@ -67,6 +67,8 @@ options)");
       ("control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")
       ("flow-logs", po::value<std::string>(), "write NSG flow logs (version 2) of NSGs with flow_logs = true under this "
                                               "directory, one file per NSG and minute")
+      ("mbufs", po::value<unsigned>(), "mbufs in the pool (default: enough for every queue's descriptors; a pcap "
+                                        "vdev with infinite_rx needs one per packet of its capture as well)")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")
       ("summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
@@ -276,7 +278,8 @@ int main(int argc, char** argv) {
     port_ids[s] = static_cast<uint16_t>(p);
   }
 
-  const unsigned nb_mbufs = kNumPorts * workers * 2048 + workers * 512 + 4096;
+  const unsigned nb_mbufs =
+      vm.count("mbufs") ? vm["mbufs"].as<unsigned>() : kNumPorts * workers * 2048 + workers * 512 + 4096;
   rte_mempool* pool = rte_pktmbuf_pool_create("asenetd_pool", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                               rte_socket_id());
   if (pool == nullptr) {

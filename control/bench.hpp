@@ -13,6 +13,13 @@ struct BenchOptions {
   unsigned nsg_rules = 1000;              ///< synthetic rules in the ASE subnet's NSG
   double seconds = 2.0;
   bool json = false;
+  /// Also time each stage (a second pass that calls the stages one by one
+  /// with a TSC read between them; the main figure is measured without it).
+  bool stages = true;
+  /// established: also run asenetd and `dpdk-testpmd` io forwarding on the
+  /// same pcap vdevs (infinite_rx) and lcores, and report the ratio.
+  bool baseline = false;
+  std::string asenetd;  ///< the asenetd binary (default: next to asenetctl)
 };
 
 int run_bench(const BenchOptions& opt);
