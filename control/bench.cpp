@@ -389,8 +389,9 @@ int run_bench(const BenchOptions& opt) {
       stage_text += buf;
     }
     stage_json += "}";
-    if (opt.json && !(opt.baseline && established)) {
-      std::printf("{\"scenario\":\"%s\",\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
+    if (opt.json) {
+      if (!(opt.baseline && established))  // with the baseline: one document, below
+        std::printf("{\"scenario\":\"%s\",\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
                   "\"pipeline_mpps\":%.3f,\"packets\":%llu,\"flows_live\":%u,\"flows_created\":%llu,\"nsg_rules\":%u,"
                   "\"acl_rules\":%zu,\"drops\":%llu,\"stage_cycles_per_packet\":%s}\n",
                   opt.scenario.c_str(), mpps, per_pkt, gen_per_pkt, pipeline_mpps, static_cast<unsigned long long>(pkts),
