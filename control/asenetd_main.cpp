@@ -56,7 +56,9 @@ tap:NAME. One worker per worker lcore polls one queue of every port (RSS
 spreads flows over the workers); the main lcore runs the control loop: the
 control socket (asenetctl push / stats / trace / health) and the DPDK telemetry
 commands /asenet/stats, /asenet/ports, /asenet/drops, /asenet/rule_hits and
-/asenet/snat (read them with dpdk-telemetry.py). SIGINT/SIGTERM stop cleanly.
+/asenet/snat (read them with dpdk-telemetry.py), and the active health probes
+of ASEs with probe_port. With [l2] arp = true it answers ARP and resolves its
+next hops' MACs, for real hosts (scripts/lab). SIGINT/SIGTERM stop cleanly.
 
 options)");
   d.add_options()
