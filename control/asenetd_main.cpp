@@ -321,13 +321,9 @@ int main(int argc, char** argv) {
         return 1;
       }
       auto c = std::make_unique<WorkerContext>();
-      c->flows = tables.flows.get();
-      c->snat = tables.snat.get();
-      c->neighbors = tables.neighbors.get();
-      c->pool = pool;
-      tables.flows->set_idle_hook(send_idle_resets, c.get());
-      worker_tables.push_back(std::move(tables));
       c->worker_id = w;
+      attach_worker_tables(*c, tables, pool);
+      worker_tables.push_back(std::move(tables));
       c->tx_port_id = port_ids;
       c->tx_queue = static_cast<uint16_t>(w);
       c->clock = ClockMode::kTsc;

@@ -16,6 +16,7 @@
 
 #include "control/compile.hpp"
 #include "control/json.hpp"
+#include "control/verify.hpp"
 #include "dataplane/pipeline/frames.hpp"
 
 namespace asenet::control {
@@ -85,9 +86,7 @@ bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error)
 bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out,
                                std::string& error) {
   const TableSpec& cur = spec();
-  const AseSpec* a = nullptr;
-  for (const auto& x : cur.ases)
-    if (x.name == ase) a = &x;
+  const AseSpec* a = cur.find_ase(ase);
   if (a == nullptr) {
     error = "no ASE named '" + ase + "' in generation " + std::to_string(cur.generation);
     return false;
@@ -144,8 +143,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
   }
   s.l2 = sp.l2.arp;
   if (s.l2) {
-    const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
-    const uint64_t now = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+    const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
     for (size_t w = 0; w < tables_.size(); ++w) {
       for (const auto& n : tables_[w].neighbors->entries()) {
         if (n.ip == 0) continue;
@@ -220,8 +218,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
 
 void LiveDataplane::enable_flow_logs(const std::string& dir) {
   // Live time is the TSC in ns; flow logs want Unix time.
-  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
-  const uint64_t tsc_ns = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+  const uint64_t tsc_ns = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
   const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::system_clock::now().time_since_epoch()).count();
   flow_log_writer_ = std::make_unique<FlowLogWriter>(dir, static_cast<int64_t>(wall) - static_cast<int64_t>(tsc_ns));
@@ -232,9 +229,7 @@ void LiveDataplane::enable_flow_logs(const std::string& dir) {
     s->slots = flow_log_rings_[w].data();
     s->size = kFlowLogRing;
     s->block = false;
-    ctxs_[w]->flow_log = s.get();
-    tables_[w].end->log = s.get();
-    tables_[w].end->worker = static_cast<uint16_t>(w);
+    set_flow_log(*ctxs_[w], tables_[w], s.get());
     flow_log_sinks_.push_back(std::move(s));
   }
 }
@@ -252,17 +247,13 @@ bool LiveDataplane::pump_flow_logs(bool final, std::string& error) {
   if (!flow_log_writer_) return true;
   drain_flow_logs(nullptr);
   if (final) return flow_log_writer_->flush_all(error);
-  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
-  const uint64_t now = (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
+  const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
   return flow_log_writer_->flush(now - std::min<uint64_t>(now, 120ull * 1000000000ull), error);
 }
 
 namespace {
 
-uint64_t tsc_now_ns() {
-  const uint64_t c = rte_rdtsc(), hz = rte_get_tsc_hz();
-  return (c / hz) * 1000000000ull + ((c % hz) * 1000000000ull) / hz;
-}
+uint64_t tsc_now_ns() { return tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz()); }
 
 /// A probe's frame (TTL 128, as Azure's probes carry): headers + payload.
 std::vector<uint8_t> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
@@ -284,12 +275,19 @@ bool LiveDataplane::enable_probes(std::string& error) {
     return false;
   }
   ctxs_[0]->control_tx = probe_tx_;
-  probes_on_ = true;
   for (auto& c : ctxs_) {
     probe_sinks_.push_back(std::make_unique<ProbeReplySink>());
     c->probe_replies = probe_sinks_.back().get();
   }
   return true;
+}
+
+const MacAddr* LiveDataplane::vnet_mac(uint32_t ip, uint64_t now) const {
+  const TableSpec& sp = spec();
+  if (!sp.l2.arp) return &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
+  for (const auto& t : tables_)  // any worker may have learned it
+    if (const MacAddr* mac = t.neighbors->lookup(Port::kVnet, ip, now, sp.l2.neighbor_timeout_ns)) return mac;
+  return nullptr;
 }
 
 bool LiveDataplane::send_frame(const uint8_t* frame, size_t len) {
@@ -322,10 +320,7 @@ void LiveDataplane::probe_result(Probe& p, bool ok, const char* why, uint64_t /*
     ++p.fails;
     p.succs = 0;
   }
-  const TableSpec& sp = spec();
-  const AseSpec* ase = nullptr;
-  for (const auto& a : sp.ases)
-    if (a.name == p.fig.ase) ase = &a;
+  const AseSpec* ase = spec().find_ase(p.fig.ase);
   if (ase == nullptr) return;
   PublishResult r;
   std::string err;
@@ -339,7 +334,7 @@ void LiveDataplane::probe_result(Probe& p, bool ok, const char* why, uint64_t /*
 }
 
 void LiveDataplane::probe_tick() {
-  if (!probes_on_) return;
+  if (probe_tx_ == nullptr) return;
   const uint64_t now = tsc_now_ns();
   // The probe list follows the live generation: one probe per instance of an
   // ASE with probe_port (its state kept across generations).
@@ -373,13 +368,8 @@ void LiveDataplane::probe_tick() {
       for (auto& p : probes_) {
         if (!p.pending || r.src != p.fig.ip || r.sport != p.fig.port || r.dport != p.sport) continue;
         const TableSpec& sp = spec();
-        const MacAddr* mac = nullptr;
-        for (const auto& t : tables_)
-          if ((mac = t.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
-        if (!sp.l2.arp) mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
-        const AseSpec* ase = nullptr;
-        for (const auto& a : sp.ases)
-          if (a.name == p.fig.ase) ase = &a;
+        const MacAddr* mac = vnet_mac(p.fig.ip, now);
+        const AseSpec* ase = sp.find_ase(p.fig.ase);
         const bool http = ase != nullptr && ase->probe_http;
         auto reset = [&](uint32_t seq) {  // close the probe's connection as a prober does
           if (mac == nullptr) return;
@@ -414,9 +404,7 @@ void LiveDataplane::probe_tick() {
   for (auto& p : probes_) {
     if (now < p.next_ns) continue;
     const TableSpec& sp = spec();
-    const AseSpec* ase = nullptr;
-    for (const auto& a : sp.ases)
-      if (a.name == p.fig.ase) ase = &a;
+    const AseSpec* ase = sp.find_ase(p.fig.ase);
     if (ase == nullptr) continue;
     const uint64_t interval = uint64_t{ase->probe_interval_ms} * 1000000ull;
     p.next_ns = now + interval;
@@ -424,30 +412,19 @@ void LiveDataplane::probe_tick() {
     // Azure's probes cross the NSGs like any inbound packet (azure-semantics
     // 7.2): a rule that denies 168.63.129.16 marks the instance down.
     p.sport = static_cast<uint16_t>(kProbePortBase + (next_probe_sport_++ % kProbePortCount));
-    FiveTuple t{kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, 6};
-    bool denied = false;
-    const SubnetSpec* s = sp.subnet_of(p.fig.ip);
-    for (uint16_t id : {s != nullptr ? s->nsg_id : uint16_t{0}, sp.nic_nsg(p.fig.ip)}) {
-      if (id == 0 || denied) continue;
-      const auto rule = nsg_first_match(sp.nsg_rules, sp.nsgs[id - 1], NsgDirection::kInbound, t);
-      denied = rule && !sp.nsg_rules[*rule].allow;
-    }
+    const auto verdict =
+        verify_flow(sp, VerifyQuery{NsgDirection::kInbound, 6, p.fig.ip, p.fig.port, kAzureProbeSource, p.sport});
     ++p.fig.sent;
-    if (denied) {
+    if (verdict && !verdict->allow) {
       probe_result(p, false, "nsg_deny", now);
       continue;
     }
-    const MacAddr* mac = nullptr;
-    if (sp.l2.arp) {
-      for (const auto& tb : tables_)
-        if ((mac = tb.neighbors->lookup(Port::kVnet, p.fig.ip, now, sp.l2.neighbor_timeout_ns)) != nullptr) break;
-    } else {
-      mac = &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
-    }
+    const MacAddr* mac = vnet_mac(p.fig.ip, now);
     if (mac == nullptr) {
       // Ask for the instance's MAC (the worker learns the answer) and count
       // this probe as failed: no answer could come.
       std::array<uint8_t, kArpFrameLen> arp{};
+      const SubnetSpec* s = sp.subnet_of(p.fig.ip);
       write_arp_request(arp.data(), sp.fabric_mac, s != nullptr ? s->prefix.addr + 1 : (p.fig.ip & 0xffffff00u) + 1,
                         p.fig.ip);
       send_frame(arp.data(), arp.size());

@@ -186,11 +186,13 @@ class LiveDataplane {
   std::vector<Probe> probes_;
   uint64_t probes_generation_ = 0;
   std::vector<std::unique_ptr<dataplane::ProbeReplySink>> probe_sinks_;
-  bool probes_on_ = false;
   rte_ring* probe_tx_ = nullptr;
   uint16_t next_probe_sport_ = 0;
   void probe_result(Probe& p, bool ok, const char* why, uint64_t now);
   bool send_frame(const uint8_t* frame, size_t len);
+  /// The MAC of a VNet address: the fixed peer MAC, or ([l2] arp) what a
+  /// worker learned; nullptr when none knows it.
+  const dataplane::MacAddr* vnet_mac(uint32_t ip, uint64_t now) const;
 
   mutable std::mutex telemetry_mu_;
   StatsSnapshot telemetry_;

@@ -257,13 +257,9 @@ int run_replay(const ReplayOptions& opt) {
         return 1;
       }
       auto c = std::make_unique<WorkerContext>();
-      c->flows = tables.flows.get();
-      c->snat = tables.snat.get();
-      c->neighbors = tables.neighbors.get();
-      c->pool = pool;
-      tables.flows->set_idle_hook(send_idle_resets, c.get());
-      worker_tables.push_back(std::move(tables));
       c->worker_id = w;
+      attach_worker_tables(*c, tables, pool);
+      worker_tables.push_back(std::move(tables));
       for (size_t s = 0; s < kNumPorts; ++s) c->tx_port_id[s] = ports.out_port[s];
       c->tx_queue = static_cast<uint16_t>(w);
       c->clock = ClockMode::kPacketTimestamp;
@@ -276,9 +272,7 @@ int run_replay(const ReplayOptions& opt) {
         fs->slots = flow_log_rings[w].data();
         fs->size = kFlowLogRing;
         fs->block = true;
-        c->flow_log = fs.get();
-        worker_tables.back().end->log = fs.get();
-        worker_tables.back().end->worker = static_cast<uint16_t>(w);
+        set_flow_log(*c, worker_tables.back(), fs.get());
         flow_log_sinks.push_back(std::move(fs));
       }
       setups[w].ctx = c.get();

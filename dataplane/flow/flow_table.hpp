@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/flow/flow_log.hpp"
 #include "dataplane/pipeline/packet.hpp"
 #include "dataplane/tables/table_spec.hpp"
 
@@ -110,6 +111,24 @@ struct Flow {
   uint32_t wheel_next = UINT32_MAX;
   uint32_t wheel_slot = UINT32_MAX;
 };
+
+/// A kContinue or kEnd flow log event for `f`: the packets and bytes each way
+/// since its previous event (a continuing flow then counts from here:
+/// log_packets, log_bytes, log_last_ns).
+inline FlowLogEvent flow_log_progress(const Flow& f, FlowLogKind kind, uint64_t now, uint16_t worker,
+                                      uint32_t slot) noexcept {
+  FlowLogEvent e;
+  e.kind = kind;
+  e.time_ns = now;
+  e.worker = worker;
+  e.flow_slot = slot;
+  e.flow_created_ns = f.created_ns;
+  for (int d = 0; d < 2; ++d) {
+    e.packets[d] = f.packets[d] - f.log_packets[d];
+    e.bytes[d] = f.bytes[d] - f.log_bytes[d];
+  }
+  return e;
+}
 
 /// Applies one packet's TCP flags to the state; returns the new state.
 /// `reply` = the packet goes responder -> initiator. A pure function (tested).

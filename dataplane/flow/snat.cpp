@@ -125,19 +125,8 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
         const auto& h = *static_cast<FlowEndHook*>(arg);
         if (f.snat.active)
           h.snat->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key, f.snat.instance);
-        if (f.logged && h.log != nullptr) {
-          FlowLogEvent e;
-          e.kind = FlowLogKind::kEnd;
-          e.time_ns = now;
-          e.worker = h.worker;
-          e.flow_slot = h.flows->slot_of(&f);
-          e.flow_created_ns = f.created_ns;
-          for (int d = 0; d < 2; ++d) {
-            e.packets[d] = f.packets[d] - f.log_packets[d];
-            e.bytes[d] = f.bytes[d] - f.log_bytes[d];
-          }
-          h.log->push(e);
-        }
+        if (f.logged && h.log != nullptr)
+          h.log->push(flow_log_progress(f, FlowLogKind::kEnd, now, h.worker, h.flows->slot_of(&f)));
       },
       out.end.get());
   return true;

@@ -271,12 +271,24 @@ FiveTuple nsg_tuple(const PacketMeta& m) noexcept {
   return t;
 }
 
+void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool* pool) noexcept {
+  ctx.flows = tables.flows.get();
+  ctx.snat = tables.snat.get();
+  ctx.neighbors = tables.neighbors.get();
+  ctx.pool = pool;
+  tables.flows->set_idle_hook(send_idle_resets, &ctx);
+}
+
+void set_flow_log(WorkerContext& ctx, WorkerTables& tables, FlowLogSink* sink) noexcept {
+  ctx.flow_log = sink;
+  tables.end->log = sink;
+  tables.end->worker = static_cast<uint16_t>(ctx.worker_id);
+}
+
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   uint64_t now = 0;
   if (ctx.clock == ClockMode::kTsc) {
-    // Split to avoid overflow: whole seconds, then the remainder in ns.
-    const uint64_t c = rte_rdtsc();
-    now = (c / ctx.tsc_hz) * 1000000000ull + ((c % ctx.tsc_hz) * 1000000000ull) / ctx.tsc_hz;
+    now = tsc_to_ns(rte_rdtsc(), ctx.tsc_hz);
   } else if (ctx.clock == ClockMode::kFake) {
     now = ctx.fake_now_ns;
   }
@@ -470,20 +482,12 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     f->bytes[dir] += m.ip_total_len;
     ctx.counters.flows_hit++;
     if (f->logged && m.now_ns - f->log_last_ns >= kFlowLogContinueNs && ctx.flow_log != nullptr) {
-      FlowLogEvent e;  // Azure: a "C" tuple every 5 minutes with the counts since the last one
-      e.kind = FlowLogKind::kContinue;
-      e.time_ns = m.now_ns;
-      e.worker = static_cast<uint16_t>(ctx.worker_id);
-      e.flow_slot = ctx.flows->slot_of(f);
-      e.flow_created_ns = f->created_ns;
-      for (int d = 0; d < 2; ++d) {
-        e.packets[d] = f->packets[d] - f->log_packets[d];
-        e.bytes[d] = f->bytes[d] - f->log_bytes[d];
-      }
+      // Azure: a "C" tuple every 5 minutes with the counts since the last one.
+      ctx.flow_log->push(flow_log_progress(*f, FlowLogKind::kContinue, m.now_ns,
+                                           static_cast<uint16_t>(ctx.worker_id), ctx.flows->slot_of(f)));
       f->log_packets = f->packets;
       f->log_bytes = f->bytes;
       f->log_last_ns = m.now_ns;
-      ctx.flow_log->push(e);
     }
   }
   return deferred;

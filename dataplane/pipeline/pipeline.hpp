@@ -147,6 +147,19 @@ struct WorkerContext {
   std::atomic<bool> done_any{false};
 };
 
+/// The live clock: TSC cycles as nanoseconds (split so it cannot overflow:
+/// whole seconds, then the remainder).
+constexpr uint64_t tsc_to_ns(uint64_t cycles, uint64_t hz) noexcept {
+  return (cycles / hz) * 1000000000ull + ((cycles % hz) * 1000000000ull) / hz;
+}
+
+/// A worker's tables wired into its context: connection table, SNAT ports,
+/// neighbours, the mbuf pool for packets it makes, the LB's idle resets.
+void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool* pool) noexcept;
+/// Turns flow log events on for a worker: the pipeline's and its tables'
+/// flow-end hook's sink are one and the same.
+void set_flow_log(WorkerContext& ctx, WorkerTables& tables, FlowLogSink* sink) noexcept;
+
 /// Fills meta[i].in_port, now_ns and seq for packets just received.
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept;
 

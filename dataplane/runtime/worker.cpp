@@ -56,9 +56,7 @@ int worker_main(void* arg) {
       // Live: time passes without packets too. Timers (idle flows, SNAT
       // ports, the LB's resets) run on the TSC every ~16K empty polls, while
       // this worker still holds the tables (before its quiescent report).
-      const uint64_t c = rte_rdtsc();
-      const uint64_t now = (c / ctx.tsc_hz) * 1000000000ull + ((c % ctx.tsc_hz) * 1000000000ull) / ctx.tsc_hz;
-      run_timers(ctx, *ts, now, ctx.next_seq);
+      run_timers(ctx, *ts, tsc_to_ns(rte_rdtsc(), ctx.tsc_hz), ctx.next_seq);
     }
     if (ctx.control_tx != nullptr) {
       // Frames the control thread made (health probes): sent on this worker's queue.

@@ -216,6 +216,12 @@ struct TableSpec {
     }
     return -1;
   }
+  /// The ASE named `name`, or nullptr. Control thread.
+  [[nodiscard]] const AseSpec* find_ase(std::string_view name) const noexcept {
+    for (const auto& a : ases)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
   /// The ASE and instance index of an instance address, or -1.
   [[nodiscard]] int instance_of(uint32_t ip, uint32_t& index) const noexcept {
     for (size_t i = 0; i < ases.size(); ++i)
