@@ -22,7 +22,7 @@ std::string flow_log_mac(uint32_t ip) {
 }
 
 void FlowLogWriter::add(const FlowLogEvent& e, const TableSpec& spec) {
-  const auto key = std::make_tuple(e.worker, e.flow_slot, e.flow_created_ns);
+  const auto key = std::make_tuple(e.worker, e.flow_slot, e.flow_serial);
   if (e.kind == FlowLogKind::kBegin || e.kind == FlowLogKind::kDeny) {
     // Version 2 tuples are TCP or UDP; other protocols are not logged.
     if (e.proto != 6 && e.proto != 17) return;

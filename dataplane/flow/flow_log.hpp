@@ -23,8 +23,8 @@ enum class FlowLogKind : uint8_t { kBegin, kContinue, kEnd, kDeny };
 struct FlowLogEvent {
   uint64_t time_ns = 0;
   uint64_t generation = 0;  ///< the TableSet whose rule ids `rule` names (kBegin, kDeny)
-  uint64_t flow_created_ns = 0;
-  uint32_t flow_slot = 0;   ///< with worker and created time: which flow (kContinue, kEnd)
+  uint64_t flow_serial = 0;  ///< with worker and slot: which flow (kContinue, kEnd)
+  uint32_t flow_slot = 0;
   uint16_t worker = 0;
   FlowLogKind kind = FlowLogKind::kBegin;
   uint8_t proto = 0;

@@ -62,59 +62,68 @@ struct FlowTimers {
 };
 
 /// The action for one direction of a flow, computed on its first packet.
+/// 32 bytes: both directions share one cache line of the Flow.
 struct FlowAction {
-  Verdict verdict = Verdict::kForward;
-  DropReason reason = DropReason::kNone;
-  Port out_port = Port::kInternet;
-  NextHop next_hop{};
-  bool routed = false;
-  bool rewrite = false;  ///< NAT: the packet leaves as (src:sport -> dst:dport) below
   uint32_t src = 0;
   uint32_t dst = 0;
   uint16_t sport = 0;
   uint16_t dport = 0;
+  NextHop next_hop{};
+  Verdict verdict = Verdict::kForward;
+  DropReason reason = DropReason::kNone;
+  Port out_port = Port::kInternet;
+  bool routed = false;
+  bool rewrite = false;  ///< NAT: the packet leaves as (src:sport -> dst:dport) above
 };
+static_assert(sizeof(FlowAction) <= 32, "two actions fill one cache line");
 
 /// The SNAT port a flow holds, released when the flow goes.
 struct SnatBinding {
-  bool active = false;
   uint32_t vip = 0;
-  uint16_t port = 0;
-  uint8_t proto = 0;
   uint32_t dst = 0;
-  uint16_t dport_key = 0;  ///< destination port, or 0 where the NAT is per destination IP
   uint32_t instance = 0;
+  uint16_t port = 0;
+  uint16_t dport_key = 0;  ///< destination port, or 0 where the NAT is per destination IP
+  uint8_t proto = 0;
+  bool active = false;
 };
 
-struct Flow {
-  FlowKey key;                     ///< as seen on the flow's first packet (the initiator's direction)
-  FlowKey reply_key;               ///< as the reply arrives (after NAT, not simply reversed)
-  SnatBinding snat;
-  uint32_t lb_frontend = 0;        ///< the VIP / ILB a load-balanced flow came in on (0: none)
-  bool tcp_reset = false;          ///< RST both ends if it idles out ESTABLISHED
-  std::array<uint32_t, 2> next_seq{};  ///< per direction: the sequence number the sender sends next
-  std::array<FlowAction, 2> action;  ///< [0] initiator -> responder, [1] the reply direction
-  uint64_t created_ns = 0;
-  uint64_t last_ns = 0;
+inline constexpr uint16_t kNoWheelSlot = UINT16_MAX;
+
+/// One connection, three cache lines (192 bytes; 1M flows = 183 MiB with
+/// their hash keys, see docs/performance.md). Line 0 is what every packet
+/// updates, line 1 the cached actions it reads; both are prefetched right
+/// after the bulk hash lookup. Line 2 is touched only when the flow is
+/// created, removed or re-filed in the timer wheel.
+struct alignas(64) Flow {
+  // Line 0: per-packet state.
   uint64_t expires_ns = 0;
-  std::array<uint64_t, 2> packets{};
+  std::array<uint64_t, 2> packets{};   ///< per direction, since the flow's last flow log event (or its start)
   std::array<uint64_t, 2> bytes{};
+  std::array<uint32_t, 2> next_seq{};  ///< per direction: the sequence number the sender sends next
+  uint32_t log_last_s = 0;             ///< second of its last flow log event
+  uint32_t serial = 0;                 ///< with the slot: which flow this is (flow logs)
+  uint16_t wheel_slot = kNoWheelSlot;  ///< timer wheel (FlowTable::schedule)
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
   bool in_use = false;
-  bool logged = false;   ///< an NSG with flow logs judged it: report its continuation and end
-  uint64_t log_last_ns = 0;            ///< time of its last flow log event
-  std::array<uint64_t, 2> log_packets{};  ///< counters at that event
-  std::array<uint64_t, 2> log_bytes{};
-  // Timer wheel links (FlowTable::schedule).
+  bool logged = false;     ///< an NSG with flow logs judged it: report its continuation and end
+  bool tcp_reset = false;  ///< RST both ends if it idles out ESTABLISHED
+  // Line 1: the cached actions, [0] initiator -> responder, [1] the reply direction.
+  alignas(64) std::array<FlowAction, 2> action;
+  // Line 2: set up once.
+  alignas(64) FlowKey key;   ///< as seen on the flow's first packet (the initiator's direction)
+  FlowKey reply_key;         ///< as the reply arrives (after NAT, not simply reversed)
+  SnatBinding snat;
+  uint32_t lb_frontend = 0;  ///< the VIP / ILB a load-balanced flow came in on (0: none)
   uint32_t wheel_prev = UINT32_MAX;
   uint32_t wheel_next = UINT32_MAX;
-  uint32_t wheel_slot = UINT32_MAX;
 };
+static_assert(sizeof(Flow) == 192, "a flow is three cache lines");
 
 /// A kContinue or kEnd flow log event for `f`: the packets and bytes each way
-/// since its previous event (a continuing flow then counts from here:
-/// log_packets, log_bytes, log_last_ns).
+/// since its previous event (a continuing flow then counts from zero again:
+/// packets, bytes and log_last_s are reset by the caller).
 inline FlowLogEvent flow_log_progress(const Flow& f, FlowLogKind kind, uint64_t now, uint16_t worker,
                                       uint32_t slot) noexcept {
   FlowLogEvent e;
@@ -122,11 +131,9 @@ inline FlowLogEvent flow_log_progress(const Flow& f, FlowLogKind kind, uint64_t 
   e.time_ns = now;
   e.worker = worker;
   e.flow_slot = slot;
-  e.flow_created_ns = f.created_ns;
-  for (int d = 0; d < 2; ++d) {
-    e.packets[d] = f.packets[d] - f.log_packets[d];
-    e.bytes[d] = f.bytes[d] - f.log_bytes[d];
-  }
+  e.flow_serial = f.serial;
+  e.packets = f.packets;
+  e.bytes = f.bytes;
   return e;
 }
 
@@ -149,6 +156,9 @@ class FlowTable {
   /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
   /// Returns the hit count. n <= 32.
   unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
+  /// Brings the hash buckets and keys of up to 64 keys into the cache in one
+  /// bulk pass (their misses overlap), ahead of insert() for each of them.
+  void warm(const FlowKey* keys, unsigned n) noexcept;
   /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
   /// replies will arrive. nullptr when the table is full or a key is taken.
   Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
@@ -169,7 +179,7 @@ class FlowTable {
   }
   void remove(Flow* f, uint64_t now) noexcept;
   /// The slot of a flow (with its created time: which flow, for flow logs).
-  [[nodiscard]] uint32_t slot_of(const Flow* f) const noexcept { return static_cast<uint32_t>(f - flows_.data()); }
+  [[nodiscard]] uint32_t slot_of(const Flow* f) const noexcept { return static_cast<uint32_t>(f - flows_); }
   /// Files `f` under its expires_ns second; call after every change of it.
   void schedule(Flow* f) noexcept;
   /// Frees every flow that expired in a second that `now` has passed (timers
@@ -178,11 +188,19 @@ class FlowTable {
   void advance(uint64_t now) noexcept;
 
   [[nodiscard]] uint32_t size() const noexcept { return live_; }
-  [[nodiscard]] uint32_t capacity() const noexcept { return static_cast<uint32_t>(flows_.size()); }
+  [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
+  /// Bytes this table holds in DPDK memory: the flows and the hash (buckets,
+  /// keys, free-slot rings), as the heap accounted them at init.
+  [[nodiscard]] uint64_t memory_bytes() const noexcept { return memory_bytes_; }
 
  private:
   rte_hash* hash_ = nullptr;
-  std::vector<Flow> flows_;
+  Flow* flows_ = nullptr;  ///< capacity_ flows, cache-line aligned, in DPDK memory (hugepages when there are)
+  uint32_t capacity_ = 0;
+  uint32_t serial_ = 0;
+  uint64_t memory_bytes_ = 0;
+  size_t flows_mapped_ = 0;   ///< EAL --no-huge: the flows are an anonymous mapping of this size
+  uint64_t memory_extra_ = 0;
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
   static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)

@@ -1,12 +1,15 @@
 #include "dataplane/flow/snat.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/flow_table.hpp"
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_memory.h>
 
 namespace asenet::dataplane {
@@ -37,7 +40,7 @@ rte_hash* make(const std::string& name, uint32_t entries, std::string& error) {
   p.name = name.c_str();
   p.entries = entries;
   p.key_len = 16;
-  p.hash_func = rte_jhash;
+  p.hash_func = rte_hash_crc;
   p.socket_id = SOCKET_ID_ANY;
   p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   rte_hash* h = rte_hash_create(&p);
@@ -56,6 +59,30 @@ bool SnatTable::init(const std::string& name, uint32_t capacity, std::string& er
   used_ = make(name + "_u", capacity, error);
   count_ = make(name + "_c", capacity, error);
   return used_ != nullptr && count_ != nullptr;
+}
+
+void SnatTable::warm(const Request* r, unsigned n) noexcept {
+  n = std::min(n, 32u);
+  if (n == 0) return;
+  std::array<CountKey, 32> ck;
+  std::array<UsedKey, 32> uk;
+  std::array<const void*, 32> kp;
+  void* data[32];
+  for (unsigned i = 0; i < n; ++i) {
+    ck[i] = CountKey{r[i].instance, r[i].dst, r[i].dport_key, r[i].proto, {}};
+    kp[i] = &ck[i];
+  }
+  uint64_t hits = 0;
+  if (rte_hash_lookup_bulk_data(count_, kp.data(), n, &hits, data) < 0) hits = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const uintptr_t taken = (hits >> i) & 1 ? reinterpret_cast<uintptr_t>(data[i]) : 0;
+    const auto& ports = *r[i].ports;
+    uk[i] = UsedKey{r[i].vip, r[i].dst, ports.empty() ? uint16_t{0} : ports[taken % ports.size()], r[i].dport_key,
+                    r[i].proto, {}};
+    kp[i] = &uk[i];
+  }
+  int32_t pos[32];
+  rte_hash_lookup_bulk(used_, kp.data(), n, pos);
 }
 
 uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instance, uint32_t vip, uint8_t proto,

@@ -30,6 +30,19 @@ class SnatTable {
   /// every port is in use for that destination (the instance is exhausted).
   uint16_t allocate(const std::vector<uint16_t>& ports, uint32_t instance, uint32_t vip, uint8_t proto, uint32_t dst,
                     uint16_t dport_key) noexcept;
+  /// One allocate() to come, for warm().
+  struct Request {
+    const std::vector<uint16_t>* ports;
+    uint32_t instance;
+    uint32_t vip;
+    uint32_t dst;
+    uint16_t dport_key;
+    uint8_t proto;
+  };
+  /// Looks up, in two bulk passes, what allocate() will look up for each of
+  /// up to 32 requests (the destination's count, then the port it would
+  /// take), so that their cache misses overlap. Changes nothing.
+  void warm(const Request* r, unsigned n) noexcept;
   void release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                uint32_t instance) noexcept;
   [[nodiscard]] uint64_t in_use() const noexcept { return in_use_; }

@@ -412,6 +412,10 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       // (ICMP: the identifier itself is translated, so addresses alone.)
       const FlowKey rev = keys[k].reversed();
       const FlowKey& me = keys[k];
+      // Is this packet addressed to a VIP (a possible hairpin reply)? Once
+      // per packet, not once per earlier miss.
+      bool me_on_ilb = true;
+      const int me_vip = ts.spec().ases.empty() ? -1 : ts.spec().frontend_of(me.dst, me_on_ilb);
       for (unsigned j = 0; j < k && !m.todo; ++j) {
         if (found[j] != nullptr || b.meta[idx[j]].todo) continue;
         const FlowKey& first = keys[j];
@@ -419,12 +423,10 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
             (me.proto == first.proto && me.dst == first.src && (me.dport == first.sport || me.proto == kIpProtoIcmp)) ||
             (me.proto == first.proto && me.src == first.dst && (me.sport == first.dport || me.proto == kIpProtoIcmp))) {
           m.todo = true;
-        } else if (!ts.spec().ases.empty()) {
-          bool on_ilb = false, first_on_ilb = false;
+        } else if (me_vip >= 0 && !me_on_ilb) {
+          bool first_on_ilb = false;
           uint32_t inst = 0;
-          const int a = ts.spec().frontend_of(me.dst, on_ilb);
-          if (a >= 0 && !on_ilb && ts.spec().frontend_of(first.dst, first_on_ilb) >= 0 &&
-              ts.spec().instance_of(first.src, inst) == a)
+          if (ts.spec().frontend_of(first.dst, first_on_ilb) >= 0 && ts.spec().instance_of(first.src, inst) == me_vip)
             m.todo = true;
         }
       }
@@ -453,7 +455,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       m.slow = true;
       continue;
     }
-    if (f->lb_frontend != 0 && ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp) {
+    if (ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp && f->lb_frontend != 0) {
       // Basic LB: with every instance of its frontend down, a TCP flow ends.
       bool on_ilb = false;
       const int a = ts.spec().frontend_of(f->lb_frontend, on_ilb);
@@ -475,19 +477,19 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
       f->next_seq[dir] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
     }
-    f->last_ns = m.now_ns;
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
     f->packets[dir]++;
     f->bytes[dir] += m.ip_total_len;
     ctx.counters.flows_hit++;
-    if (f->logged && m.now_ns - f->log_last_ns >= kFlowLogContinueNs && ctx.flow_log != nullptr) {
+    if (f->logged && m.now_ns / 1000000000ull - f->log_last_s >= kFlowLogContinueNs / 1000000000ull &&
+        ctx.flow_log != nullptr) {
       // Azure: a "C" tuple every 5 minutes with the counts since the last one.
       ctx.flow_log->push(flow_log_progress(*f, FlowLogKind::kContinue, m.now_ns,
                                            static_cast<uint16_t>(ctx.worker_id), ctx.flows->slot_of(f)));
-      f->log_packets = f->packets;
-      f->log_bytes = f->bytes;
-      f->log_last_ns = m.now_ns;
+      f->packets = {};
+      f->bytes = {};
+      f->log_last_s = static_cast<uint32_t>(m.now_ns / 1000000000ull);
     }
   }
   return deferred;
@@ -624,6 +626,18 @@ void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
 
 void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
+  if (ctx.snat != nullptr) {
+    std::array<SnatTable::Request, kBurstSize> req;
+    unsigned n = 0;
+    for (uint16_t i = 0; i < b.count; ++i) {
+      const PacketMeta& m = b.meta[i];
+      if (!slow_path(m) || !m.snat_pending) continue;
+      const AseSpec& ase = spec.ases[m.snat_ase];
+      req[n++] = SnatTable::Request{&ase.snat_ports[m.snat_instance], ase.instances[m.snat_instance], ase.vip,
+                                    m.dst_ip, snat_dport_key(m, spec), m.proto};
+    }
+    if (n > 1) ctx.snat->warm(req.data(), n);
+  }
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!slow_path(m) || !m.snat_pending) continue;
@@ -761,9 +775,38 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx, bool hairpin_pa
   }
 }
 
+namespace {
+
+/// The flow key of a packet as it leaves (after NAT).
+FlowKey out_key_of(const PacketMeta& m) noexcept {
+  FlowKey out = key_of(m);
+  if (m.rewrite) {
+    out.src = m.new_src;
+    out.dst = m.new_dst;
+    out.sport = m.new_sport;
+    out.dport = m.new_dport;
+  }
+  return out;
+}
+
+}  // namespace
+
 void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
   const FlowTimers timers = ts.timers();
+  if (ctx.flows != nullptr) {
+    // Both keys of every flow about to be installed, looked up in one bulk
+    // pass first: their cache misses overlap instead of queueing one by one.
+    std::array<FlowKey, 2 * kBurstSize> warm;
+    unsigned n = 0;
+    for (uint16_t i = 0; i < b.count; ++i) {
+      const PacketMeta& m = b.meta[i];
+      if (!m.slow || !flowable(m) || !alive(m)) continue;
+      warm[n++] = key_of(m);
+      warm[n++] = out_key_of(m).reversed();
+    }
+    if (n > 2) ctx.flows->warm(warm.data(), n);
+  }
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!m.slow) continue;
@@ -776,13 +819,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     // The flow as it arrives, and its replies as they will arrive: after NAT
     // the reply is not simply the first packet reversed.
     const FlowKey key = key_of(m);
-    FlowKey out = key;
-    if (m.rewrite) {
-      out.src = m.new_src;
-      out.dst = m.new_dst;
-      out.sport = m.new_sport;
-      out.dport = m.new_dport;
-    }
+    const FlowKey out = out_key_of(m);
     Flow* f = ctx.flows->insert(key, out.reversed(), m.now_ns);
     if (f == nullptr && ctx.flows->size() == ctx.flows->capacity()) {
       ctx.flows->advance(m.now_ns);  // a full table: reclaim what expired before this packet
@@ -815,8 +852,13 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     if (m.snat_port != 0) {
       const AseSpec& ase = spec.ases[m.snat_ase];
-      f->snat = SnatBinding{true, ase.vip, m.snat_port, m.proto, m.dst_ip, snat_dport_key(m, spec),
-                            ase.instances[m.snat_instance]};
+      f->snat = SnatBinding{.vip = ase.vip,
+                            .dst = m.dst_ip,
+                            .instance = ase.instances[m.snat_instance],
+                            .port = m.snat_port,
+                            .dport_key = snat_dport_key(m, spec),
+                            .proto = m.proto,
+                            .active = true};
     }
     // The reply direction is routed now, once: replies go back to the source,
     // leaving the responder's subnet by that subnet's routes (forced tunnelling
@@ -970,9 +1012,9 @@ void log_flow_starts(const Burst& b, const TableSet& ts, WorkerContext& ctx) noe
     if (begun) {
       Flow* f = m.flow;
       f->logged = true;
-      f->log_last_ns = m.now_ns;
+      f->log_last_s = static_cast<uint32_t>(m.now_ns / 1000000000ull);
       e.flow_slot = ctx.flows->slot_of(f);
-      e.flow_created_ns = f->created_ns;
+      e.flow_serial = f->serial;
     }
     ctx.flow_log->push(e);
   }
