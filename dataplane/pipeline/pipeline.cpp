@@ -348,6 +348,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   std::array<bool, kBurstSize> reply;
   unsigned n = 0;
   bool deferred_error = false;
+  b.slow = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!m.todo) continue;
@@ -390,6 +391,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     if (ctx.flows == nullptr || !flowable(m)) {
       m.slow = true;  // judged on its own, every time
+      ++b.slow;
       continue;
     }
     keys[n] = key_of(m);
@@ -434,6 +436,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         deferred = true;
       } else {
         m.slow = true;
+        ++b.slow;
       }
       continue;
     }
@@ -453,6 +456,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         (syn && !reply[k] && (f->tcp == TcpState::kClosing || f->tcp == TcpState::kClosed))) {
       ctx.flows->remove(f, std::min(f->expires_ns, m.now_ns));
       m.slow = true;
+      ++b.slow;
       continue;
     }
     if (ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp && f->lb_frontend != 0) {

@@ -30,6 +30,7 @@ struct Burst {
   std::array<rte_mbuf*, kBurstSize> pkts{};
   std::array<PacketMeta, kBurstSize> meta{};
   uint16_t count = 0;
+  uint16_t slow = 0;  ///< packets flow_stage sent down the slow path (route .. install) in this pass
 };
 
 /// What one packet did, for `--trace` (replay) and `asenetctl trace` (live).
@@ -207,6 +208,7 @@ inline void process_group(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
   bool again;
   do {  // a second pass only when a burst holds a new flow and its reply
     again = flow_stage(b, ts, ctx);
+    if (b.slow == 0) continue;  // every packet hit its flow: nothing for the slow stages
     route_stage(b, ts, ctx);
     lb_stage(b, ts, ctx);
     nsg_stage(b, ts, ctx);
