@@ -227,7 +227,7 @@ int run_bench(const BenchOptions& opt) {
   }
   const std::string prefix = "asenet-bench-" + std::to_string(getpid());
   std::string err;
-  if (eal_init({"asenetctl-bench", "--no-huge", "--no-shconf", "-m", "3072", "--no-pci", "--no-telemetry",
+  if (eal_init({"asenetctl-bench", "--no-huge", "--no-shconf", "-m", "1024", "--no-pci", "--no-telemetry",
                 "--log-level=error", "-l", "0", "--file-prefix", prefix},
                err) < 0) {
     std::cerr << "asenetctl bench: " << err << "\n";

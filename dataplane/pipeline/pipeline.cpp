@@ -21,6 +21,12 @@ namespace {
 constexpr uint32_t kPlatformIp = 0xa83f8110;  // 168.63.129.16: DNS, DHCP, health probes
 constexpr uint32_t kImdsIp = 0xa9fea9fe;      // 169.254.169.254
 
+/// (protocol, address, port) as one number; ICMP's identifier is translated
+/// with the flow, so ICMP endpoints are addresses alone.
+uint64_t endpoint_code(uint8_t proto, uint32_t addr, uint16_t port) noexcept {
+  return (uint64_t{proto} << 48) | (uint64_t{proto == kIpProtoIcmp ? uint16_t{0} : port} << 32) | addr;
+}
+
 bool alive(const PacketMeta& m) noexcept { return m.verdict == Verdict::kForward; }
 bool slow_path(const PacketMeta& m) noexcept { return alive(m) && m.slow; }
 
@@ -401,6 +407,12 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   ctx.flows->lookup_bulk(keys.data(), n, found.data(), reply.data());
   const FlowTimers timers = ts.timers();
   bool deferred = deferred_error;
+  // The misses of this burst that went down the slow path so far: their
+  // endpoints, and which ASE's instance calls a frontend (-1: none).
+  std::array<uint64_t, kBurstSize> miss_src, miss_dst;
+  std::array<uint8_t, kBurstSize> miss_key;
+  std::array<int, kBurstSize> miss_hairpin;
+  unsigned nmiss = 0;
   for (unsigned k = 0; k < n; ++k) {
     Flow* f = found[k];
     PacketMeta& m = b.meta[idx[k]];
@@ -418,19 +430,30 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       // per packet, not once per earlier miss.
       bool me_on_ilb = true;
       const int me_vip = ts.spec().ases.empty() ? -1 : ts.spec().frontend_of(me.dst, me_on_ilb);
-      for (unsigned j = 0; j < k && !m.todo; ++j) {
-        if (found[j] != nullptr || b.meta[idx[j]].todo) continue;
-        const FlowKey& first = keys[j];
+      const int hairpin_to = me_vip >= 0 && !me_on_ilb ? me_vip : -2;
+      const uint64_t me_s = endpoint_code(me.proto, me.src, me.sport), me_d = endpoint_code(me.proto, me.dst, me.dport);
+      // Earlier misses of this burst that share an endpoint with this one are
+      // the only candidates; the full test below decides.
+      for (unsigned e = 0; e < nmiss && !m.todo; ++e) {
+        if (miss_src[e] != me_d && miss_dst[e] != me_s && miss_src[e] != me_s && miss_hairpin[e] != hairpin_to)
+          continue;
+        const FlowKey& first = keys[miss_key[e]];
         if (std::memcmp(&first, &me, sizeof(FlowKey)) == 0 || std::memcmp(&first, &rev, sizeof(FlowKey)) == 0 ||
             (me.proto == first.proto && me.dst == first.src && (me.dport == first.sport || me.proto == kIpProtoIcmp)) ||
-            (me.proto == first.proto && me.src == first.dst && (me.sport == first.dport || me.proto == kIpProtoIcmp))) {
+            (me.proto == first.proto && me.src == first.dst && (me.sport == first.dport || me.proto == kIpProtoIcmp)) ||
+            miss_hairpin[e] == hairpin_to)
           m.todo = true;
-        } else if (me_vip >= 0 && !me_on_ilb) {
-          bool first_on_ilb = false;
-          uint32_t inst = 0;
-          if (ts.spec().frontend_of(first.dst, first_on_ilb) >= 0 && ts.spec().instance_of(first.src, inst) == me_vip)
-            m.todo = true;
-        }
+      }
+      if (!m.todo) {  // it goes down the slow path now: a candidate for the misses after it
+        miss_src[nmiss] = me_s;
+        miss_dst[nmiss] = me_d;
+        miss_key[nmiss] = static_cast<uint8_t>(k);
+        miss_hairpin[nmiss] = -1;
+        bool on_ilb = false;
+        uint32_t inst = 0;
+        if (!ts.spec().ases.empty() && ts.spec().frontend_of(me.dst, on_ilb) >= 0)
+          miss_hairpin[nmiss] = ts.spec().instance_of(me.src, inst);  // an instance calling a frontend
+        ++nmiss;
       }
       if (m.todo) {
         deferred = true;
