@@ -522,54 +522,70 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   return deferred;
 }
 
-void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
-  const TableSpec& spec = ts.spec();
-  std::array<uint16_t, kBurstSize> set_of;
-  uint16_t pending = 0;
-  for (uint16_t i = 0; i < b.count; ++i) {
-    if (!slow_path(b.meta[i])) continue;
-    // UDRs act on traffic leaving a subnet: the source subnet's route set.
-    set_of[i] = spec.route_set_for(b.meta[i].in_port, b.meta[i].src_ip);
-    ++pending;
-  }
-  // One bulk lookup per route set present in the burst (usually one or two).
-  std::array<uint32_t, kBurstSize> ips;
-  std::array<uint64_t, kBurstSize> hops;
-  std::array<uint16_t, kBurstSize> idx;
+namespace {
+
+/// Route lookups for the packets of a burst flagged in `want`: address
+/// ips[i] in route set sets[i], answered in hops[i]. One bulk rte_fib lookup
+/// per route set present (usually one or two), so that the misses in the
+/// 16M-entry first-level table overlap.
+void lookup_routes(const TableSet& ts, uint16_t count, const std::array<bool, kBurstSize>& want,
+                   const std::array<uint16_t, kBurstSize>& sets, const std::array<uint32_t, kBurstSize>& ips,
+                   std::array<uint64_t, kBurstSize>& hops) noexcept {
   std::array<bool, kBurstSize> done{};
-  const NextHop* nh = ts.next_hops();
-  while (pending > 0) {
-    int set = -1;
+  std::array<uint32_t, kBurstSize> batch;
+  std::array<uint64_t, kBurstSize> found;
+  std::array<uint16_t, kBurstSize> idx;
+  for (uint16_t first = 0; first < count; ++first) {
+    if (!want[first] || done[first]) continue;
+    const uint16_t set = sets[first];
     uint16_t n = 0;
-    for (uint16_t i = 0; i < b.count; ++i) {
-      if (done[i] || !slow_path(b.meta[i])) continue;
-      if (set < 0) set = set_of[i];
-      if (set_of[i] != set) continue;
-      ips[n] = b.meta[i].dst_ip;
+    for (uint16_t i = first; i < count; ++i) {
+      if (!want[i] || done[i] || sets[i] != set) continue;
+      batch[n] = ips[i];
       idx[n++] = i;
       done[i] = true;
     }
-    pending = static_cast<uint16_t>(pending - n);
-    rte_fib_lookup_bulk(ts.fib(static_cast<uint16_t>(set)), ips.data(), hops.data(), n);
-    for (uint16_t k = 0; k < n; ++k) {
-      PacketMeta& m = b.meta[idx[k]];
-      if (hops[k] == TableSet::kNoRoute) {
-        m.drop(DropReason::kNoRoute);
-        continue;
-      }
-      m.next_hop = static_cast<uint32_t>(hops[k]);
-      const NextHop& h = nh[m.next_hop];
-      // From the Internet only the fabric's public addresses (VIPs) can be
-      // reached: a VNet's private addresses are not routable from outside.
-      if (m.in_port == Port::kInternet && h.type != NextHopType::kLocal) {
-        m.drop(DropReason::kNoRoute);
-        continue;
-      }
-      apply_hop(m, h, true);
-      if (alive(m) && m.in_port == Port::kVnet && h.type == NextHopType::kVnetLocal &&
-          spec.ase_to_squatter(m.src_ip, m.dst_ip))
-        m.drop(DropReason::kIntraSubnetBlocked);
+    rte_fib_lookup_bulk(ts.fib(set), batch.data(), found.data(), n);
+    for (uint16_t k = 0; k < n; ++k) hops[idx[k]] = found[k];
+  }
+}
+
+}  // namespace
+
+void route_stage(Burst& b, const TableSet& ts, WorkerContext& /*ctx*/) noexcept {
+  const TableSpec& spec = ts.spec();
+  std::array<bool, kBurstSize> want{};
+  std::array<uint16_t, kBurstSize> sets;
+  std::array<uint32_t, kBurstSize> ips;
+  std::array<uint64_t, kBurstSize> hops;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!slow_path(b.meta[i])) continue;
+    want[i] = true;
+    // UDRs act on traffic leaving a subnet: the source subnet's route set.
+    sets[i] = spec.route_set_for(b.meta[i].in_port, b.meta[i].src_ip);
+    ips[i] = b.meta[i].dst_ip;
+  }
+  lookup_routes(ts, b.count, want, sets, ips, hops);
+  const NextHop* nh = ts.next_hops();
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!want[i]) continue;
+    PacketMeta& m = b.meta[i];
+    if (hops[i] == TableSet::kNoRoute) {
+      m.drop(DropReason::kNoRoute);
+      continue;
     }
+    m.next_hop = static_cast<uint32_t>(hops[i]);
+    const NextHop& h = nh[m.next_hop];
+    // From the Internet only the fabric's public addresses (VIPs) can be
+    // reached: a VNet's private addresses are not routable from outside.
+    if (m.in_port == Port::kInternet && h.type != NextHopType::kLocal) {
+      m.drop(DropReason::kNoRoute);
+      continue;
+    }
+    apply_hop(m, h, true);
+    if (alive(m) && m.in_port == Port::kVnet && h.type == NextHopType::kVnetLocal &&
+        spec.ase_to_squatter(m.src_ip, m.dst_ip))
+      m.drop(DropReason::kIntraSubnetBlocked);
   }
 }
 
@@ -821,18 +837,29 @@ FlowKey out_key_of(const PacketMeta& m) noexcept {
 void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
   const FlowTimers timers = ts.timers();
+  // Every flow about to be installed, first in bulk: both its keys (looked
+  // up, so that their cache misses overlap instead of queueing one by one)
+  // and the route of its replies, back to its source from the responder's
+  // subnet.
+  std::array<bool, kBurstSize> want{};
+  std::array<uint16_t, kBurstSize> back_set;
+  std::array<uint32_t, kBurstSize> back_ip;
+  std::array<uint64_t, kBurstSize> back_hop;
   if (ctx.flows != nullptr) {
-    // Both keys of every flow about to be installed, looked up in one bulk
-    // pass first: their cache misses overlap instead of queueing one by one.
     std::array<FlowKey, 2 * kBurstSize> warm;
     unsigned n = 0;
     for (uint16_t i = 0; i < b.count; ++i) {
       const PacketMeta& m = b.meta[i];
       if (!m.slow || !flowable(m) || !alive(m)) continue;
+      const FlowKey out = out_key_of(m);
       warm[n++] = key_of(m);
-      warm[n++] = out_key_of(m).reversed();
+      warm[n++] = out.reversed();
+      want[i] = true;
+      back_set[i] = spec.route_set_for(Port::kVnet, out.dst);
+      back_ip[i] = m.src_ip;
     }
     if (n > 2) ctx.flows->warm(warm.data(), n);
+    if (n > 0) lookup_routes(ts, b.count, want, back_set, back_ip, back_hop);
   }
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
@@ -892,20 +919,20 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     // sends them on-premises: the asymmetric failure of azure-semantics 8.5).
     FlowAction& back = f->action[1];
     back = FlowAction{};
-    uint32_t src = m.src_ip;
-    uint64_t hop = 0;
-    rte_fib_lookup_bulk(ts.fib(spec.route_set_for(Port::kVnet, out.dst)), &src, &hop, 1);
+    const uint64_t hop = back_hop[i];
     if (hop == TableSet::kNoRoute) {
       back.verdict = Verdict::kDrop;
       back.reason = DropReason::kNoRoute;
-    } else {
-      PacketMeta probe;
-      apply_hop(probe, ts.next_hops()[hop]);
-      back.verdict = probe.verdict;
-      back.reason = probe.reason;
-      back.out_port = probe.out_port;
-      back.next_hop = probe.hop;
+    } else {  // apply_hop() without a fabric-owned address: nothing serves kLocal
+      const NextHop& h = ts.next_hops()[hop];
+      back.next_hop = h;
       back.routed = true;
+      if (h.type == NextHopType::kNone || h.type == NextHopType::kLocal) {
+        back.verdict = Verdict::kDrop;
+        back.reason = h.type == NextHopType::kNone ? DropReason::kRouteNone : DropReason::kNoFrontend;
+      } else {
+        back.out_port = h.port;
+      }
     }
     if (m.rewrite) {  // replies get the original addresses back
       back.rewrite = true;
