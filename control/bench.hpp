@@ -1,6 +1,7 @@
-// asenetctl bench: the pipeline's established-flow and new-flow rates,
-// measured in process on one lcore with in-memory packets (printed figures,
-// never a timed test).
+// asenetctl bench: the pipeline's rates in named scenarios, measured in
+// process on in-memory packets, and in the same run asenetd against
+// dpdk-testpmd's io forwarding on the same pcap vdevs and lcores (printed
+// figures and ratios, never a timed test).
 #pragma once
 
 #include <string>
@@ -8,18 +9,21 @@
 namespace asenet::control {
 
 struct BenchOptions {
-  std::string scenario = "established";  ///< established | new-flows
-  unsigned flows = 100000;                ///< established: concurrent flows (half in via the VIP, half out via SNAT)
-  unsigned nsg_rules = 1000;              ///< synthetic rules in the ASE subnet's NSG
+  /// established | new-flows | nsg-1k | nsg-10k | flows-1m
+  std::string scenario = "established";
+  unsigned flows = 100000;   ///< established: concurrent flows (half in via the VIP, half out via SNAT)
+  unsigned nsg_rules = 1000; ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;
+  unsigned workers = 1;      ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
   bool json = false;
   /// Also time each stage (a second pass that calls the stages one by one
   /// with a TSC read between them; the main figure is measured without it).
   bool stages = true;
-  /// established: also run asenetd and `dpdk-testpmd` io forwarding on the
-  /// same pcap vdevs (infinite_rx) and lcores, and report the ratio.
-  bool baseline = false;
-  std::string asenetd;  ///< the asenetd binary (default: next to asenetctl)
+  /// Also run asenetd and `dpdk-testpmd` io forwarding on the same pcap vdevs
+  /// (infinite_rx) and lcores, and report the ratio.
+  bool baseline = true;
+  std::string asenetd;     ///< the asenetd binary for the baseline (default: next to asenetctl)
+  std::string classbench;  ///< nsg-1k / nsg-10k: ClassBench directory (default: ../shared/testdata/classbench if present)
 };
 
 int run_bench(const BenchOptions& opt);

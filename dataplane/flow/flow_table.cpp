@@ -61,10 +61,7 @@ FlowTable::~FlowTable() {
   }
 }
 
-namespace {
-
-/// Bytes allocated on every socket's DPDK heap.
-uint64_t heap_allocated() noexcept {
+uint64_t heap_allocated_bytes() noexcept {
   uint64_t total = 0;
   for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
     rte_malloc_socket_stats st{};
@@ -73,10 +70,8 @@ uint64_t heap_allocated() noexcept {
   return total;
 }
 
-}  // namespace
-
 bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& error) {
-  const uint64_t heap_before = heap_allocated();
+  const uint64_t heap_before = heap_allocated_bytes();
   rte_hash_parameters p{};
   p.name = name.c_str();
   p.entries = capacity * 2;  // one key per direction
@@ -117,7 +112,7 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
   }
   capacity_ = capacity;
   for (uint32_t i = 0; i < capacity; ++i) new (&flows_[i]) Flow{};
-  memory_bytes_ = heap_allocated() - heap_before + memory_extra_;
+  memory_bytes_ = heap_allocated_bytes() - heap_before + memory_extra_;
   wheel_.assign(kWheelSlots, UINT32_MAX);
   free_.resize(capacity);
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;

@@ -137,6 +137,9 @@ inline FlowLogEvent flow_log_progress(const Flow& f, FlowLogKind kind, uint64_t 
   return e;
 }
 
+/// Bytes allocated on every socket's DPDK heap (memory accounting at init).
+uint64_t heap_allocated_bytes() noexcept;
+
 /// Applies one packet's TCP flags to the state; returns the new state.
 /// `reply` = the packet goes responder -> initiator. A pure function (tested).
 TcpState tcp_next(TcpState s, uint8_t tcp_flags, bool reply, uint8_t& fin_seen) noexcept;

@@ -56,8 +56,10 @@ SnatTable::~SnatTable() {
 }
 
 bool SnatTable::init(const std::string& name, uint32_t capacity, std::string& error) {
+  const uint64_t before = heap_allocated_bytes();
   used_ = make(name + "_u", capacity, error);
   count_ = make(name + "_c", capacity, error);
+  memory_bytes_ = heap_allocated_bytes() - before;
   return used_ != nullptr && count_ != nullptr;
 }
 

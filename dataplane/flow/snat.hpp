@@ -46,6 +46,8 @@ class SnatTable {
   void release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                uint32_t instance) noexcept;
   [[nodiscard]] uint64_t in_use() const noexcept { return in_use_; }
+  /// Bytes its two hash tables hold in DPDK memory, as the heap accounted them at init.
+  [[nodiscard]] uint64_t memory_bytes() const noexcept { return memory_bytes_; }
 
   /// Ports in use per instance, for stats. Written by the owning worker only;
   /// another thread may read a slot (aligned 32/64-bit loads: never torn).
@@ -63,6 +65,7 @@ class SnatTable {
   rte_hash* used_ = nullptr;   ///< (vip, port, proto, dst, dport_key) taken
   rte_hash* count_ = nullptr;  ///< (instance, proto, dst, dport_key) -> ports taken
   uint64_t in_use_ = 0;
+  uint64_t memory_bytes_ = 0;
 };
 
 class FlowTable;
