@@ -114,9 +114,11 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
   for (uint32_t i = 0; i < capacity; ++i) new (&flows_[i]) Flow{};
   memory_bytes_ = heap_allocated_bytes() - heap_before + memory_extra_;
   wheel_.assign(kWheelSlots, UINT32_MAX);
+  links_.assign(capacity, WheelLink{});
   free_.resize(capacity);
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
-  memory_bytes_ += free_.capacity() * sizeof(uint32_t) + wheel_.capacity() * sizeof(uint32_t);
+  memory_bytes_ += free_.capacity() * sizeof(uint32_t) + wheel_.capacity() * sizeof(uint32_t) +
+                   links_.capacity() * sizeof(WheelLink);
   return true;
 }
 
@@ -170,8 +172,16 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
   free_.pop_back();
   Flow& f = flows_[slot];
   f = Flow{};
-  f.key = key;
-  f.reply_key = rev;
+  f.proto = key.proto;
+  // The tuples the keys are derived from (initiator_key, reply_key).
+  f.action[0].src = rev.dst;
+  f.action[0].dst = rev.src;
+  f.action[0].sport = rev.dport;
+  f.action[0].dport = rev.sport;
+  f.action[1].src = key.dst;
+  f.action[1].dst = key.src;
+  f.action[1].sport = key.dport;
+  f.action[1].dport = key.sport;
   f.serial = ++serial_;
   f.log_last_s = static_cast<uint32_t>(now / 1000000000ull);
   f.in_use = true;
@@ -181,10 +191,11 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
 
 void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   if (f == nullptr || !f->in_use) return;
-  if ((f->snat.active || f->logged) && release_ != nullptr) release_(release_arg_, *f, now);
+  if ((f->snat || f->logged) && release_ != nullptr) release_(release_arg_, *f, now);
   unlink(*f);
-  rte_hash_del_key(hash_, &f->key);
-  rte_hash_del_key(hash_, &f->reply_key);
+  const FlowKey key = initiator_key(*f), rev = reply_key(*f);
+  rte_hash_del_key(hash_, &key);
+  rte_hash_del_key(hash_, &rev);
   f->in_use = false;
   free_.push_back(slot_of(f));
   --live_;
@@ -192,10 +203,11 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
 
 void FlowTable::unlink(Flow& f) noexcept {
   if (f.wheel_slot == kNoWheelSlot) return;
-  if (f.wheel_prev != UINT32_MAX) flows_[f.wheel_prev].wheel_next = f.wheel_next;
-  else wheel_[f.wheel_slot] = f.wheel_next;
-  if (f.wheel_next != UINT32_MAX) flows_[f.wheel_next].wheel_prev = f.wheel_prev;
-  f.wheel_prev = f.wheel_next = UINT32_MAX;
+  WheelLink& l = links_[slot_of(&f)];
+  if (l.prev != UINT32_MAX) links_[l.prev].next = l.next;
+  else wheel_[f.wheel_slot] = l.next;
+  if (l.next != UINT32_MAX) links_[l.next].prev = l.prev;
+  l = WheelLink{};
   f.wheel_slot = kNoWheelSlot;
 }
 
@@ -205,9 +217,10 @@ void FlowTable::schedule(Flow* f) noexcept {
   unlink(*f);
   const uint32_t self = slot_of(f);
   f->wheel_slot = slot;
-  f->wheel_prev = UINT32_MAX;
-  f->wheel_next = wheel_[slot];
-  if (f->wheel_next != UINT32_MAX) flows_[f->wheel_next].wheel_prev = self;
+  WheelLink& l = links_[self];
+  l.prev = UINT32_MAX;
+  l.next = wheel_[slot];
+  if (l.next != UINT32_MAX) links_[l.next].prev = self;
   wheel_[slot] = self;
 }
 
@@ -224,7 +237,7 @@ void FlowTable::advance(uint64_t now) noexcept {
     uint32_t i = wheel_[s % kWheelSlots];
     while (i != UINT32_MAX) {
       Flow& f = flows_[i];
-      const uint32_t next = f.wheel_next;
+      const uint32_t next = links_[i].next;
       if (f.in_use && f.expires_ns <= now) {  // else: a later lap of the wheel
         if (f.tcp_reset && f.tcp == TcpState::kEstablished && idle_ != nullptr) idle_(idle_arg_, f);
         remove(&f, f.expires_ns);

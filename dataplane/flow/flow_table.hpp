@@ -62,7 +62,10 @@ struct FlowTimers {
 };
 
 /// The action for one direction of a flow, computed on its first packet.
-/// 32 bytes: both directions share one cache line of the Flow.
+/// 32 bytes: both directions share one cache line of the Flow. The tuple is
+/// what this direction's packets leave as (with NAT, the translation; without,
+/// the packet's own), so that the flow's hash keys can be derived from its
+/// actions (initiator_key, reply_key) rather than stored.
 struct FlowAction {
   uint32_t src = 0;
   uint32_t dst = 0;
@@ -77,24 +80,13 @@ struct FlowAction {
 };
 static_assert(sizeof(FlowAction) <= 32, "two actions fill one cache line");
 
-/// The SNAT port a flow holds, released when the flow goes.
-struct SnatBinding {
-  uint32_t vip = 0;
-  uint32_t dst = 0;
-  uint32_t instance = 0;
-  uint16_t port = 0;
-  uint16_t dport_key = 0;  ///< destination port, or 0 where the NAT is per destination IP
-  uint8_t proto = 0;
-  bool active = false;
-};
-
 inline constexpr uint16_t kNoWheelSlot = UINT16_MAX;
 
-/// One connection, three cache lines (192 bytes; 1M flows = 183 MiB with
-/// their hash keys, see docs/performance.md). Line 0 is what every packet
-/// updates, line 1 the cached actions it reads; both are prefetched right
-/// after the bulk hash lookup. Line 2 is touched only when the flow is
-/// created, removed or re-filed in the timer wheel.
+/// One connection: two cache lines (128 bytes; with its two hash keys and
+/// timer links, 1M flows take 234 MiB, see docs/performance.md). Line 0 is
+/// what every packet updates, line 1 the cached actions it reads; both are
+/// prefetched right after the bulk hash lookup. Its keys, its SNAT port and
+/// its frontend are derived from the actions and flags, not stored.
 struct alignas(64) Flow {
   // Line 0: per-packet state.
   uint64_t expires_ns = 0;
@@ -103,23 +95,60 @@ struct alignas(64) Flow {
   std::array<uint32_t, 2> next_seq{};  ///< per direction: the sequence number the sender sends next
   uint32_t log_last_s = 0;             ///< second of its last flow log event
   uint32_t serial = 0;                 ///< with the slot: which flow this is (flow logs)
-  uint16_t wheel_slot = kNoWheelSlot;  ///< timer wheel (FlowTable::schedule)
+  uint16_t wheel_slot = kNoWheelSlot;  ///< timer wheel second (FlowTable::schedule)
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
-  bool in_use = false;
-  bool logged = false;     ///< an NSG with flow logs judged it: report its continuation and end
-  bool tcp_reset = false;  ///< RST both ends if it idles out ESTABLISHED
+  uint8_t proto = 0;     ///< IP protocol of both keys
+  bool in_use : 1 = false;
+  bool logged : 1 = false;     ///< an NSG with flow logs judged it: report its continuation and end
+  bool tcp_reset : 1 = false;  ///< RST both ends if it idles out ESTABLISHED
+  bool lb : 1 = false;         ///< came in on a frontend (VIP / ILB): initiator_key().dst
+  bool snat : 1 = false;       ///< holds a SNAT port (snat_of)
+  bool snat_per_ip : 1 = false;  ///< that port is per destination IP (ICMP, UDP in era current)
   // Line 1: the cached actions, [0] initiator -> responder, [1] the reply direction.
   alignas(64) std::array<FlowAction, 2> action;
-  // Line 2: set up once.
-  alignas(64) FlowKey key;   ///< as seen on the flow's first packet (the initiator's direction)
-  FlowKey reply_key;         ///< as the reply arrives (after NAT, not simply reversed)
-  SnatBinding snat;
-  uint32_t lb_frontend = 0;  ///< the VIP / ILB a load-balanced flow came in on (0: none)
-  uint32_t wheel_prev = UINT32_MAX;
-  uint32_t wheel_next = UINT32_MAX;
 };
-static_assert(sizeof(Flow) == 192, "a flow is three cache lines");
+static_assert(sizeof(Flow) == 128, "a flow is two cache lines");
+
+/// The flow's key as its first packet arrived: the reply action's tuple
+/// (which restores the original addresses) reversed.
+inline FlowKey initiator_key(const Flow& f) noexcept {
+  const FlowAction& b = f.action[1];
+  FlowKey k;
+  k.src = b.dst;
+  k.dst = b.src;
+  k.sport = b.dport;
+  k.dport = b.sport;
+  k.proto = f.proto;
+  return k;
+}
+/// The flow's key as its replies arrive: its packets as they leave, reversed.
+inline FlowKey reply_key(const Flow& f) noexcept {
+  const FlowAction& a = f.action[0];
+  FlowKey k;
+  k.src = a.dst;
+  k.dst = a.src;
+  k.sport = a.dport;
+  k.dport = a.sport;
+  k.proto = f.proto;
+  return k;
+}
+
+/// The SNAT port a flow holds, released when the flow goes. The instance
+/// opened the flow (its source), the port is on its VIP (where replies come
+/// to), and the destination is where the instance sent it (before any DNAT).
+struct SnatBinding {
+  uint32_t vip = 0;
+  uint32_t dst = 0;
+  uint32_t instance = 0;
+  uint16_t port = 0;
+  uint16_t dport_key = 0;  ///< destination port, or 0 where the NAT is per destination IP
+  uint8_t proto = 0;
+};
+inline SnatBinding snat_of(const Flow& f) noexcept {
+  const FlowKey k = initiator_key(f), r = reply_key(f);
+  return SnatBinding{r.dst, k.dst, k.src, r.dport, f.snat_per_ip ? uint16_t{0} : k.dport, f.proto};
+}
 
 /// A kContinue or kEnd flow log event for `f`: the packets and bytes each way
 /// since its previous event (a continuing flow then counts from zero again:
@@ -164,6 +193,8 @@ class FlowTable {
   void warm(const FlowKey* keys, unsigned n) noexcept;
   /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
   /// replies will arrive. nullptr when the table is full or a key is taken.
+  /// The flow's actions carry the two tuples (initiator_key, reply_key): the
+  /// caller sets the rest of each action, never its tuple.
   Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
   Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
   /// Called for a flow that idles out in ESTABLISHED with tcp_reset set, just
@@ -199,6 +230,12 @@ class FlowTable {
  private:
   rte_hash* hash_ = nullptr;
   Flow* flows_ = nullptr;  ///< capacity_ flows, cache-line aligned, in DPDK memory (hugepages when there are)
+  /// Timer wheel links per slot: touched when a flow changes second, not per packet.
+  struct WheelLink {
+    uint32_t prev = UINT32_MAX;
+    uint32_t next = UINT32_MAX;
+  };
+  std::vector<WheelLink> links_;
   uint32_t capacity_ = 0;
   uint32_t serial_ = 0;
   uint64_t memory_bytes_ = 0;

@@ -152,8 +152,10 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
   out.flows->set_release_hook(
       [](void* arg, const Flow& f, uint64_t now) {
         const auto& h = *static_cast<FlowEndHook*>(arg);
-        if (f.snat.active)
-          h.snat->release(f.snat.vip, f.snat.port, f.snat.proto, f.snat.dst, f.snat.dport_key, f.snat.instance);
+        if (f.snat) {
+          const SnatBinding b = snat_of(f);
+          h.snat->release(b.vip, b.port, b.proto, b.dst, b.dport_key, b.instance);
+        }
         if (f.logged && h.log != nullptr)
           h.log->push(flow_log_progress(f, FlowLogKind::kEnd, now, h.worker, h.flows->slot_of(&f)));
       },

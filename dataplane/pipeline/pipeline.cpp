@@ -482,10 +482,10 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       ++b.slow;
       continue;
     }
-    if (ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp && f->lb_frontend != 0) {
+    if (ts.spec().some_frontend_down && ts.spec().basic_lb && m.proto == kIpProtoTcp && f->lb) {
       // Basic LB: with every instance of its frontend down, a TCP flow ends.
       bool on_ilb = false;
-      const int a = ts.spec().frontend_of(f->lb_frontend, on_ilb);
+      const int a = ts.spec().frontend_of(initiator_key(*f).dst, on_ilb);
       if (a >= 0 && ts.spec().ases[static_cast<size_t>(a)].maglev.empty()) {
         ctx.flows->remove(f, m.now_ns);
         m.drop(DropReason::kNoBackend);
@@ -886,39 +886,27 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     m.flow = f;
     m.flow_state = FlowState::kNew;
+    // insert() wrote each action's tuple (the NAT translation, or the packet's
+    // own addresses); the rest of each action is set here.
     FlowAction& fwd = f->action[0];
-    fwd = FlowAction{};
     fwd.out_port = m.out_port;
     fwd.next_hop = m.hop;
     fwd.routed = m.routed;
-    if (m.rewrite) {
-      fwd.rewrite = true;
-      fwd.src = m.new_src;
-      fwd.dst = m.new_dst;
-      fwd.sport = m.new_sport;
-      fwd.dport = m.new_dport;
-    }
+    fwd.rewrite = m.rewrite;
     if (m.rewrite && m.new_dst != m.dst_ip) {  // came in on a frontend
-      f->lb_frontend = m.dst_ip;
+      f->lb = true;
       bool on_ilb = false;
       const int a = spec.frontend_of(m.dst_ip, on_ilb);
       f->tcp_reset = a >= 0 && m.proto == kIpProtoTcp && spec.ases[static_cast<size_t>(a)].tcp_reset;
     }
-    if (m.snat_port != 0) {
-      const AseSpec& ase = spec.ases[m.snat_ase];
-      f->snat = SnatBinding{.vip = ase.vip,
-                            .dst = m.dst_ip,
-                            .instance = ase.instances[m.snat_instance],
-                            .port = m.snat_port,
-                            .dport_key = snat_dport_key(m, spec),
-                            .proto = m.proto,
-                            .active = true};
+    if (m.snat_port != 0) {  // snat_of() finds the port from the keys: the instance is the source, the VIP the reply's
+      f->snat = true;
+      f->snat_per_ip = snat_dport_key(m, spec) == 0;
     }
     // The reply direction is routed now, once: replies go back to the source,
     // leaving the responder's subnet by that subnet's routes (forced tunnelling
     // sends them on-premises: the asymmetric failure of azure-semantics 8.5).
     FlowAction& back = f->action[1];
-    back = FlowAction{};
     const uint64_t hop = back_hop[i];
     if (hop == TableSet::kNoRoute) {
       back.verdict = Verdict::kDrop;
@@ -934,13 +922,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         back.out_port = h.port;
       }
     }
-    if (m.rewrite) {  // replies get the original addresses back
-      back.rewrite = true;
-      back.src = key.dst;
-      back.dst = key.src;
-      back.sport = key.dport;
-      back.dport = key.sport;
-    }
+    back.rewrite = m.rewrite;  // replies get the original addresses back: key reversed, as insert() wrote
     if (m.proto == kIpProtoTcp) {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
       f->next_seq[0] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
@@ -1005,8 +987,9 @@ void send_idle_resets(void* arg, const Flow& f) noexcept {
   // with the sequence number its receiver expects next, so it is accepted.
   const FlowAction& in = f.action[0];
   const FlowAction& back = f.action[1];
+  const FlowKey key = initiator_key(f);
   if (back.verdict == Verdict::kForward)
-    send_reset(ctx, spec, back.out_port, back.next_hop, f.key.dst, f.key.src, f.key.dport, f.key.sport, f.next_seq[1],
+    send_reset(ctx, spec, back.out_port, back.next_hop, key.dst, key.src, key.dport, key.sport, f.next_seq[1],
                f.next_seq[0]);
   if (in.verdict == Verdict::kForward && in.rewrite)
     send_reset(ctx, spec, in.out_port, in.next_hop, in.src, in.dst, in.sport, in.dport, f.next_seq[0], f.next_seq[1]);
