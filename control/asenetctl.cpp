@@ -538,7 +538,9 @@ cycles per stage (parse, flow lookup, route, LB, NSG, NAT, install, forward,
 emit), new connections per second, the flow table's memory, and the
 asenetd / testpmd ratio. On the vdevs, new-flow scenarios replay SYN then RST
 per connection, so each lap's SYN opens a new connection. With --workers N > 1
-one worker is measured first, then N (the scaling ratio). Synthetic NSGs:
+one worker is measured first, then N (the scaling ratio). In-process figures
+are the median of --rounds rounds (new flows: each round from an empty table).
+Synthetic NSGs:
 N-1 denies for unrelated prefixes before the rule that admits the traffic, so
 the classifier cannot stop early.
 
@@ -548,6 +550,7 @@ options)");
   d.add_options()("help,h", "show this help")
       ("scenario", po::value(&opt.scenario)->required(), "established, new-flows, nsg-1k, nsg-10k or flows-1m")
       ("seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure (each part)")
+      ("rounds", po::value(&opt.rounds)->default_value(3), "measured rounds, 1-9; the median counts")
       ("workers", po::value(&opt.workers)->default_value(1), "lcores running the pipeline in process")
       ("json", po::bool_switch(&opt.json), "print one JSON document")
       ("flows", po::value(&opt.flows)->default_value(100000), "established: live flows per worker")

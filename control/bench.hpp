@@ -14,6 +14,7 @@ struct BenchOptions {
   unsigned flows = 100000;   ///< established: concurrent flows (half in via the VIP, half out via SNAT)
   unsigned nsg_rules = 1000; ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;
+  unsigned rounds = 3;       ///< measured rounds; the median counts
   unsigned workers = 1;      ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
   bool json = false;
   /// Also time each stage (a second pass that calls the stages one by one

@@ -188,14 +188,25 @@ class FlowTable {
   /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
   /// Returns the hit count. n <= 32.
   unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
-  /// Brings the hash buckets and keys of up to 64 keys into the cache in one
-  /// bulk pass (their misses overlap), ahead of insert() for each of them.
-  void warm(const FlowKey* keys, unsigned n) noexcept;
+  /// Looks up to 64 keys in one bulk pass ahead of insert() for each of them
+  /// (their cache misses overlap, and their buckets are then in the cache).
+  /// Returns bit i set when keys[i] is absent.
+  uint64_t warm(const FlowKey* keys, unsigned n) noexcept;
+  /// The hash signature of a key (for InsertHint).
+  [[nodiscard]] uint32_t signature(const FlowKey& k) const noexcept;
+  /// What the caller already knows about the two keys of an insert(): their
+  /// signatures, and whether each is known to be absent (from warm(), with
+  /// nothing added since that could equal it: absent keys stay absent when
+  /// flows are removed). A key not known absent is looked up.
+  struct InsertHint {
+    uint32_t key_sig = 0, rev_sig = 0;
+    bool key_absent = false, rev_absent = false;
+  };
   /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
   /// replies will arrive. nullptr when the table is full or a key is taken.
   /// The flow's actions carry the two tuples (initiator_key, reply_key): the
   /// caller sets the rest of each action, never its tuple.
-  Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
+  Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now, const InsertHint* hint = nullptr) noexcept;
   Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
   /// Called for a flow that idles out in ESTABLISHED with tcp_reset set, just
   /// before it is removed (the LB's reset to both ends).

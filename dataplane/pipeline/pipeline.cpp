@@ -841,26 +841,46 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   // up, so that their cache misses overlap instead of queueing one by one)
   // and the route of its replies, back to its source from the responder's
   // subnet.
+  // The keys' signatures, and which keys the bulk lookup found absent: the
+  // insert skips looking those up again, unless a flow installed before it in
+  // this loop has a key with the same signature.
   std::array<bool, kBurstSize> want{};
   std::array<uint16_t, kBurstSize> back_set;
   std::array<uint32_t, kBurstSize> back_ip;
   std::array<uint64_t, kBurstSize> back_hop;
+  std::array<FlowKey, 2 * kBurstSize> keys;
+  std::array<uint32_t, 2 * kBurstSize> sigs;
+  std::array<uint8_t, kBurstSize> key_at;
+  uint64_t absent = 0;
   if (ctx.flows != nullptr) {
-    std::array<FlowKey, 2 * kBurstSize> warm;
     unsigned n = 0;
     for (uint16_t i = 0; i < b.count; ++i) {
       const PacketMeta& m = b.meta[i];
       if (!m.slow || !flowable(m) || !alive(m)) continue;
       const FlowKey out = out_key_of(m);
-      warm[n++] = key_of(m);
-      warm[n++] = out.reversed();
+      key_at[i] = static_cast<uint8_t>(n);
+      keys[n] = key_of(m);
+      sigs[n] = ctx.flows->signature(keys[n]);
+      ++n;
+      keys[n] = out.reversed();
+      sigs[n] = ctx.flows->signature(keys[n]);
+      ++n;
       want[i] = true;
       back_set[i] = spec.route_set_for(Port::kVnet, out.dst);
       back_ip[i] = m.src_ip;
     }
-    if (n > 2) ctx.flows->warm(warm.data(), n);
-    if (n > 0) lookup_routes(ts, b.count, want, back_set, back_ip, back_hop);
+    if (n > 0) {
+      absent = ctx.flows->warm(keys.data(), n);
+      lookup_routes(ts, b.count, want, back_set, back_ip, back_hop);
+    }
   }
+  std::array<uint32_t, 2 * kBurstSize> added_sigs;
+  unsigned added = 0;
+  auto added_before = [&](uint32_t sig) {
+    for (unsigned j = 0; j < added; ++j)
+      if (added_sigs[j] == sig) return true;
+    return false;
+  };
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!m.slow) continue;
@@ -872,12 +892,22 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     // The flow as it arrives, and its replies as they will arrive: after NAT
     // the reply is not simply the first packet reversed.
-    const FlowKey key = key_of(m);
-    const FlowKey out = out_key_of(m);
-    Flow* f = ctx.flows->insert(key, out.reversed(), m.now_ns);
+    const unsigned at = key_at[i];
+    const FlowKey& key = keys[at];
+    const FlowKey& rev = keys[at + 1];
+    FlowTable::InsertHint hint;
+    hint.key_sig = sigs[at];
+    hint.rev_sig = sigs[at + 1];
+    hint.key_absent = ((absent >> at) & 1) != 0 && !added_before(hint.key_sig);
+    hint.rev_absent = ((absent >> (at + 1)) & 1) != 0 && !added_before(hint.rev_sig);
+    Flow* f = ctx.flows->insert(key, rev, m.now_ns, &hint);
     if (f == nullptr && ctx.flows->size() == ctx.flows->capacity()) {
       ctx.flows->advance(m.now_ns);  // a full table: reclaim what expired before this packet
-      f = ctx.flows->insert(key, out.reversed(), m.now_ns);
+      f = ctx.flows->insert(key, rev, m.now_ns, &hint);
+    }
+    if (f != nullptr) {
+      added_sigs[added++] = hint.key_sig;
+      added_sigs[added++] = hint.rev_sig;
     }
     if (f == nullptr) {
       m.drop(DropReason::kFlowTableFull);
