@@ -53,7 +53,9 @@ each side (internet, vnet, onprem): a vdev string that asenetd probes itself
 (net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap / net_null0 / net_tap0,iface=tap0),
 the name of a device EAL already probed (a PCI address, a --vdev name), or
 tap:NAME. One worker per worker lcore polls one queue of every port (RSS
-spreads flows over the workers); the main lcore runs the control loop: the
+spreads flows over the workers); with several workers each packet is handed to
+the worker that owns its connection, so both directions of a NATed flow meet
+one flow table and SNAT pool. The main lcore runs the control loop: the
 control socket (asenetctl push / stats / trace / health) and the DPDK telemetry
 commands /asenet/stats, /asenet/ports, /asenet/drops, /asenet/rule_hits and
 /asenet/snat (read them with dpdk-telemetry.py), and the active health probes
@@ -309,9 +311,17 @@ int main(int argc, char** argv) {
 
     std::vector<std::unique_ptr<WorkerContext>> ctxs;
     std::vector<WorkerTables> worker_tables;
-    if (workers > 1 && !topo.ases.empty())
-      std::cerr << "asenetd: warning: with " << workers << " workers, NIC RSS does not keep both directions of a "
-                << "NATed flow on one worker (replay steers them; live steering is not built yet): use one worker\n";
+    // Several workers: RSS picks a queue per flow direction, not per
+    // connection, so each worker hands a packet to the worker that owns its
+    // connection (steer_worker, docs/design/lb-nat.md) over these rings.
+    std::vector<rte_ring*> handoff;
+    if (workers > 1) {
+      handoff = make_handoff_rings("asenetd_ho", workers, 4096, err);
+      if (handoff.empty()) {
+        std::cerr << "asenetd: handoff rings: " << err << "\n";
+        return 1;
+      }
+    }
     std::vector<WorkerSetup> setups(workers);
     for (unsigned w = 0; w < workers; ++w) {
       WorkerTables tables;
@@ -333,6 +343,7 @@ int main(int argc, char** argv) {
         setups[w].sources.push_back(RxSource{port_ids[s], static_cast<uint16_t>(w), static_cast<Port>(s), false});
       setups[w].tables = &handover;
       setups[w].stop = &g_stop;
+      setups[w].handoff = handoff;
       ctxs.push_back(std::move(c));
     }
     LiveDataplane live(handover, ctxs, worker_tables, port_ids, pool);

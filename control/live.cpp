@@ -141,6 +141,14 @@ StatsSnapshot LiveDataplane::snapshot() const {
     s.flows_live += t.flows->size();
     s.flow_capacity += t.flows->capacity();
   }
+  for (size_t w = 0; w < ctxs_.size(); ++w) {
+    StatsSnapshot::WorkerFigures f;
+    for (auto r : ctxs_[w]->counters.rx) f.packets += r;
+    f.handed_off = ctxs_[w]->counters.handed_off;
+    f.handed_in = ctxs_[w]->counters.handed_in;
+    if (w < tables_.size()) f.flows_live = tables_[w].flows->size();
+    s.per_worker.push_back(f);
+  }
   s.l2 = sp.l2.arp;
   if (s.l2) {
     const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
@@ -542,7 +550,13 @@ std::string prom_label(std::string_view v) {
 
 std::string stats_json(const StatsSnapshot& s) {
   std::ostringstream o;
-  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",\"ports\":{";
+  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",\"per_worker\":[";
+  for (size_t w = 0; w < s.per_worker.size(); ++w) {
+    const auto& f = s.per_worker[w];
+    o << (w ? "," : "") << "{\"packets\":" << f.packets << ",\"handed_off\":" << f.handed_off
+      << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << "}";
+  }
+  o << "],\"ports\":{";
   for (size_t p = 0; p < kNumPorts; ++p) {
     const auto& f = s.ports[p];
     o << (p ? "," : "") << json_str(port_name(static_cast<Port>(p))) << ":{\"rx\":" << f.rx << ",\"tx\":" << f.tx

@@ -31,6 +31,13 @@ namespace asenet::control {
 struct StatsSnapshot {
   uint64_t generation = 0;
   unsigned workers = 0;
+  struct WorkerFigures {
+    uint64_t packets = 0;     ///< processed by this worker (its own and those handed to it)
+    uint64_t handed_off = 0;  ///< received by it, processed by the worker owning their connection
+    uint64_t handed_in = 0;   ///< received by another worker, processed here
+    uint64_t flows_live = 0;
+  };
+  std::vector<WorkerFigures> per_worker;
   struct PortFigures {
     uint64_t rx = 0, tx = 0;           ///< packets the pipeline took in / sent out on this side
     uint64_t nic_rx = 0, nic_tx = 0;   ///< the device's own counters (rte_eth_stats)

@@ -277,6 +277,17 @@ FiveTuple nsg_tuple(const PacketMeta& m) noexcept {
   return t;
 }
 
+void learn_from_arp(const rte_mbuf* mb, Port side, const TableSpec& spec, WorkerContext& ctx) noexcept {
+  if (!spec.l2.arp || ctx.neighbors == nullptr) return;
+  PacketMeta m;
+  const auto* f = rte_pktmbuf_mtod(mb, const uint8_t*);
+  if (parse_packet(f, mb->data_len, mb->pkt_len, m) != DropReason::kArp || m.src_ip == 0) return;
+  MacAddr sender{};
+  std::memcpy(sender.bytes.data(), f + kEthHeaderLen + 8, 6);
+  const uint64_t now = ctx.clock == ClockMode::kTsc ? tsc_to_ns(rte_rdtsc(), ctx.tsc_hz) : ctx.fake_now_ns;
+  ctx.neighbors->learn(side, m.src_ip, sender, now);
+}
+
 void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool* pool) noexcept {
   ctx.flows = tables.flows.get();
   ctx.snat = tables.snat.get();

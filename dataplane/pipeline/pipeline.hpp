@@ -92,6 +92,8 @@ struct alignas(64) WorkerCounters {
   std::array<uint64_t, kNumPorts> rx{};
   std::array<uint64_t, kNumPorts> tx{};
   uint64_t forwarded = 0;  ///< input packets that left on some port
+  uint64_t handed_off = 0;     ///< live, several workers: received here, processed by the owning worker
+  uint64_t handed_in = 0;      ///< live, several workers: received by another worker, processed here
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
   uint64_t resets_sent = 0;  ///< RSTs the LB sent for flows that idled out (tcp_reset)
@@ -245,6 +247,10 @@ inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
   }
   b.count = 0;
 }
+
+/// Live, several workers: what another worker's ARP packet (a copy) teaches
+/// this worker's neighbour table ([l2] arp); nothing is answered or sent.
+void learn_from_arp(const rte_mbuf* m, Port side, const TableSpec& spec, WorkerContext& ctx) noexcept;
 
 /// The NSG view of a packet: ports only for TCP and UDP.
 FiveTuple nsg_tuple(const PacketMeta& m) noexcept;

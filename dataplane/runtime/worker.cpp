@@ -7,9 +7,129 @@
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include <rte_errno.h>
 #include <sched.h>
 
+#include "dataplane/ports/ports.hpp"
+
 namespace asenet::dataplane {
+
+namespace {
+
+constexpr uint16_t kLearnOnly = 0x4000;  ///< in mbuf->port with the side: another worker's ARP, to learn from
+
+/// Live steering state of one worker (WorkerSetup::handoff).
+struct Steering {
+  const WorkerSetup& setup;
+  WorkerContext& ctx;
+  Burst in;  ///< packets other workers handed to this one
+  std::array<Port, kBurstSize> sides{};
+
+  /// Processes what other workers handed over (up to a burst); true if any.
+  bool drain(const TableSet& ts) {
+    rte_ring* ring = setup.handoff[ctx.worker_id];
+    const unsigned n =
+        rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(in.pkts.data()), kBurstSize, nullptr);
+    if (n == 0) return false;
+    uint16_t kept = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = in.pkts[i];
+      const auto side = static_cast<Port>(m->port & ~kLearnOnly);
+      if ((m->port & kLearnOnly) != 0) {
+        learn_from_arp(m, side, ts.spec(), ctx);
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      in.pkts[kept] = m;
+      sides[kept++] = side;
+    }
+    ctx.counters.handed_in += kept;
+    if (kept > 0) {
+      in.count = kept;
+      stamp_burst(in, ctx, sides.data());
+      process_burst(in, ts, ctx);
+    }
+    return true;
+  }
+
+  /// Hands packets to worker `to`. A full ring holds this worker back (the
+  /// NIC queue then fills and drops, as with a slow worker), while it keeps
+  /// draining its own ring so that two workers handing to each other never wait
+  /// for one another.
+  void hand(rte_mbuf** pkts, unsigned n, unsigned to, const TableSet& ts) {
+    unsigned sent = 0;
+    while (sent < n) {
+      const unsigned k =
+          rte_ring_mp_enqueue_burst(setup.handoff[to], reinterpret_cast<void**>(pkts + sent), n - sent, nullptr);
+      sent += k;
+      ctx.counters.handed_off += k;
+      if (sent == n) break;
+      if (setup.stop->load(std::memory_order_relaxed)) {
+        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+        return;
+      }
+      if (!drain(ts)) rte_pause();
+    }
+  }
+
+  /// Splits a received burst: this worker's packets stay in `pkts` (their
+  /// count returned, their sides in `kept_sides`), the others go to their
+  /// workers. ARP stays here and every other worker gets a copy to learn from.
+  uint16_t split(rte_mbuf** pkts, uint16_t n, Port side, const TableSet& ts, std::array<Port, kBurstSize>& kept_sides) {
+    const unsigned workers = static_cast<unsigned>(setup.handoff.size());
+    std::array<std::array<rte_mbuf*, kBurstSize>, kMaxSteerWorkers> out;
+    std::array<uint16_t, kMaxSteerWorkers> nout{};
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+      if (m->data_len >= 14 && frame[12] == 0x08 && frame[13] == 0x06) {
+        for (unsigned w = 0; w < workers; ++w) {
+          if (w == ctx.worker_id) continue;
+          rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
+          if (c == nullptr) continue;  // learning is best effort: that worker will ask itself
+          c->port = static_cast<uint16_t>(static_cast<uint16_t>(side) | kLearnOnly);
+          if (rte_ring_mp_enqueue(setup.handoff[w], c) != 0) rte_pktmbuf_free(c);
+        }
+        pkts[kept] = m;
+        kept_sides[kept++] = side;
+        continue;
+      }
+      const unsigned owner = steer_worker(frame, m->data_len, workers, ts.fabric_addresses());
+      if (owner == ctx.worker_id) {
+        pkts[kept] = m;
+        kept_sides[kept++] = side;
+      } else {
+        m->port = static_cast<uint16_t>(side);
+        out[owner][nout[owner]++] = m;
+      }
+    }
+    for (unsigned w = 0; w < workers; ++w)
+      if (nout[w] > 0) hand(out[w].data(), nout[w], w, ts);
+    return kept;
+  }
+};
+
+}  // namespace
+
+std::vector<rte_ring*> make_handoff_rings(const std::string& name, unsigned workers, unsigned size,
+                                          std::string& error) {
+  std::vector<rte_ring*> rings;
+  if (workers > kMaxSteerWorkers) {
+    error = "at most " + std::to_string(kMaxSteerWorkers) + " workers";
+    return {};
+  }
+  for (unsigned w = 0; w < workers; ++w) {
+    rte_ring* r = rte_ring_create((name + std::to_string(w)).c_str(), size, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (r == nullptr) {
+      error = "rte_ring_create " + name + std::to_string(w) + ": " + rte_strerror(rte_errno);
+      for (rte_ring* x : rings) rte_ring_free(x);
+      return {};
+    }
+    rings.push_back(r);
+  }
+  return rings;
+}
 
 int worker_main(void* arg) {
   auto& setup = *static_cast<WorkerSetup*>(arg);
@@ -18,6 +138,8 @@ int worker_main(void* arg) {
   Burst burst;
   std::array<Port, kBurstSize> sides{};
   unsigned idle = 0;
+  Steering steering{setup, ctx, {}, {}};
+  const bool steer = !setup.handoff.empty();
   while (!setup.stop->load(std::memory_order_relaxed)) {
     const TableSet* ts = setup.tables->acquire();
     bool got = false;
@@ -25,6 +147,14 @@ int worker_main(void* arg) {
       const uint16_t n = rte_eth_rx_burst(src.port_id, src.queue, burst.pkts.data(), kBurstSize);
       if (n == 0) continue;
       got = true;
+      if (steer) {
+        const uint16_t kept = steering.split(burst.pkts.data(), n, src.side, *ts, sides);
+        if (kept == 0) continue;
+        burst.count = kept;
+        stamp_burst(burst, ctx, sides.data());
+        process_burst(burst, *ts, ctx);
+        continue;
+      }
       uint16_t kept = 0;
       for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = burst.pkts[i];
@@ -52,6 +182,7 @@ int worker_main(void* arg) {
       stamp_burst(burst, ctx, sides.data());
       process_burst(burst, *ts, ctx);
     }
+    if (steer) got = steering.drain(*ts) || got;
     if (!got && ctx.clock == ClockMode::kTsc && ((idle + 1) & 0x3fff) == 0) {
       // Live: time passes without packets too. Timers (idle flows, SNAT
       // ports, the LB's resets) run on the TSC every ~16K empty polls, while

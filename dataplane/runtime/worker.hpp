@@ -3,10 +3,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dataplane/pipeline/pipeline.hpp"
 #include "dataplane/runtime/handover.hpp"
+
+struct rte_ring;
 
 namespace asenet::dataplane {
 
@@ -26,13 +29,26 @@ struct WorkerSetup {
   TableHandover* tables = nullptr;
   const std::atomic<bool>* stop = nullptr;
   bool yield_when_idle = false;  ///< replay: share the CPU when there is nothing to do
+  /// Live with several workers: each worker's incoming ring (multi-producer),
+  /// indexed by worker. A packet received by one worker is processed by the
+  /// worker steer_worker() names for it, so that both directions of a NATed
+  /// flow meet one flow table and one SNAT pool whatever queue RSS chose.
+  /// Empty: no steering (one worker, or replay, which steers before the rings).
+  std::vector<rte_ring*> handoff;
 };
+
+/// Creates one incoming handoff ring per worker (`size` packets each), for
+/// WorkerSetup::handoff. Empty with an error on failure.
+std::vector<rte_ring*> make_handoff_rings(const std::string& name, unsigned workers, unsigned size, std::string& error);
 
 /// A replay clock tick: an empty mbuf whose port is kTickSide carries a capture
 /// time (timestamp dynfield) and the index of the input packet it precedes
 /// (sequence dynfield). The worker runs its timers to that time, attributing
 /// what they make to that packet, so timers fire as with one worker.
 inline constexpr uint16_t kTickSide = 0xffff;
+
+/// Live steering handles up to this many workers.
+inline constexpr unsigned kMaxSteerWorkers = 16;
 
 /// rte_eal_remote_launch entry point; `arg` is a WorkerSetup*. Runs until *stop.
 int worker_main(void* arg);

@@ -15,6 +15,12 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
   // FIB names are global in the EAL; two generations coexist during a swap.
   static std::atomic<uint64_t> serial{0};
   std::unique_ptr<TableSet> ts(new TableSet(spec));
+  for (const auto& a : spec.ases) {
+    ts->fabric_.push_back(a.vip);
+    if (a.ilb != 0) ts->fabric_.push_back(a.ilb);
+    ts->fabric_.insert(ts->fabric_.end(), a.instances.begin(), a.instances.end());
+  }
+  std::sort(ts->fabric_.begin(), ts->fabric_.end());
   if (spec.next_hops.size() >= kNoRoute) {
     error = "more than " + std::to_string(kNoRoute - 1) + " next hops in one table";
     return nullptr;

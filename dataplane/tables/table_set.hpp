@@ -30,6 +30,9 @@ class TableSet {
 
   [[nodiscard]] uint64_t generation() const noexcept { return spec_.generation; }
   [[nodiscard]] const TableSpec& spec() const noexcept { return spec_; }
+  /// The fabric's own addresses, sorted (VIPs, ILB addresses, instances): how
+  /// packets are steered to workers (steer_worker).
+  [[nodiscard]] const std::vector<uint32_t>& fabric_addresses() const noexcept { return fabric_; }
   /// DIR-24-8 FIB with 2-byte next hops (32 MiB per table; docs/design/table-handover.md),
   /// one per effective route set (TableSpec::route_sets).
   [[nodiscard]] rte_fib* fib(uint16_t set = 0) const noexcept { return fibs_[set].get(); }
@@ -76,6 +79,7 @@ class TableSet {
  private:
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}
   TableSpec spec_;
+  std::vector<uint32_t> fabric_;
   std::vector<FibPtr> fibs_;
   FlowTimers timers_{};
   std::array<AclCtxPtr, 4> nsg_acl_;
