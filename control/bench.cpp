@@ -576,12 +576,10 @@ bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vec
     why = "cannot run dpdk-testpmd (apt-get install dpdk)";
     return false;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(std::max(opt.seconds, 2.0) * 1000) + 3000));
-  kill(tp, SIGINT);
-  int st = 0;
-  waitpid(tp, &st, 0);
-  // Each stats block prints "Rx-pps: N" per port; the last full block counts.
-  {
+  // testpmd prints "Rx-pps: N" per port every second, from its start (it
+  // loads the captures into mbufs first). Wait for a block with traffic, then
+  // for `seconds` more blocks; the last block counts.
+  auto rates = [&] {
     std::ifstream f(tp_log);
     std::string line;
     std::vector<double> pps;
@@ -589,12 +587,27 @@ bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vec
       const auto k = line.find("Rx-pps:");
       if (k != std::string::npos) pps.push_back(std::stod(line.substr(k + 7)));
     }
-    if (pps.size() < 4) {
-      why = "testpmd printed no rates (see " + tp_log + ")";
-      return false;
-    }
-    res.testpmd_mpps = (pps[pps.size() - 1] + pps[pps.size() - 2]) / 1e6;
+    return pps;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  size_t first_busy = SIZE_MAX;
+  std::vector<double> pps;
+  const auto blocks = static_cast<size_t>(std::max(1.0, opt.seconds));
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    pps = rates();
+    for (size_t i = 0; i + 1 < pps.size() && first_busy == SIZE_MAX; i += 2)
+      if (pps[i] + pps[i + 1] > 0) first_busy = i;
+    if (first_busy != SIZE_MAX && pps.size() >= first_busy + 2 * (blocks + 1)) break;
   }
+  kill(tp, SIGINT);
+  int st = 0;
+  waitpid(tp, &st, 0);
+  if (first_busy == SIZE_MAX || pps.size() < first_busy + 4) {
+    why = "testpmd printed no rates (see " + tp_log + ")";
+    return false;
+  }
+  res.testpmd_mpps = (pps[pps.size() - 1] + pps[pps.size() - 2]) / 1e6;
   const std::string topo = dir + "/topology.toml", summary = dir + "/summary.json";
   {
     std::ofstream t(topo);
@@ -744,10 +757,12 @@ int run_bench(const BenchOptions& opt) {
                   have_vdev ? "asenetd on two pcap vdevs, one forwarding lcore" : "pipeline in process");
       if (have_vdev)
         std::printf(",\"baseline\":{\"testpmd_io_mpps\":%.3f},\"ratio\":%.3f,\"vdev\":{\"traffic\":\"%s\","
-                    "\"asenetd_mpps\":%.3f,\"testpmd_io_mpps\":%.3f,\"asenetd_flows_created\":%llu}",
+                    "\"asenetd_mpps\":%.3f,\"testpmd_io_mpps\":%.3f,\"asenetd_flows_created\":%llu,"
+                    "\"asenetd_connections_per_s\":%.0f}",
                     vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps,
                     sc.vdev == VdevTraffic::kChurn ? "syn+rst churn" : "established", vd.asenetd_mpps,
-                    vd.testpmd_mpps, static_cast<unsigned long long>(vd.asenetd_created));
+                    vd.testpmd_mpps, static_cast<unsigned long long>(vd.asenetd_created),
+                    static_cast<double>(vd.asenetd_created) / opt.seconds);
       std::printf(",\"in_process\":{\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
                   "\"packets\":%llu,\"connections_per_s\":%.0f,\"stage_cycles_per_packet\":%s,"
                   "\"rounds_cycles_per_packet\":[%s]}",
@@ -789,12 +804,16 @@ int run_bench(const BenchOptions& opt) {
       std::printf("  memory: %u-flow table %.1f MiB (%.0f bytes a flow, hash keys included), SNAT tables %.1f MiB\n",
                   one.flow_capacity, mem_mib_flows, static_cast<double>(one.flow_table_bytes) / one.flow_capacity,
                   mem_mib_snat);
-      if (have_vdev)
+      if (have_vdev) {
         std::printf("  on two pcap vdevs (%s), one forwarding lcore: asenetd %.2f Mpps, dpdk-testpmd io %.2f Mpps, "
                     "ratio %.2f\n",
                     sc.vdev == VdevTraffic::kChurn ? "SYN+RST churn: a new connection every other packet"
                                                    : "established",
                     vd.asenetd_mpps, vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps);
+        if (sc.vdev == VdevTraffic::kChurn)
+          std::printf("  asenetd on the vdevs: %.2f M connections/s (each opened, reset and replaced)\n",
+                      static_cast<double>(vd.asenetd_created) / opt.seconds / 1e6);
+      }
     }
     destroy_replay_ports(ports);
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Smoke of `asenetctl bench` (suite perf): both scenarios run briefly, print
-their figures, and drop nothing. No rate is asserted: performance is read from
-the printed figures, never gated.
+"""Smoke of `asenetctl bench` (suite perf): every scenario runs briefly,
+prints its figures and drops nothing; one run includes the dpdk-testpmd
+baseline and must print the issue's JSON keys. No rate is asserted:
+performance is read from the printed figures, never gated.
 usage: bench_smoke.py ASENETCTL"""
 
 import json
@@ -10,15 +11,32 @@ import sys
 
 asenetctl = sys.argv[1]
 bad = 0
-for scenario in ("established", "new-flows"):
-    r = subprocess.run([asenetctl, "bench", "--scenario", scenario, "--seconds", "0.3", "--flows", "20000", "--json"],
-                       capture_output=True, text=True, timeout=300)
+runs = [
+    ("established", ["--flows", "20000", "--no-baseline"]),
+    ("new-flows", ["--no-baseline"]),
+    ("nsg-1k", ["--no-baseline", "--no-stages"]),
+    ("established", ["--flows", "20000", "--workers", "2", "--no-baseline", "--no-stages"]),
+    ("established", ["--flows", "20000", "--seconds", "1", "--rounds", "1"]),  # with the testpmd baseline
+]
+for scenario, extra in runs:
+    seconds = [] if "--seconds" in extra else ["--seconds", "0.3"]
+    args = [asenetctl, "bench", "--scenario", scenario, "--json"] + seconds + extra
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    print(" ".join(args[1:]))
     print(r.stdout.strip() or r.stderr.strip())
     try:
         d = json.loads(r.stdout)
-        ok = r.returncode == 0 and d["packets"] > 0 and d["drops"] == 0 and d["cycles_per_packet"] > 0
-    except (ValueError, KeyError):
+        ok = (r.returncode == 0 and d["scenario"] == scenario and d["in_process"]["packets"] > 0 and d["drops"] == 0
+              and d["mpps"] > 0 and d["cycles_per_packet"] > 0 and d["memory"]["flow_table_mib"] > 0)
+        if scenario != "established":
+            ok = ok and d["flows_created"] > 0 and d["connections_per_s"] > 0
+        if "--workers" in extra:
+            ok = ok and d["workers"] == 2 and d["scaling"]["workers_mpps"] > 0
+        if "--no-baseline" not in extra:
+            ok = ok and d["baseline"]["testpmd_io_mpps"] > 0 and d["ratio"] > 0 and d["vdev"]["asenetd_mpps"] > 0
+    except (ValueError, KeyError, TypeError) as e:
+        print("bad output: %r" % e)
         ok = False
-    print(("ok   " if ok else "FAIL ") + scenario)
+    print(("ok   " if ok else "FAIL ") + scenario + " " + " ".join(extra))
     bad += 0 if ok else 1
 sys.exit(1 if bad else 0)
