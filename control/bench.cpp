@@ -669,7 +669,7 @@ int run_bench(const BenchOptions& opt) {
     std::cerr << "asenetctl bench: " << why << "\n";
     return 2;
   }
-  const Scenario& sc = *sc_opt;
+  Scenario sc = *sc_opt;
   std::vector<RuleBody> rules;
   try {
     rules = sc.classbench.empty() ? synthetic_rules(sc.rules - 1) : classbench_rules(sc.classbench, sc.rules - 1);
@@ -677,6 +677,7 @@ int run_bench(const BenchOptions& opt) {
     std::cerr << "asenetctl bench: " << e.what() << "\n";
     return 1;
   }
+  sc.rules = static_cast<unsigned>(rules.size()) + 1;  // a ClassBench set may hold fewer
   // Established: the flows and some room. New flows: twice what is measured
   // (the run stops at half the table).
   const unsigned table = sc.established ? sc.flows + 1024 : 2000000;
