@@ -110,29 +110,21 @@ struct alignas(64) Flow {
 };
 static_assert(sizeof(Flow) == 128, "a flow is two cache lines");
 
-/// The flow's key as its first packet arrived: the reply action's tuple
-/// (which restores the original addresses) reversed.
-inline FlowKey initiator_key(const Flow& f) noexcept {
-  const FlowAction& b = f.action[1];
-  FlowKey k;
-  k.src = b.dst;
-  k.dst = b.src;
-  k.sport = b.dport;
-  k.dport = b.sport;
-  k.proto = f.proto;
-  return k;
-}
-/// The flow's key as its replies arrive: its packets as they leave, reversed.
-inline FlowKey reply_key(const Flow& f) noexcept {
-  const FlowAction& a = f.action[0];
+/// The key that matches packets coming back against `a`'s tuple.
+inline FlowKey key_against(const FlowAction& a, uint8_t proto) noexcept {
   FlowKey k;
   k.src = a.dst;
   k.dst = a.src;
   k.sport = a.dport;
   k.dport = a.sport;
-  k.proto = f.proto;
+  k.proto = proto;
   return k;
 }
+/// The flow's key as its first packet arrived: against the reply action's
+/// tuple (which restores the original addresses).
+inline FlowKey initiator_key(const Flow& f) noexcept { return key_against(f.action[1], f.proto); }
+/// The flow's key as its replies arrive: against its packets as they leave.
+inline FlowKey reply_key(const Flow& f) noexcept { return key_against(f.action[0], f.proto); }
 
 /// The SNAT port a flow holds, released when the flow goes. The instance
 /// opened the flow (its source), the port is on its VIP (where replies come

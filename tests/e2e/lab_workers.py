@@ -15,62 +15,12 @@ usage: lab_workers.py REPO_ROOT"""
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 
-root = sys.argv[1]
-lab = os.path.join(root, "scripts", "lab")
-ctl = os.path.join(root, "build", "control", "asenetctl")
-sock = "/run/asenet-lab/ctl.sock"
-VIP, CLIENT, SERVER = "192.23.1.2", "203.0.113.10", "198.51.100.80"
-procs = []
-tmp = tempfile.mkdtemp(prefix="asenet-e2e-w2-")
-
-
-def run(*cmd, check=True, timeout=60):
-    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError("%s exited %d: %s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r
-
-
-def in_ns(ns, *cmd, **kw):
-    return run("ip", "netns", "exec", ns, *cmd, **kw)
-
-
-def background(ns, name, *cmd):
-    log = open(os.path.join(tmp, name + ".log"), "w")
-    p = subprocess.Popen(["ip", "netns", "exec", ns] + list(cmd), stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True)
-    procs.append(p)
-    return os.path.join(tmp, name + ".log")
-
-
-def wait_listening(ns, port):
-    for _ in range(100):
-        if (":%d " % port) in in_ns(ns, "ss", "-ltn").stdout:
-            return
-        time.sleep(0.1)
-    raise AssertionError("nothing listens on %s port %d" % (ns, port))
-
-
-def curl(ns, url, timeout=10):
-    r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", str(timeout), url, check=False)
-    return int(r.stdout or 0)
-
-
-def stats():
-    return json.loads(run(ctl, "stats", "--socket", sock, "--json").stdout)
-
-
-def http_server(ns, name, bind, port):
-    log = background(ns, name, "/usr/bin/python3", "-u", "-m", "http.server", str(port), "--bind", bind)
-    wait_listening(ns, port)
-    return log
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labkit import (CLIENT, SERVER, VIP, background, curl, http_server, in_ns, lab, root, run,  # noqa: E402
+                    stats, stop_all, wait_listening)
 
 ok = False
 try:
@@ -92,10 +42,7 @@ try:
     assert len(re.findall(r"^%s - - .*\"GET / HTTP/1.1\" 200" % re.escape(VIP), open(srv).read(), re.M)) == 16
     print("16 outbound curls: all 200, the server saw the VIP: ok")
 
-    for p in list(procs):
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait(timeout=10)
-    procs.clear()
+    stop_all()
     for i in (0, 1):
         background("asenet-ase-one-%d" % i, "iperf-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
         wait_listening("asenet-ase-one-%d" % i, 80)
@@ -116,11 +63,7 @@ try:
     print("stats: both workers busy, %d packets handed between them, all received: ok" % off)
     ok = True
 finally:
-    for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    stop_all()
     run(lab, "down", check=False)
 print("lab_workers: " + ("ok" if ok else "FAILED"))
 sys.exit(0 if ok else 1)

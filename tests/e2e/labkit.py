@@ -1,0 +1,74 @@
+"""Helpers shared by the e2e scripts: the lab's paths, processes run in its
+namespaces (and stopped together), curl, HTTP servers and asenetctl stats."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+root = sys.argv[1]
+lab = os.path.join(root, "scripts", "lab")
+ctl = os.path.join(root, "build", "control", "asenetctl")
+sock = "/run/asenet-lab/ctl.sock"
+VIP, CLIENT, SERVER, MGMT = "192.23.1.2", "203.0.113.10", "198.51.100.80", "70.37.57.58"
+procs = []
+tmp = tempfile.mkdtemp(prefix="asenet-e2e-")  # the background processes' logs
+
+
+def run(*cmd, check=True, timeout=60):
+    r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError("%s exited %d: %s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+    return r
+
+
+def in_ns(ns, *cmd, **kw):
+    return run("ip", "netns", "exec", ns, *cmd, **kw)
+
+
+def background(ns, name, *cmd):
+    log = open(os.path.join(tmp, name + ".log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", ns] + list(cmd), stdout=log, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    procs.append(p)
+    return os.path.join(tmp, name + ".log")
+
+
+def stop_all():
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for p in procs:
+        p.wait(timeout=10)
+    procs.clear()
+
+
+def wait_listening(ns, port):
+    for _ in range(100):
+        if (":%d " % port) in in_ns(ns, "ss", "-ltn").stdout:
+            return
+        time.sleep(0.1)
+    raise AssertionError("nothing listens on %s port %d" % (ns, port))
+
+
+def curl(ns, url, *extra, timeout=10):
+    """HTTP status, or 0 when no connection was made."""
+    r = in_ns(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", str(timeout), *extra, url, check=False)
+    return int(r.stdout or 0)
+
+
+def stats():
+    return json.loads(run(ctl, "stats", "--socket", sock, "--json").stdout)
+
+
+def http_server(ns, name, bind, port):
+    log = background(ns, name, "/usr/bin/python3", "-u", "-m", "http.server", str(port), "--bind", bind)
+    wait_listening(ns, port)
+    return log
+
+
