@@ -263,7 +263,6 @@ struct Worker {
   std::vector<double> round_cycles;  ///< cycles per packet of each round, generator included
   std::array<uint64_t, kNumStages> stage_cycles{};
   uint64_t stage_packets = 0;
-  uint64_t cursor = 0;
 };
 
 void drain(Worker& w) {
@@ -365,7 +364,6 @@ int measure(void* arg) {
   w.cycles = median.cycles;
   w.created = median.created;
   for (auto d : w.ctx.counters.drops) w.drops += d;
-  w.cursor = cursor;
   if (!w.stages) return 0;
   // Per-stage cost: the same traffic, the stages called one by one as
   // process_group() does, a TSC read after each (about 20 cycles per burst,
