@@ -306,13 +306,6 @@ int run_replay(const ReplayOptions& opt) {
     if (opt.trace) trace_out.open(opt.out_dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
 
     std::vector<Slot> slots(kWindow);
-    std::vector<uint32_t> fabric;  // VIPs, ILBs and instances: how replay steers flows
-    for (const auto& a : spec.ases) {
-      fabric.push_back(a.vip);
-      if (a.ilb != 0) fabric.push_back(a.ilb);
-      fabric.insert(fabric.end(), a.instances.begin(), a.instances.end());
-    }
-    std::sort(fabric.begin(), fabric.end());
     std::array<uint64_t, kNumPorts> in_by_side{};
     std::array<uint64_t, kNumPorts> out_by_side{};
     uint64_t next_seq = 0, flushed = 0;
@@ -464,13 +457,6 @@ int run_replay(const ReplayOptions& opt) {
         }
         if (auto old = handover.publish(std::move(next))) add_rule_hits(*old, retired_hits);
         spec = later[next_apply];
-        fabric.clear();
-        for (const auto& a : spec.ases) {
-          fabric.push_back(a.vip);
-          if (a.ilb != 0) fabric.push_back(a.ilb);
-          fabric.insert(fabric.end(), a.instances.begin(), a.instances.end());
-        }
-        std::sort(fabric.begin(), fabric.end());
         ++next_apply;
       }
       while (next_seq >= flushed + kWindow) {
@@ -523,7 +509,9 @@ int run_replay(const ReplayOptions& opt) {
         sl.ethertype = caplen >= 14 ? static_cast<uint16_t>(best->data[12] << 8 | best->data[13]) : 0;
       }
       in_by_side[static_cast<size_t>(best->in.side)]++;
-      const unsigned w = steer_worker(best->data, caplen, opt.workers, fabric);
+      // Steered by the current generation's VIPs, ILBs and instances (this
+      // thread publishes the generations, so the one it reads stays alive).
+      const unsigned w = steer_worker(best->data, caplen, opt.workers, handover.acquire()->fabric_addresses());
       // Capture time enters a new second: every other worker gets a clock tick
       // first, so its timers fire at this packet too (worker.hpp kTickSide).
       const uint64_t second = ts_ns(best->hdr) / 1000000000ull;

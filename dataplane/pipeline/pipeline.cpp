@@ -459,11 +459,8 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         miss_src[nmiss] = me_s;
         miss_dst[nmiss] = me_d;
         miss_key[nmiss] = static_cast<uint8_t>(k);
-        miss_hairpin[nmiss] = -1;
-        bool on_ilb = false;
         uint32_t inst = 0;
-        if (!ts.spec().ases.empty() && ts.spec().frontend_of(me.dst, on_ilb) >= 0)
-          miss_hairpin[nmiss] = ts.spec().instance_of(me.src, inst);  // an instance calling a frontend
+        miss_hairpin[nmiss] = me_vip >= 0 ? ts.spec().instance_of(me.src, inst) : -1;  // an instance calling a frontend
         ++nmiss;
       }
       if (m.todo) {
