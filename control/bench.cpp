@@ -763,14 +763,10 @@ int run_bench(const BenchOptions& opt) {
                     vd.testpmd_mpps, static_cast<unsigned long long>(vd.asenetd_created),
                     static_cast<double>(vd.asenetd_created) / opt.seconds);
       std::printf(",\"in_process\":{\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
-                  "\"packets\":%llu,\"connections_per_s\":%.0f,\"stage_cycles_per_packet\":%s,"
-                  "\"rounds_cycles_per_packet\":[%s]}",
+                  "\"packets\":%llu,\"stage_cycles_per_packet\":%s,\"rounds_cycles_per_packet\":[%s]}",
                   main.mpps, one.per_pkt - one.gen_per_pkt, one.gen_per_pkt,
-                  static_cast<unsigned long long>(main.packets), sc.established ? 0.0 : main.conn_per_s,
-                  stage_json(one).c_str(), rounds_text(one, ",").c_str());
-      std::printf(",\"pipeline_mpps\":%.3f,\"generator_cycles_per_packet\":%.1f,\"packets\":%llu,"
-                  "\"stage_cycles_per_packet\":%s",
-                  main.mpps, one.gen_per_pkt, static_cast<unsigned long long>(main.packets), stage_json(one).c_str());
+                  static_cast<unsigned long long>(main.packets), stage_json(one).c_str(),
+                  rounds_text(one, ",").c_str());
       if (opt.workers > 1)
         std::printf(",\"scaling\":{\"one_worker_mpps\":%.3f,\"workers_mpps\":%.3f,\"ratio\":%.3f}", one.mpps,
                     many.mpps, many.mpps / one.mpps);

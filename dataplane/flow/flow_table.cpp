@@ -102,7 +102,6 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
       madvise(p, bytes, MADV_POPULATE_WRITE);
       flows_ = static_cast<Flow*>(p);
       flows_mapped_ = bytes;
-      memory_extra_ = bytes;
     }
   }
   if (flows_ == nullptr) {
@@ -112,7 +111,7 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
   }
   capacity_ = capacity;
   for (uint32_t i = 0; i < capacity; ++i) new (&flows_[i]) Flow{};
-  memory_bytes_ = heap_allocated_bytes() - heap_before + memory_extra_;
+  memory_bytes_ = heap_allocated_bytes() - heap_before + flows_mapped_;
   wheel_.assign(kWheelSlots, UINT32_MAX);
   links_.assign(capacity, WheelLink{});
   free_.resize(capacity);
@@ -147,28 +146,21 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
   return found;
 }
 
-uint64_t FlowTable::warm(const FlowKey* keys, unsigned n) noexcept {
+void FlowTable::warm(const FlowKey* keys, unsigned n) noexcept {
   const void* kp[64];
   int32_t pos[64];
   n = std::min(n, 64u);
   for (unsigned i = 0; i < n; ++i) kp[i] = &keys[i];
-  if (n == 0 || rte_hash_lookup_bulk(hash_, kp, n, pos) < 0) return 0;
-  uint64_t absent = 0;
-  for (unsigned i = 0; i < n; ++i)
-    if (pos[i] < 0) absent |= uint64_t{1} << i;
-  return absent;
+  if (n > 0) rte_hash_lookup_bulk(hash_, kp, n, pos);
 }
 
-uint32_t FlowTable::signature(const FlowKey& k) const noexcept { return rte_hash_hash(hash_, &k); }
-
-Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now, const InsertHint* hint) noexcept {
+Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) noexcept {
   if (free_.empty()) return nullptr;
   const uint32_t slot = free_.back();
-  const hash_sig_t hk = hint != nullptr ? hint->key_sig : rte_hash_hash(hash_, &key);
-  const hash_sig_t hr = hint != nullptr ? hint->rev_sig : rte_hash_hash(hash_, &rev);
+  const hash_sig_t hk = rte_hash_hash(hash_, &key), hr = rte_hash_hash(hash_, &rev);
   // Never overwrite: a key already in use belongs to another flow.
-  if ((hint == nullptr || !hint->key_absent) && rte_hash_lookup_with_hash(hash_, &key, hk) >= 0) return nullptr;
-  if ((hint == nullptr || !hint->rev_absent) && rte_hash_lookup_with_hash(hash_, &rev, hr) >= 0) return nullptr;
+  if (rte_hash_lookup_with_hash(hash_, &key, hk) >= 0 || rte_hash_lookup_with_hash(hash_, &rev, hr) >= 0)
+    return nullptr;
   if (rte_hash_add_key_with_hash_data(hash_, &key, hk, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return nullptr;
   // A flow to itself (same address and port both ways) has one key only.
   if (std::memcmp(&rev, &key, sizeof key) != 0 &&

@@ -180,25 +180,15 @@ class FlowTable {
   /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
   /// Returns the hit count. n <= 32.
   unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
-  /// Looks up to 64 keys in one bulk pass ahead of insert() for each of them
-  /// (their cache misses overlap, and their buckets are then in the cache).
-  /// Returns bit i set when keys[i] is absent.
-  uint64_t warm(const FlowKey* keys, unsigned n) noexcept;
-  /// The hash signature of a key (for InsertHint).
-  [[nodiscard]] uint32_t signature(const FlowKey& k) const noexcept;
-  /// What the caller already knows about the two keys of an insert(): their
-  /// signatures, and whether each is known to be absent (from warm(), with
-  /// nothing added since that could equal it: absent keys stay absent when
-  /// flows are removed). A key not known absent is looked up.
-  struct InsertHint {
-    uint32_t key_sig = 0, rev_sig = 0;
-    bool key_absent = false, rev_absent = false;
-  };
+  /// Looks up to 64 keys in one bulk pass ahead of insert() for each of them,
+  /// so that their cache misses overlap and their buckets are in the cache
+  /// when insert() looks them up again.
+  void warm(const FlowKey* keys, unsigned n) noexcept;
   /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
   /// replies will arrive. nullptr when the table is full or a key is taken.
   /// The flow's actions carry the two tuples (initiator_key, reply_key): the
   /// caller sets the rest of each action, never its tuple.
-  Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now, const InsertHint* hint = nullptr) noexcept;
+  Flow* insert(const FlowKey& key, const FlowKey& reply_key, uint64_t now) noexcept;
   Flow* insert(const FlowKey& key, uint64_t now) noexcept { return insert(key, key.reversed(), now); }
   /// Called for a flow that idles out in ESTABLISHED with tcp_reset set, just
   /// before it is removed (the LB's reset to both ends).
@@ -243,7 +233,6 @@ class FlowTable {
   uint32_t serial_ = 0;
   uint64_t memory_bytes_ = 0;
   size_t flows_mapped_ = 0;   ///< EAL --no-huge: the flows are an anonymous mapping of this size
-  uint64_t memory_extra_ = 0;
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
   static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)

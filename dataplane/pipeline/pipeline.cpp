@@ -76,11 +76,17 @@ uint16_t snat_dport_key(const PacketMeta& m, const TableSpec& spec) noexcept {
 /// the sender's own (a duplicate-address probe) is answered with the fabric's
 /// MAC, as Azure's fabric answers every ARP in a VNet. The request's mbuf
 /// becomes the reply and goes back out of the port it came in on.
+/// The sender's hardware address of a parsed ARP frame.
+MacAddr arp_sender(const uint8_t* frame) noexcept {
+  MacAddr sender{};
+  std::memcpy(sender.bytes.data(), frame + kEthHeaderLen + 8, 6);
+  return sender;
+}
+
 void answer_arp(rte_mbuf* mb, PacketMeta& m, const TableSpec& spec, WorkerContext& ctx) noexcept {
   uint8_t* f = rte_pktmbuf_mtod(mb, uint8_t*);
   uint8_t* a = f + kEthHeaderLen;
-  MacAddr sender{};
-  std::memcpy(sender.bytes.data(), a + 8, 6);
+  const MacAddr sender = arp_sender(f);
   const uint32_t sip = m.src_ip, tip = m.dst_ip;
   if (sip != 0) ctx.neighbors->learn(m.in_port, sip, sender, m.now_ns);
   if (m.arp_op != 1 || sip == 0 || sip == tip) {
@@ -282,10 +288,8 @@ void learn_from_arp(const rte_mbuf* mb, Port side, const TableSpec& spec, Worker
   PacketMeta m;
   const auto* f = rte_pktmbuf_mtod(mb, const uint8_t*);
   if (parse_packet(f, mb->data_len, mb->pkt_len, m) != DropReason::kArp || m.src_ip == 0) return;
-  MacAddr sender{};
-  std::memcpy(sender.bytes.data(), f + kEthHeaderLen + 8, 6);
   const uint64_t now = ctx.clock == ClockMode::kTsc ? tsc_to_ns(rte_rdtsc(), ctx.tsc_hz) : ctx.fake_now_ns;
-  ctx.neighbors->learn(side, m.src_ip, sender, now);
+  ctx.neighbors->learn(side, m.src_ip, arp_sender(f), now);
 }
 
 void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool* pool) noexcept {
@@ -849,17 +853,12 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   // up, so that their cache misses overlap instead of queueing one by one)
   // and the route of its replies, back to its source from the responder's
   // subnet.
-  // The keys' signatures, and which keys the bulk lookup found absent: the
-  // insert skips looking those up again, unless a flow installed before it in
-  // this loop has a key with the same signature.
   std::array<bool, kBurstSize> want{};
   std::array<uint16_t, kBurstSize> back_set;
   std::array<uint32_t, kBurstSize> back_ip;
   std::array<uint64_t, kBurstSize> back_hop;
-  std::array<FlowKey, 2 * kBurstSize> keys;
-  std::array<uint32_t, 2 * kBurstSize> sigs;
+  std::array<FlowKey, 2 * kBurstSize> keys;  // [2k] as it arrives, [2k + 1] as its replies will
   std::array<uint8_t, kBurstSize> key_at;
-  uint64_t absent = 0;
   if (ctx.flows != nullptr) {
     unsigned n = 0;
     for (uint16_t i = 0; i < b.count; ++i) {
@@ -867,28 +866,17 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       if (!m.slow || !flowable(m) || !alive(m)) continue;
       const FlowKey out = out_key_of(m);
       key_at[i] = static_cast<uint8_t>(n);
-      keys[n] = key_of(m);
-      sigs[n] = ctx.flows->signature(keys[n]);
-      ++n;
-      keys[n] = out.reversed();
-      sigs[n] = ctx.flows->signature(keys[n]);
-      ++n;
+      keys[n++] = key_of(m);
+      keys[n++] = out.reversed();
       want[i] = true;
       back_set[i] = spec.route_set_for(Port::kVnet, out.dst);
       back_ip[i] = m.src_ip;
     }
     if (n > 0) {
-      absent = ctx.flows->warm(keys.data(), n);
+      ctx.flows->warm(keys.data(), n);
       lookup_routes(ts, b.count, want, back_set, back_ip, back_hop);
     }
   }
-  std::array<uint32_t, 2 * kBurstSize> added_sigs;
-  unsigned added = 0;
-  auto added_before = [&](uint32_t sig) {
-    for (unsigned j = 0; j < added; ++j)
-      if (added_sigs[j] == sig) return true;
-    return false;
-  };
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (!m.slow) continue;
@@ -900,22 +888,12 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     // The flow as it arrives, and its replies as they will arrive: after NAT
     // the reply is not simply the first packet reversed.
-    const unsigned at = key_at[i];
-    const FlowKey& key = keys[at];
-    const FlowKey& rev = keys[at + 1];
-    FlowTable::InsertHint hint;
-    hint.key_sig = sigs[at];
-    hint.rev_sig = sigs[at + 1];
-    hint.key_absent = ((absent >> at) & 1) != 0 && !added_before(hint.key_sig);
-    hint.rev_absent = ((absent >> (at + 1)) & 1) != 0 && !added_before(hint.rev_sig);
-    Flow* f = ctx.flows->insert(key, rev, m.now_ns, &hint);
+    const FlowKey& key = keys[key_at[i]];
+    const FlowKey& rev = keys[key_at[i] + 1];
+    Flow* f = ctx.flows->insert(key, rev, m.now_ns);
     if (f == nullptr && ctx.flows->size() == ctx.flows->capacity()) {
       ctx.flows->advance(m.now_ns);  // a full table: reclaim what expired before this packet
-      f = ctx.flows->insert(key, rev, m.now_ns, &hint);
-    }
-    if (f != nullptr) {
-      added_sigs[added++] = hint.key_sig;
-      added_sigs[added++] = hint.rev_sig;
+      f = ctx.flows->insert(key, rev, m.now_ns);
     }
     if (f == nullptr) {
       m.drop(DropReason::kFlowTableFull);
