@@ -10,6 +10,7 @@
 #include <rte_errno.h>
 #include <sched.h>
 
+#include "dataplane/pipeline/checksum.hpp"
 #include "dataplane/ports/ports.hpp"
 
 namespace asenet::dataplane {
@@ -83,7 +84,7 @@ struct Steering {
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
       const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-      if (m->data_len >= 14 && frame[12] == 0x08 && frame[13] == 0x06) {
+      if (m->data_len >= kEthHeaderLen && load_be16(frame + 12) == kEtherTypeArp) {
         for (unsigned w = 0; w < workers; ++w) {
           if (w == ctx.worker_id) continue;
           rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
