@@ -1,5 +1,8 @@
 #include "control/azure_nsg.hpp"
 
+#include "control/input_file.hpp"
+#include "control/names.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -13,6 +16,23 @@
 namespace asenet::control {
 
 namespace {
+
+/// nlohmann's parse error without its "[json.exception...] parse error at
+/// line L, column C:" prefix (the position is ours) and with the input it
+/// quotes ("last read: '...'") cut to a short escaped excerpt.
+std::string json_error_text(const std::string& what) {
+  std::string m = what.substr(what.find(':') == std::string::npos ? 0 : what.find(':') + 2);
+  const std::string tag = "last read: '";
+  const size_t at = m.find(tag);
+  if (at != std::string::npos) {
+    const size_t from = at + tag.size();
+    const size_t to = m.find("'; ", from);
+    const std::string read = m.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    m = m.substr(0, at) + "near " + quote(read.size() > 16 ? read.substr(read.size() - 16) : read, 16) +
+        (to == std::string::npos ? "" : m.substr(to + 1));
+  }
+  return m;
+}
 
 using json = nlohmann::json;
 
@@ -56,7 +76,7 @@ class Importer {
       root = json::parse(text_);
     } catch (const json::parse_error& e) {
       throw TopologyError(path_, loc_at_offset(text_, e.byte > 0 ? e.byte - 1 : 0), "",
-                          "invalid JSON: " + std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+                          "invalid JSON: " + json_error_text(e.what()));
     }
     const json* nsg = &root;
     if (root.is_object() && root.contains("resources") && root["resources"].is_array()) {
@@ -146,6 +166,7 @@ class Importer {
     NsgRule r;
     r.name = j.value("name", "");
     if (r.name.empty()) fail(Loc{1, 1}, p + ".name", "a rule needs a name");
+    if (auto why = azure_name_problem(NameKind::kSecurityRule, r.name)) fail(Loc{1, 1}, p + ".name", *why);
     r.loc = rule_loc(r.name);
     const json& o = j.contains("properties") && j["properties"].is_object() ? j["properties"] : j;
     for (const char* asg : {"sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"})
@@ -155,23 +176,23 @@ class Importer {
       fail(r.loc, p + ".priority", "missing or not an integer");
     const auto prio = o["priority"].get<int64_t>();
     if (prio < 100 || prio > 4096)
-      fail(r.loc, p + ".priority", "rule '" + r.name + "': priority " + std::to_string(prio) +
+      fail(r.loc, p + ".priority", "rule " + quote(r.name) + ": priority " + std::to_string(prio) +
                                        " is outside 100-4096; Azure rejects such a rule, and so does asenet");
     r.priority = static_cast<uint32_t>(prio);
     const std::string dir = lower(str_field(o, "direction", p, r.loc));
     if (dir == "inbound") r.direction = Direction::kInbound;
     else if (dir == "outbound") r.direction = Direction::kOutbound;
-    else fail(r.loc, p + ".direction", "unknown value '" + dir + "' (expected Inbound | Outbound)");
+    else fail(r.loc, p + ".direction", "unknown value " + quote(dir) + " (expected Inbound | Outbound)");
     const std::string acc = lower(str_field(o, "access", p, r.loc));
     if (acc == "allow") r.access = Access::kAllow;
     else if (acc == "deny") r.access = Access::kDeny;
-    else fail(r.loc, p + ".access", "unknown value '" + acc + "' (expected Allow | Deny)");
+    else fail(r.loc, p + ".access", "unknown value " + quote(acc) + " (expected Allow | Deny)");
     const std::string proto = lower(str_field(o, "protocol", p, r.loc));
     if (proto == "tcp") r.protocol = Protocol::kTcp;
     else if (proto == "udp") r.protocol = Protocol::kUdp;
     else if (proto == "icmp") r.protocol = Protocol::kIcmp;
     else if (proto == "*" || proto == "any") r.protocol = Protocol::kAny;
-    else fail(r.loc, p + ".protocol", "protocol '" + proto + "' is not supported (Tcp | Udp | Icmp | *)");
+    else fail(r.loc, p + ".protocol", "protocol " + quote(proto) + " is not supported (Tcp | Udp | Icmp | *)");
     auto addr = [&](const char* pl, const char* sg) {
       const auto items = list_field(o, pl, sg, p, r.loc);
       try {
@@ -199,11 +220,9 @@ class Importer {
 }  // namespace
 
 ImportedNsg load_nsg_json(const std::string& path, const Topology& topo) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TopologyError(path, Loc{0, 0}, "", "cannot open the NSG file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Importer(path, ss.str(), topo).run();
+  std::string text, why;
+  if (!read_input_file(path, text, why)) throw TopologyError(path, Loc{0, 0}, "", "NSG file " + why);
+  return Importer(path, std::move(text), topo).run();
 }
 
 ImportedNsg parse_nsg_json(const std::string& text, const std::string& name, const Topology& topo) {

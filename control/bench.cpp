@@ -188,7 +188,7 @@ std::string bench_topology(const std::vector<RuleBody>& rules, unsigned flow_tab
                 "destination_address_prefixes = \"*\"\ndestination_port_ranges = \"443\"\n";
   std::string t = "[emulator]\nera = \"current\"\nenforce_limits = false\nflow_table_size = " +
                   std::to_string(flow_table) +
-                  "\n[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n"
+                  "\n[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
                   "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/24\"\nnsg = \"n\"\n"
                   "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
                   "instances = [\"10.0.1.4\", \"10.0.1.5\", \"10.0.1.6\"]\n";

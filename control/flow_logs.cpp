@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "control/json.hpp"
+#include "control/safe_fs.hpp"
 
 namespace asenet::control {
 
@@ -85,17 +84,21 @@ bool FlowLogWriter::flush(uint64_t now_ns, std::string& error) {
     const std::time_t secs = static_cast<std::time_t>(minute * 60);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char path[128], stamp[64];
-    std::snprintf(path, sizeof path, "y=%04d/m=%02d/d=%02d/h=%02d/m=%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min);
+    char stamp[64];
+    // Path components: the NSG's name (validated by the loader and by asenetd
+    // for a pushed spec, and checked again by write_file_beneath) and the date.
+    auto part = [](const char* key, int v, int width) {
+      char b[16];
+      std::snprintf(b, sizeof b, "%s=%0*d", key, width, v);
+      return std::string(b);
+    };
+    const std::vector<std::string> dirs = {nsg, part("y", tm.tm_year + 1900, 4), part("m", tm.tm_mon + 1, 2),
+                                           part("d", tm.tm_mday, 2), part("h", tm.tm_hour, 2), part("m", tm.tm_min, 2)};
     const std::time_t end = secs + 60;
     std::tm te{};
     gmtime_r(&end, &te);
     std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.0000000Z", te.tm_year + 1900, te.tm_mon + 1,
                   te.tm_mday, te.tm_hour, te.tm_min, te.tm_sec);
-    const std::filesystem::path dir = std::filesystem::path(dir_) / nsg / path;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
     std::ostringstream o;
     const std::string resource = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/PROVIDERS/"
                                  "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/";
@@ -122,12 +125,7 @@ bool FlowLogWriter::flush(uint64_t now_ns, std::string& error) {
       o << "]}}";
     }
     o << "]}\n";
-    std::ofstream f(dir / "PT1M.json", std::ios::binary | std::ios::trunc);
-    f << o.str();
-    if (!f) {
-      error = (dir / "PT1M.json").string() + ": cannot write";
-      return false;
-    }
+    if (!write_file_beneath(dir_, dirs, "PT1M.json", o.str(), false, error)) return false;
     ++files_;
     it = pending_.erase(it);
   }

@@ -1,5 +1,7 @@
 #include "control/rule_fields.hpp"
 
+#include "control/names.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -43,7 +45,7 @@ std::vector<PortRange> parse_port_items(const std::vector<std::string>& items, b
         unsigned v = 0;
         auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
         if (t.empty() || ec != std::errc{} || ptr != t.data() + t.size() || v > 65535)
-          throw FieldError(i, "'" + items[i] + "' is not a port, a range 'a-b', '*' or a comma list of those");
+          throw FieldError(i, quote(items[i]) + " is not a port, a range 'a-b', '*' or a comma list of those");
         return static_cast<uint16_t>(v);
       };
       PortRange r;
@@ -53,8 +55,11 @@ std::vector<PortRange> parse_port_items(const std::vector<std::string>& items, b
       } else {
         r.lo = num(trim(part.substr(0, dash)));
         r.hi = num(trim(part.substr(dash + 1)));
-        if (r.lo > r.hi) throw FieldError(i, "port range '" + part + "' runs backwards");
+        if (r.lo > r.hi) throw FieldError(i, "port range " + quote(part) + " runs backwards");
       }
+      if (r.hi == 0)
+        throw FieldError(i, "port 0 is reserved (RFC 6335): no TCP or UDP connection uses it, and Azure accepts "
+                            "ports 1-65535 here (or a range, or '*')");
       out.push_back(r);
     }
     if (!any_part) throw FieldError(i, "empty port entry");
@@ -82,16 +87,16 @@ AddressMatch parse_address_items(const std::vector<std::string>& items, const Ta
     if (r.host_bits_set) {
       const auto len = static_cast<uint8_t>(std::stoi(s.substr(s.find('/') + 1)));
       const Cidr fixed{r.raw_addr & Cidr{0, len}.mask(), len};
-      throw FieldError(i, "'" + s + "' has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
+      throw FieldError(i, quote(s) + " has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
     }
     if (r.cidr) {
       m.prefixes.push_back(*r.cidr);
       continue;
     }
     if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])) != 0)
-      throw FieldError(i, "'" + s + "' is not an IPv4 address or CIDR prefix");
+      throw FieldError(i, quote(s) + " is not an IPv4 address or CIDR prefix");
     auto canon = resolve(s);
-    if (!canon) throw FieldError(i, "unknown service tag '" + s + "' (known: " + known + "; define others in [service_tags])");
+    if (!canon) throw FieldError(i, "unknown service tag " + quote(s) + " (known: " + known + "; define others in [service_tags])");
     tags.emplace_back(*canon, i);
   }
   if (tags.size() > 1)

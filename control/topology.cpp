@@ -1,23 +1,48 @@
 #include "control/topology.hpp"
 
 #include "control/azure_nsg.hpp"
+#include "control/input_file.hpp"
+#include "control/names.hpp"
 #include "control/rule_fields.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 namespace asenet::control {
 
+namespace {
+/// A message part for one line: control bytes escaped, cut to `max` bytes.
+std::string bounded(std::string_view s, size_t max) {
+  std::string out;
+  for (const char ch : s) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 TopologyError::TopologyError(std::string file, Loc loc, std::string path, std::string message)
-    : std::runtime_error(file +
+    : std::runtime_error(bounded(file, 4096) +
                          (loc.line == 0 ? std::string()
                                         : ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col)) +
-                         ": " + (path.empty() ? "" : path + ": ") + message),
+                         ": " + (path.empty() ? "" : bounded(path, 160) + ": ") + bounded(message, 1000)),
       file_(std::move(file)),
       loc_(loc),
       path_(std::move(path)),
@@ -162,7 +187,7 @@ class Loader {
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       const auto& kb = k.source().begin;
       const Loc at = kb.line != 0 ? Loc{kb.line, kb.column} : loc_of(v);
-      fail(at, join(path, k.str()), "unknown key '" + std::string(k.str()) + "' (allowed here: " + list + ")");
+      fail(at, join(path, k.str()), "unknown key " + quote(k.str()) + " (allowed here: " + list + ")");
     }
   }
 
@@ -214,18 +239,17 @@ class Loader {
     return list.is_array() ? path + "[" + std::to_string(i) + "]" : path;
   }
 
-  std::string name(const toml::table& tb, const std::string& path) const {
+  std::string name(const toml::table& tb, const std::string& path, NameKind kind) const {
     const auto& n = required(tb, "name", path);
     std::string s = str(n, join(path, "name"));
-    if (s.empty()) fail(loc_of(n), join(path, "name"), "must not be empty");
-    if (s.size() > 80) fail(loc_of(n), join(path, "name"), "'" + s + "' is longer than Azure's 80 characters");
+    if (auto why = azure_name_problem(kind, s)) fail(loc_of(n), join(path, "name"), *why);
     return s;
   }
 
   uint32_t ip(const toml::node& n, const std::string& path) const {
     std::string s = str(n, path);
     auto v = parse_ipv4(s);
-    if (!v) fail(loc_of(n), path, "'" + s + "' is not an IPv4 address");
+    if (!v) fail(loc_of(n), path, quote(s) + " is not an IPv4 address");
     return *v;
   }
 
@@ -238,9 +262,9 @@ class Loader {
     if (r.host_bits_set) {
       auto len = std::stoi(s.substr(s.find('/') + 1));
       Cidr fixed{r.raw_addr & Cidr{0, static_cast<uint8_t>(len)}.mask(), static_cast<uint8_t>(len)};
-      fail(l, path, "'" + s + "' has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
+      fail(l, path, quote(s) + " has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
     }
-    if (!r.cidr) fail(l, path, "'" + s + "' is not an IPv4 address or CIDR prefix");
+    if (!r.cidr) fail(l, path, quote(s) + " is not an IPv4 address or CIDR prefix");
     return *r.cidr;
   }
 
@@ -304,7 +328,7 @@ class Loader {
       if (cand == key) return v;
       if (name != "*") allowed += (allowed.empty() ? "" : " | ") + std::string(name);
     }
-    fail(loc_of(n), path, "unknown value '" + s + "' (expected " + allowed + ")");
+    fail(loc_of(n), path, "unknown value " + quote(s) + " (expected " + allowed + ")");
   }
 
   void load_emulator(const toml::table& tb) {
@@ -356,7 +380,7 @@ class Loader {
 
   void load_vnet(const toml::table& tb) {
     check_keys(tb, "vnet", {"name", "address_space"});
-    t_.vnet_name = name(tb, "vnet");
+    t_.vnet_name = name(tb, "vnet", NameKind::kVnet);
     const auto& as = required(tb, "address_space", "vnet");
     t_.address_space = cidr_list(as, "vnet.address_space");
     if (t_.address_space.empty()) fail(loc_of(as), "vnet.address_space", "a VNet needs at least one address range");
@@ -371,7 +395,7 @@ class Loader {
     for (auto&& [k, v] : tb) {
       std::string key(k.str());
       if (resolve_tag(Topology{}, key).has_value())
-        fail(loc_of(v), "service_tags." + key, "'" + key + "' is a built-in tag and cannot be redefined");
+        fail(loc_of(v), "service_tags." + key, quote(key) + " is a built-in tag and cannot be redefined");
       t_.service_tags[key] = cidr_list(v, "service_tags." + key);
     }
   }
@@ -385,7 +409,7 @@ class Loader {
   void load_nsg(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "rules", "nsg_file", "flow_logs"});
     Nsg nsg;
-    nsg.name = name(tb, path);
+    nsg.name = name(tb, path, NameKind::kNsg);
     nsg.loc = loc_of(tb);
     if (auto* n = tb.get("flow_logs")) nsg.flow_logs = boolean(*n, join(path, "flow_logs"));
     if (t_.find_nsg(nsg.name) != nullptr) fail(loc_of(tb), join(path, "name"), "duplicate NSG name '" + nsg.name + "'");
@@ -433,7 +457,7 @@ class Loader {
                           "source_port_range", "destination_address_prefixes", "destination_address_prefix",
                           "destination_port_ranges", "destination_port_range"});
     NsgRule r;
-    r.name = name(tb, path);
+    r.name = name(tb, path, NameKind::kSecurityRule);
     r.loc = loc_of(tb);
     const auto& pn = required(tb, "priority", path);
     auto* pi = pn.as_integer();
@@ -477,7 +501,7 @@ class Loader {
   void load_route_table(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "disable_bgp_route_propagation", "routes"});
     RouteTable rt;
-    rt.name = name(tb, path);
+    rt.name = name(tb, path, NameKind::kRouteTable);
     rt.loc = loc_of(tb);
     if (t_.find_route_table(rt.name) != nullptr)
       fail(loc_of(tb), join(path, "name"), "duplicate route table name '" + rt.name + "'");
@@ -489,7 +513,7 @@ class Loader {
       for_each_table(*n, join(path, "routes"), [&](const toml::table& r, const std::string& rp) {
         check_keys(r, rp, {"name", "address_prefix", "next_hop_type", "next_hop_ip_address"});
         Route route;
-        route.name = name(r, rp);
+        route.name = name(r, rp, NameKind::kRoute);
         route.loc = loc_of(r);
         if (!names.insert(route.name).second) fail(loc_of(r), join(rp, "name"), "duplicate route name '" + route.name + "'");
         route.prefix = cidr(required(r, "address_prefix", rp), join(rp, "address_prefix"));
@@ -530,7 +554,7 @@ class Loader {
   void load_subnet(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "prefix", "nsg", "route_table"});
     Subnet s;
-    s.name = name(tb, path);
+    s.name = name(tb, path, NameKind::kSubnet);
     s.loc = loc_of(tb);
     if (t_.find_subnet(s.name) != nullptr) fail(loc_of(tb), join(path, "name"), "duplicate subnet name '" + s.name + "'");
     const auto& pn = required(tb, "prefix", path);
@@ -564,7 +588,7 @@ class Loader {
                           "load_distribution", "management", "app", "ftp", "remote_debugging", "probe_port",
                           "probe_protocol", "probe_path", "probe_interval", "probe_threshold", "probe_up_threshold"});
     Ase a;
-    a.name = name(tb, path);
+    a.name = name(tb, path, NameKind::kAse);
     a.loc = loc_of(tb);
     for (auto& other : t_.ases)
       if (other.name == a.name) fail(loc_of(tb), join(path, "name"), "duplicate ASE name '" + a.name + "'");
@@ -572,13 +596,28 @@ class Loader {
     a.subnet = str(sn, join(path, "subnet"));
     a.subnet_loc = loc_of(sn);
     const Subnet* subnet = t_.find_subnet(a.subnet);
-    if (subnet == nullptr) fail(loc_of(sn), join(path, "subnet"), "unknown subnet '" + a.subnet + "'" + known_subnets());
+    if (subnet == nullptr) fail(loc_of(sn), join(path, "subnet"), "unknown subnet " + quote(a.subnet) + known_subnets());
     for (auto& other : t_.ases)
       if (other.subnet == a.subnet)
         fail(loc_of(sn), join(path, "subnet"), "subnet '" + a.subnet + "' already holds ASE '" + other.name +
                                                    "'; an ASE needs a dedicated subnet");
     const auto& vn = required(tb, "public_vip", path);
     a.public_vip = ip(vn, join(path, "public_vip"));
+    if (auto why = public_address_problem(a.public_vip))
+      fail(loc_of(vn), join(path, "public_vip"), format_ipv4(a.public_vip) + " " + *why);
+    for (const auto& c : t_.gateway_bgp_routes)
+      if (c.len > 0 && c.contains(a.public_vip))
+        fail(loc_of(vn), join(path, "public_vip"),
+             format_ipv4(a.public_vip) + " is inside " + format_cidr(c) +
+                 ", which the gateway advertises from on-premises; a VIP is a public address Azure allocates, never "
+                 "one of the on-premises networks");
+    for (const auto& rt : t_.route_tables)
+      for (const auto& r : rt.routes)
+        if (r.prefix.len > 0 && r.prefix.contains(a.public_vip))
+          fail(loc_of(vn), join(path, "public_vip"),
+               format_ipv4(a.public_vip) + " is inside " + format_cidr(r.prefix) + " of route '" + r.name +
+                   "' in route table '" + rt.name +
+                   "'; a VIP is a public address Azure allocates, not a prefix the VNet routes elsewhere");
     if (t_.in_vnet(a.public_vip))
       fail(loc_of(vn), join(path, "public_vip"), format_ipv4(a.public_vip) +
                                                      " is inside the VNet address space; the VIP is a public address");
@@ -681,6 +720,26 @@ class Loader {
                         " (network, gateway .1, DNS .2/.3 and broadcast)");
   }
 
+  std::string known_subnet_prefixes() const {
+    std::string out;
+    for (auto& s : t_.subnets) out += (out.empty() ? " (subnets: " : ", ") + s.name + " " + format_cidr(s.prefix);
+    return out.empty() ? " (no [[subnets]] are defined)" : out + ")";
+  }
+
+  /// Why an address cannot be a public VIP, or nullopt.
+  static std::optional<std::string> public_address_problem(uint32_t v) {
+    auto in = [&](uint32_t net, int len) { return len == 0 || (v >> (32 - len)) == (net >> (32 - len)); };
+    if (v == 0xffffffffu) return "is the limited broadcast address (RFC 919); Azure never assigns it as a public IP";
+    if (v == 0xa83f8110u)  // 168.63.129.16
+      return "is Azure's platform address (DNS, DHCP, health probes: the AzureLoadBalancer tag); it is never a VIP";
+    if (in(0x00000000u, 8)) return "is in 0.0.0.0/8 (\"this network\", RFC 1122); it is not a routable address";
+    if (in(0x7f000000u, 8)) return "is a loopback address (127.0.0.0/8); a VIP must be reachable from the Internet";
+    if (in(0xa9fe0000u, 16)) return "is link-local (169.254.0.0/16); a VIP must be reachable from the Internet";
+    if (in(0xe0000000u, 4)) return "is a multicast address (224.0.0.0/4); a VIP is a unicast public address";
+    if (in(0xf0000000u, 4)) return "is in the reserved range 240.0.0.0/4 (RFC 1112); Azure never assigns it";
+    return std::nullopt;
+  }
+
   std::string known_subnets() const {
     std::string out;
     for (auto& s : t_.subnets) out += (out.empty() ? " (known: " : ", ") + s.name;
@@ -690,13 +749,21 @@ class Loader {
   void load_host(const toml::table& tb, const std::string& path) {
     check_keys(tb, path, {"name", "ip", "nsg"});
     Host h;
-    h.name = name(tb, path);
+    h.name = name(tb, path, NameKind::kHost);
     h.loc = loc_of(tb);
     for (auto& other : t_.hosts)
       if (other.name == h.name) fail(loc_of(tb), join(path, "name"), "duplicate host name '" + h.name + "'");
     const auto& in = required(tb, "ip", path);
     h.ip = ip(in, join(path, "ip"));
     if (!t_.in_vnet(h.ip)) fail(loc_of(in), join(path, "ip"), format_ipv4(h.ip) + " is outside the VNet address space");
+    const Subnet* home = nullptr;
+    for (const auto& sn : t_.subnets)
+      if (sn.prefix.contains(h.ip)) home = &sn;
+    if (home == nullptr)
+      fail(loc_of(in), join(path, "ip"),
+           format_ipv4(h.ip) + " is in no subnet; Azure gives a NIC an address from the subnet it is placed in" +
+               known_subnet_prefixes());
+    check_usable(*home, h.ip, loc_of(in), join(path, "ip"), "host");
     for (auto& other : t_.hosts)
       if (other.ip == h.ip) fail(loc_of(in), join(path, "ip"), format_ipv4(h.ip) + " is already host '" + other.name + "'");
     for (auto& a : t_.ases) {
@@ -733,15 +800,15 @@ class Loader {
     for (size_t i = 0; i < t_.subnets.size(); ++i) {
       const Subnet& s = t_.subnets[i];
       if (s.nsg && t_.find_nsg(*s.nsg) == nullptr)
-        fail(s.nsg_loc, join(subnet_paths_[i], "nsg"), "unknown NSG '" + *s.nsg + "'" + known(t_.nsgs));
+        fail(s.nsg_loc, join(subnet_paths_[i], "nsg"), "unknown NSG " + quote(*s.nsg) + known(t_.nsgs));
       if (s.route_table && t_.find_route_table(*s.route_table) == nullptr)
         fail(s.route_table_loc, join(subnet_paths_[i], "route_table"),
-             "unknown route table '" + *s.route_table + "'" + known(t_.route_tables));
+             "unknown route table " + quote(*s.route_table) + known(t_.route_tables));
     }
     for (size_t i = 0; i < t_.hosts.size(); ++i) {
       const Host& h = t_.hosts[i];
       if (h.nsg && t_.find_nsg(*h.nsg) == nullptr)
-        fail(h.nsg_loc, join(host_paths_[i], "nsg"), "unknown NSG '" + *h.nsg + "'" + known(t_.nsgs));
+        fail(h.nsg_loc, join(host_paths_[i], "nsg"), "unknown NSG " + quote(*h.nsg) + known(t_.nsgs));
     }
     // The data path numbers attached NSGs in 7 bits (docs/design/nsg.md).
     std::set<std::string> attached;
@@ -774,11 +841,9 @@ Topology load_topology_text(const std::string& text, const std::string& file) {
 }
 
 Topology load_topology(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TopologyError(path, Loc{0, 0}, "", "cannot open the topology file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_topology_text(ss.str(), path);
+  std::string text, why;
+  if (!read_input_file(path, text, why)) throw TopologyError(path, Loc{0, 0}, "", why);
+  return load_topology_text(text, path);
 }
 
 }  // namespace asenet::control

@@ -43,7 +43,7 @@ try:
         check("help: " + " ".join(os.path.basename(a) for a in args), r.returncode == 0 and "usage" in r.stdout,
               r.stdout + r.stderr)
 
-    bad = write("bad.toml", '[vnet]\nname = "v"\naddress_space = "10.0.0.0/16"\n[[subnets]]\nname = "s"\nprefix = "10.1.0.0/24"\n')
+    bad = write("bad.toml", '[vnet]\nname = "vvnet"\naddress_space = "10.0.0.0/16"\n[[subnets]]\nname = "s"\nprefix = "10.1.0.0/24"\n')
     r = run([asenetctl, "validate", "--topology", bad])
     line = r.stderr.strip()
     check("bad topology exits 2", r.returncode == 2, str(r.returncode))

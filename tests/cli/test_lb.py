@@ -33,7 +33,7 @@ def check(name, cond, detail=""):
 def topology(mode):
     path = os.path.join(tmp, mode + ".toml")
     with open(path, "w") as f:
-        f.write('[vnet]\nname = "v"\naddress_space = "10.0.0.0/16"\n[[subnets]]\nname = "s"\nprefix = "10.0.1.0/26"\n'
+        f.write('[vnet]\nname = "vvnet"\naddress_space = "10.0.0.0/16"\n[[subnets]]\nname = "s"\nprefix = "10.0.1.0/26"\n'
                 '[[ases]]\nname = "a"\nsubnet = "s"\npublic_vip = "192.23.1.2"\n'
                 'instances = ["10.0.1.4", "10.0.1.5", "10.0.1.6", "10.0.1.7"]\ndown = ["10.0.1.7"]\n'
                 'load_distribution = "%s"\n' % mode)

@@ -33,7 +33,7 @@ try:
         ports[side] = "net_pcap%d,rx_pcap=%s/in_%s.pcap,tx_pcap=%s/out_%s.pcap" % (i, tmp, side, tmp, side)
     topo = os.path.join(tmp, "topo.toml")
     with open(topo, "w") as f:
-        f.write('[vnet]\nname = "v"\naddress_space = "10.0.0.0/16"\n'
+        f.write('[vnet]\nname = "vvnet"\naddress_space = "10.0.0.0/16"\n'
                 '[[subnets]]\nname = "ase"\nprefix = "10.0.1.0/26"\n'
                 '[[ases]]\nname = "ase"\nsubnet = "ase"\npublic_vip = "192.23.1.2"\ninstances = "10.0.1.4"\n'
                 '[gateway]\nbgp_routes = "172.16.0.0/12"\n[ports]\n')

@@ -274,7 +274,7 @@ TEST(Stateful, ReplyInTheSameBurstAsItsSynPasses) {
   // SYN-ACK arrives in the very burst that carries the SYN.
   const char* topo = R"(
 [vnet]
-name = "v"
+name = "vvnet"
 address_space = "10.0.0.0/16"
 [[subnets]]
 name = "s"
@@ -420,7 +420,7 @@ TEST(LbHealth, AllInstancesDownEndsTcpFlowsOnlyOnBasic) {
   for (const char* era : {"2016", "current"}) {
     auto topo = [&](bool down) {
       return compile(load_topology_text(std::string("[emulator]\nera = \"") + era +
-                                            "\"\n[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n"
+                                            "\"\n[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
                                             "[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/26\"\n"
                                             "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\n"
                                             "instances = [\"10.0.1.4\", \"10.0.1.5\"]\n" +

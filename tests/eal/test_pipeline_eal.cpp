@@ -33,7 +33,7 @@ constexpr unsigned kPoolSize = 8191;
 
 const char* kTopo = R"(
 [vnet]
-name = "v"
+name = "vvnet"
 address_space = ["10.0.0.0/16"]
 [[subnets]]
 name = "ase"

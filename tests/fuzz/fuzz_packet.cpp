@@ -36,7 +36,7 @@ constexpr const char* kTopology = R"(
 era = "current"
 flow_table_size = 4096
 [vnet]
-name = "v"
+name = "vvnet"
 address_space = ["10.0.0.0/16"]
 [[subnets]]
 name = "ase"

@@ -48,7 +48,7 @@ INSTANCES = ["10.0.1.4", "10.0.1.5"]
 
 TOPO = """
 [vnet]
-name = "v"
+name = "vvnet"
 address_space = "10.0.0.0/16"
 [[subnets]]
 name = "ase"

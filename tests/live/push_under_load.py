@@ -40,7 +40,7 @@ VIP = "192.23.1.2"
 
 TOPO = """
 [vnet]
-name = "v"
+name = "vvnet"
 address_space = "10.0.0.0/16"
 [[subnets]]
 name = "ase"

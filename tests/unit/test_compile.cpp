@@ -11,7 +11,7 @@ using namespace asenet::dataplane;
 namespace {
 
 Topology topo(const std::string& extra, const std::string& era = "2016") {
-  return load_topology_text("[emulator]\nera = \"" + era + "\"\n[vnet]\nname = \"v\"\naddress_space = [\"10.0.0.0/16\"]\n"
+  return load_topology_text("[emulator]\nera = \"" + era + "\"\n[vnet]\nname = \"vvnet\"\naddress_space = [\"10.0.0.0/16\"]\n"
                             "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/26\"\n"
                             "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
                             "ilb_address = \"10.0.1.11\"\ninstances = [\"10.0.1.4\"]\n" + extra,

@@ -207,7 +207,7 @@ TEST(Tags, ComplementAndNormalizeAreExact) {
 
 TEST(Tags, VirtualNetworkIsVnetPlusGatewayPlusUdrPlusPlatform) {
   Topology t = load_topology_text(
-      "[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/24\"\n"
+      "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/24\"\n"
       "route_table = \"rt\"\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"p\"\n"
       "address_prefix = \"192.168.50.0/24\"\nnext_hop_type = \"VirtualNetworkGateway\"\n"
       "[gateway]\nbgp_routes = \"172.16.0.0/12\"\n",
@@ -228,7 +228,7 @@ TEST(Tags, VirtualNetworkIsVnetPlusGatewayPlusUdrPlusPlatform) {
 
 TEST(Tags, UdrForTheDefaultRouteMakesVirtualNetworkEverythingAndInternetNothing) {
   Topology t = load_topology_text(
-      "[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/24\"\n"
+      "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/24\"\n"
       "nsg = \"n\"\nroute_table = \"rt\"\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"ft\"\n"
       "address_prefix = \"0.0.0.0/0\"\nnext_hop_type = \"VirtualNetworkGateway\"\n[[nsgs]]\nname = \"n\"\n",
       "t.toml");
@@ -376,7 +376,7 @@ TEST(AzureJson, TopologyLoadsNsgFileRelativeToItself) {
   const std::string dir = ::testing::TempDir() + "/nsgfile";
   std::filesystem::create_directories(dir);
   std::filesystem::copy_file(kData + "/nsg-arm.json", dir + "/ase.json", std::filesystem::copy_options::overwrite_existing);
-  std::ofstream(dir + "/topo.toml") << "[vnet]\nname = \"v\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\n"
+  std::ofstream(dir + "/topo.toml") << "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\n"
                                        "prefix = \"10.0.1.0/24\"\nnsg = \"imported\"\n[[nsgs]]\nname = \"imported\"\n"
                                        "nsg_file = \"ase.json\"\n";
   Topology t = load_topology(dir + "/topo.toml");

@@ -3,9 +3,14 @@
 // where the error must point; it is removed before parsing.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "control/compile.hpp"
+#include "control/input_file.hpp"
 #include "control/topology.hpp"
 
 using namespace asenet;
@@ -123,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "subnets[0].route_table", "unknown route table 'rt'"},
         BadCase{"unknown_subnet_ref", "\n[[ases]]\nname = \"a\"\nsubnet = @\"nowhere\"\npublic_vip = \"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].subnet", "unknown subnet 'nowhere'"},
-        BadCase{"unknown_host_nsg_ref", "\n[[hosts]]\nname = \"h\"\nip = \"10.0.2.4\"\nnsg = @\"missing\"\n", "hosts[0].nsg",
+        BadCase{"unknown_host_nsg_ref", "\n[[hosts]]\nname = \"h\"\nip = \"10.0.1.20\"\nnsg = @\"missing\"\n", "hosts[0].nsg",
                 "unknown NSG 'missing'"},
         BadCase{"instance_outside_subnet", kAse + "instances = [\"10.0.1.4\", @\"10.0.2.9\"]\n", "ases[0].instances[1]",
                 "outside subnet 'ase-one'"},
@@ -170,6 +175,55 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"tcp_reset_needs_standard", kAse + "instances = \"10.0.1.4\"\ntcp_reset = @true\n", "ases[0].tcp_reset",
                 "Standard load balancer feature"},
         BadCase{"unknown_key", kAse + "instances = \"10.0.1.4\"\n@vip = \"1.2.3.4\"\n", "ases[0].vip", "unknown key 'vip'"},
+        // Issue 14: names are Azure's (they become flow-log paths), addresses are ones Azure could assign.
+        BadCase{"nsg_name_is_a_path", "\n[[nsgs]]\nname = @\"../../../x\"\nflow_logs = true\n", "nsgs[0].name",
+                "'../../../x' is not an Azure NSG name: character 3 ('/') is not allowed"},
+        BadCase{"nsg_name_absolute", "\n[[nsgs]]\nname = @\"/tmp/x\"\n", "nsgs[0].name", "character 1 ('/') is not allowed"},
+        BadCase{"nsg_name_ends_with_dot", "\n[[nsgs]]\nname = @\"nsg.\"\n", "nsgs[0].name",
+                "must end with a letter, digit or '_'"},
+        BadCase{"nsg_name_too_long", "\n[[nsgs]]\nname = @\"" + std::string(81, 'n') + "\"\n", "nsgs[0].name",
+                "is 81 characters long; an Azure NSG name has 1-80"},
+        BadCase{"rule_name_with_slash", nsg_rule(replace(kRuleOk, "name = \"r\"", "name = @\"a/b\"")),
+                "nsgs[0].rules[0].name", "is not an Azure security rule name"},
+        BadCase{"vnet_name_one_char", "![vnet]\nname = @\"v\"\naddress_space = \"10.0.0.0/16\"\n", "vnet.name",
+                "an Azure VNet name has 2-64"},
+        BadCase{"subnet_name_space", "\n[[subnets]]\nname = @\"my subnet\"\nprefix = \"10.0.2.0/24\"\n", "subnets[1].name",
+                "character 3 (' ') is not allowed"},
+        BadCase{"ase_name_control_char", "\n[[ases]]\nname = @\"a\\u0007\"\nsubnet = \"ase-one\"\npublic_vip = \"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].name", "'a\\x07' is not an Azure ASE name"},
+        BadCase{"host_name_backslash", "\n[[hosts]]\nname = @\"h\\\\x\"\nip = \"10.0.1.20\"\n", "hosts[0].name",
+                "is not an Azure host (NIC) name"},
+        BadCase{"route_table_name_dotdot", "\n[[route_tables]]\nname = @\"..\"\n", "route_tables[0].name",
+                "is not an Azure route table name"},
+        BadCase{"route_name_star", "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = @\"*\"\naddress_prefix = \"0.0.0.0/0\"\nnext_hop_type = \"Internet\"\n",
+                "route_tables[0].routes[0].name", "is not an Azure route name"},
+        BadCase{"vip_zero", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"0.0.0.0\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "0.0.0.0/8"},
+        BadCase{"vip_broadcast", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"255.255.255.255\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "limited broadcast"},
+        BadCase{"vip_loopback", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"127.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "loopback"},
+        BadCase{"vip_multicast", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"224.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "multicast"},
+        BadCase{"vip_reserved_class_e", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"240.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "240.0.0.0/4"},
+        BadCase{"vip_link_local", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"169.254.1.1\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "link-local"},
+        BadCase{"vip_platform_address", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"168.63.129.16\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "Azure's platform address"},
+        BadCase{"vip_in_bgp_prefix", "\n[gateway]\nbgp_routes = [\"0.0.0.0/0\", \"192.23.0.0/16\"]\n" + kAse.substr(0, kAse.find("public_vip")) +
+                    "public_vip = @\"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "inside 192.23.0.0/16, which the gateway advertises"},
+        BadCase{"vip_in_udr_prefix", "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = \"192.23.1.0/24\"\nnext_hop_type = \"VirtualNetworkGateway\"\n" +
+                    kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+                "ases[0].public_vip", "of route 'x' in route table 'rt'"},
+        BadCase{"host_reserved_first", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.3\"\n", "hosts[0].ip", "reserved by Azure"},
+        BadCase{"host_reserved_broadcast", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.63\"\n", "hosts[0].ip", "reserved by Azure"},
+        BadCase{"host_outside_every_subnet", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.9.4\"\n", "hosts[0].ip", "is in no subnet"},
+        BadCase{"rule_destination_port_zero",
+                nsg_rule(replace(kRuleOk, "destination_port_ranges = \"443\"", "destination_port_ranges = @\"0\"")),
+                "nsgs[0].rules[0].destination_port_ranges", "port 0 is reserved"},
+        BadCase{"ase_app_port_zero", kAse + "instances = \"10.0.1.4\"\napp = [80, @0]\n", "ases[0].app[1]", "port 0 is reserved"},
         BadCase{"missing_vnet", "!@[[subnets]]\nname = \"x\"\nprefix = \"10.0.0.0/24\"\n", "vnet", "missing [vnet]", false}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -215,6 +269,11 @@ name = "ase-one"
 prefix = "10.0.1.0/26"
 nsg = "ase-one-nsg"
 route_table = "ase-one-rt"
+
+# A NIC's address comes from its subnet (the contract's sketch leaves this one out).
+[[subnets]]
+name = "data"
+prefix = "10.0.2.0/24"
 
 [[ases]]
 name = "ase-one"
@@ -369,4 +428,64 @@ TEST(Topology, ProbeSettingsFollowTheEraAndAzuresRules) {
                                   "t.toml"),
                TopologyError);
   EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 0\n", "t.toml"), TopologyError);
+}
+
+// Issue 14: errors quote a short escaped excerpt of the input, never a whole line.
+TEST(TopologyInput, AHugeKeyGivesAShortMessage) {
+  const std::string key(1000000, 'k');
+  try {
+    load_topology_text(kBase + "\n[[hosts]]\nname = \"h\"\n" + key + " = 1\n", "topo.toml");
+    FAIL() << "accepted";
+  } catch (const TopologyError& e) {
+    const std::string w = e.what();
+    EXPECT_LT(w.size(), 1500u) << w.size();
+    EXPECT_NE(w.find("unknown key 'kkkk"), std::string::npos) << w.substr(0, 300);
+    EXPECT_NE(w.find("(1000000 bytes)"), std::string::npos) << w.substr(0, 300);
+  }
+}
+
+TEST(TopologyInput, ControlBytesAreEscaped) {
+  try {
+    load_topology_text(kBase + "\n[[hosts]]\nname = \"h\"\nip = \"\\u001b[31mred\"\n", "topo.toml");
+    FAIL() << "accepted";
+  } catch (const TopologyError& e) {
+    const std::string w = e.what();
+    EXPECT_EQ(w.find('\x1b'), std::string::npos) << w;
+    EXPECT_NE(w.find("'\\x1b[31mred' is not an IPv4 address"), std::string::npos) << w;
+  }
+}
+
+// Only regular files are read: a device, a FIFO or a folder gets one line at once.
+TEST(TopologyInput, OnlyRegularFilesAreRead) {
+  auto message = [](const std::string& path) {
+    try {
+      load_topology(path);
+    } catch (const TopologyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("/dev/zero").find("/dev/zero: is a device, not a regular file"), std::string::npos);
+  EXPECT_NE(message("/tmp").find("/tmp: is a directory"), std::string::npos);
+  const std::string fifo = ::testing::TempDir() + "asenet-topo-fifo-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(message(fifo).find(": is a FIFO, not a regular file"), std::string::npos);  // and no hang
+  ::unlink(fifo.c_str());
+}
+
+TEST(TopologyInput, FilesOverTheLimitAreRefused) {
+  const std::string big = ::testing::TempDir() + "asenet-topo-big-" + std::to_string(::getpid()) + ".toml";
+  {
+    std::FILE* f = std::fopen(big.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(::ftruncate(::fileno(f), static_cast<off_t>(kMaxInputBytes) + 1), 0);  // sparse
+    std::fclose(f);
+  }
+  try {
+    load_topology(big);
+    FAIL() << "accepted";
+  } catch (const TopologyError& e) {
+    EXPECT_NE(std::string(e.what()).find("asenet reads at most 64 MiB"), std::string::npos) << e.what();
+  }
+  ::unlink(big.c_str());
 }
