@@ -326,6 +326,7 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   dataplane::TableSpec spec;
   spec.generation = generation;
   spec.decrement_ttl = topo.emulator.decrement_ttl;
+  spec.mtu = static_cast<uint16_t>(topo.emulator.mtu);
   spec.flow_idle_timeout_ns = uint64_t{topo.emulator.flow_idle_timeout_s} * 1000000000ull;
   spec.tcp_fin_timeout_ns = uint64_t{topo.emulator.tcp_fin_timeout_s} * 1000000000ull;
   spec.tcp_rst_timeout_ns = uint64_t{topo.emulator.tcp_rst_timeout_s} * 1000000000ull;

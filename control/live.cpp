@@ -135,6 +135,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.flows_created = total.flows_created;
   for (const auto& c : ctxs_) {
     s.resets_sent += c->counters.resets_sent;
+    s.icmp_frag_needed += c->counters.icmp_frag_needed;
     s.resets_unsent += c->counters.resets_unsent;
   }
   for (const auto& t : tables_) {
@@ -573,7 +574,7 @@ std::string stats_json(const StatsSnapshot& s) {
     first = false;
   }
   o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
-    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent << ",\"resets_unsent\":" << s.resets_unsent
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent
     << "},\"snat\":{\"by_instance\":{";
   first = true;
   std::map<std::string, std::array<uint64_t, 3>> by_ase;

@@ -48,6 +48,7 @@ struct StatsSnapshot {
   uint64_t packets_in = 0, forwarded = 0, dropped = 0;
   std::array<uint64_t, static_cast<size_t>(dataplane::DropReason::kCount)> drops{};
   uint64_t flows_created = 0, flows_live = 0, flow_capacity = 0, resets_sent = 0, resets_unsent = 0;
+  uint64_t icmp_frag_needed = 0;  ///< ICMP fragmentation-needed sent for DF packets over the MTU
   RuleHits rule_hits;
   struct InstanceFigures {
     std::string ase;

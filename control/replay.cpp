@@ -24,6 +24,7 @@
 #include "control/flow_logs.hpp"
 #include "control/json.hpp"
 #include "control/summary.hpp"
+#include "control/input_file.hpp"
 #include "control/topology.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
@@ -164,6 +165,12 @@ int run_replay(const ReplayOptions& opt) {
     Reader r;
     r.in = opt.inputs[i];
     r.order = i;
+    // A FIFO or a device would block or never end: captures are regular files.
+    if (std::string why; !check_regular_file(r.in.path, why)) {
+      std::cerr << r.in.path << ": " << why << "\n";
+      close_readers();
+      return 2;
+    }
     r.pcap = pcap_open_offline_with_tstamp_precision(r.in.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (r.pcap == nullptr) {
       std::cerr << r.in.path << ": cannot read capture: " << errbuf << "\n";
@@ -171,8 +178,11 @@ int run_replay(const ReplayOptions& opt) {
       return 2;
     }
     if (pcap_datalink(r.pcap) != DLT_EN10MB) {
-      std::cerr << r.in.path << ": link type " << pcap_datalink_val_to_name(pcap_datalink(r.pcap))
-                << " is not Ethernet; asenet replays Ethernet (DLT_EN10MB) captures\n";
+      // libpcap has no name for a link type it does not know (a null pointer).
+      const int dlt = pcap_datalink(r.pcap);
+      const char* dlt_name = pcap_datalink_val_to_name(dlt);
+      std::cerr << r.in.path << ": link type " << (dlt_name != nullptr ? dlt_name : "unknown") << " (" << dlt
+                << ") is not Ethernet; asenet replays Ethernet (DLT_EN10MB) captures\n";
       pcap_close(r.pcap);
       close_readers();
       return 2;
@@ -407,6 +417,7 @@ int run_replay(const ReplayOptions& opt) {
     };
 
     bool read_error = false;
+    std::string read_error_text;  ///< what summary.json says when the replay failed
     std::vector<std::string> truncated;
     auto advance = [&](Reader& r) {
       int got = pcap_next_ex(r.pcap, &r.hdr, &r.data);
@@ -422,6 +433,7 @@ int run_replay(const ReplayOptions& opt) {
           truncated.push_back(r.in.path);
         } else {
           std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << why << " (the rest of this capture is skipped)\n";
+          if (!read_error) read_error_text = r.in.path + ": packet " + std::to_string(r.index + 1) + ": " + why;
           read_error = true;
         }
       }
@@ -568,12 +580,18 @@ int run_replay(const ReplayOptions& opt) {
           }() << ",\"flows_created\":" << total.flows_created
        << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
        << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers;
+    js << ",\"icmp_frag_needed_sent\":" << total.icmp_frag_needed;
     if (flow_logs) js << ",\"flow_log_tuples\":" << flow_log_writer.tuples_written();
     if (!truncated.empty()) {
       js << ",\"inputs_cut_short\":[";
       for (size_t i = 0; i < truncated.size(); ++i) js << (i ? "," : "") << json_str(truncated[i]);
       js << "]";
     }
+    // A failed replay says so in the summary, which is complete for what ran:
+    // the exit status is 2 and "status" tells a script not to trust the counts
+    // as the whole capture's.
+    js << ",\"status\":" << (read_error ? "\"failed\"" : "\"completed\"");
+    if (read_error) js << ",\"error\":" << json_str(read_error_text);
     // Every mbuf back in the pool: nothing leaked, whatever the input was.
     js << ",\"mbufs_in_use_at_end\":" << rte_mempool_in_use_count(pool);
     js << "}";
@@ -598,6 +616,7 @@ int run_replay(const ReplayOptions& opt) {
       }
       std::cout << "\n  written   " << opt.out_dir << "/{internet,vnet,onprem}.pcap, summary.json"
                 << (opt.trace ? ", trace.jsonl" : "") << "\n";
+      if (read_error) std::cout << "  FAILED    " << read_error_text << " (summary.json says \"status\":\"failed\")\n";
     }
     if (read_error) rc = 2;
     destroy_replay_ports(ports);

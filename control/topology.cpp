@@ -333,7 +333,7 @@ class Loader {
 
   void load_emulator(const toml::table& tb) {
     check_keys(tb, "emulator", {"era", "enforce_limits", "decrement_ttl", "flow_idle_timeout", "tcp_fin_timeout",
-                                "tcp_rst_timeout", "flow_table_size"});
+                                "tcp_rst_timeout", "flow_table_size", "mtu"});
     if (auto* n = tb.get("era")) {
       t_.emulator.era = enum_value<Era>(*n, "emulator.era", {{"2016", Era::k2016}, {"current", Era::kCurrent}});
     }
@@ -355,6 +355,8 @@ class Loader {
     uint_in("tcp_fin_timeout", 1, 3600, t_.emulator.tcp_fin_timeout_s, "seconds");
     uint_in("tcp_rst_timeout", 1, 3600, t_.emulator.tcp_rst_timeout_s, "seconds");
     uint_in("flow_table_size", 1024, 16777216, t_.emulator.flow_table_size, "flows");
+    // 576: the IPv4 minimum every host must accept (RFC 791); 9000: jumbo frames.
+    uint_in("mtu", 576, 9000, t_.emulator.mtu, "bytes");
   }
 
   void load_l2(const toml::table& tb) {

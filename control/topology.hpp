@@ -156,6 +156,7 @@ struct Emulator {
   uint32_t tcp_fin_timeout_s = 240;    ///< a flow lingers this long after both FINs
   uint32_t tcp_rst_timeout_s = 15;     ///< and this long after an RST
   uint32_t flow_table_size = 262144;   ///< flows per worker (Azure: 500,000 per NIC)
+  uint32_t mtu = 1500;                 ///< IPv4 MTU of every port (Azure VNets: 1500)
 };
 
 /// [l2] (extension): real hosts on the ports. With `arp`, the fabric answers

@@ -1,5 +1,7 @@
 #include "control/wire.hpp"
 
+#include "control/names.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -142,7 +144,7 @@ void io(Ar& ar, AseSpec& a) {
 template <class Ar>
 void io(Ar& ar, TableSpec& t) {
   io(ar, t.generation); io(ar, t.next_hops); io(ar, t.route_sets); io(ar, t.route_origins);
-  io(ar, t.decrement_ttl); io(ar, t.fabric_mac); io(ar, t.peer_macs); io(ar, t.l2); io(ar, t.nsgs); io(ar, t.nsg_rules);
+  io(ar, t.decrement_ttl); io(ar, t.mtu); io(ar, t.fabric_mac); io(ar, t.peer_macs); io(ar, t.l2); io(ar, t.nsgs); io(ar, t.nsg_rules);
   io(ar, t.subnets); io(ar, t.nics); io(ar, t.virtual_network); io(ar, t.hosts); io(ar, t.ase_instances);
   io(ar, t.ases); io(ar, t.udp_cone_nat); io(ar, t.basic_lb); io(ar, t.some_frontend_down);
   io(ar, t.flow_idle_timeout_ns); io(ar, t.tcp_fin_timeout_ns); io(ar, t.tcp_rst_timeout_ns);
@@ -244,6 +246,27 @@ bool validate_spec(const TableSpec& s, std::string& error) {
     return false;
   };
   if (s.route_origins.size() < 2) return bad("the system and gateway route origins are missing");
+  // Names become flow-log paths and telemetry keys: a pushed spec keeps to
+  // Azure's naming rules whatever client built it (asenetctl checks them too).
+  auto bad_name = [&](NameKind k, const std::string& n) -> bool {
+    if (auto why = azure_name_problem(k, n)) {
+      error = "invalid table spec: " + *why;
+      return true;
+    }
+    return false;
+  };
+  for (size_t i = 2; i < s.route_origins.size(); ++i)
+    if (bad_name(NameKind::kRouteTable, s.route_origins[i])) return false;
+  for (const auto& n : s.nsgs)
+    if (bad_name(NameKind::kNsg, n.name)) return false;
+  for (const auto& r : s.nsg_rules)
+    if (bad_name(NameKind::kSecurityRule, r.name)) return false;
+  for (const auto& sn : s.subnets)
+    if (bad_name(NameKind::kSubnet, sn.name)) return false;
+  for (const auto& nic : s.nics)
+    if (bad_name(NameKind::kHost, nic.host)) return false;
+  for (const auto& a : s.ases)
+    if (bad_name(NameKind::kAse, a.name)) return false;
   for (const auto& h : s.next_hops) {
     if (static_cast<size_t>(h.type) >= kNextHopTypeNames.size()) return bad("a next hop has an unknown type");
     if (static_cast<size_t>(h.port) >= kNumPorts) return bad("a next hop has an unknown port");
@@ -314,6 +337,7 @@ bool validate_spec(const TableSpec& s, std::string& error) {
       if (!TableSpec::sorted_contains(s.ase_instances, ip))
         return bad("ASE " + a.name + ": an instance is missing from the instance list");
   }
+  if (s.mtu < 576 || s.mtu > 9000) return bad("the MTU is outside 576-9000");
   if (s.l2.arp && s.l2.neighbor_timeout_ns == 0) return bad("the neighbour timeout is zero");
   if (s.flow_idle_timeout_ns == 0 || s.tcp_fin_timeout_ns == 0 || s.tcp_rst_timeout_ns == 0)
     return bad("a flow timeout is zero");

@@ -30,6 +30,8 @@ enum class DropReason : uint8_t {
   kMartian,              ///< a source or destination no network carries (0/8, 127/8, 240/4; multicast as a source)
   kNeighborUnresolved,   ///< [l2] arp: the next hop's MAC is not known yet (the fabric has asked for it)
   kProbeReply,           ///< an instance's answer to the LB's health probe: consumed by the fabric
+  kMtuExceeded,          ///< an IPv4 packet longer than the port's MTU ([emulator] mtu); with DF set the fabric
+                         ///< answers ICMP fragmentation-needed (RFC 1191), as a router would
   kCount
 };
 
@@ -38,7 +40,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kC
         "none",     "malformed",  "unsupported", "arp", "ttl_exceeded",
         "no_route", "route_none", "no_frontend", "intra_subnet_blocked", "no_backend", "ilb_hairpin",
         "fragment", "snat_exhausted", "nsg_deny", "flow_table_full", "tx_full", "vnet_blocked", "martian",
-        "neighbor_unresolved", "probe_reply",
+        "neighbor_unresolved", "probe_reply", "mtu_exceeded",
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {

@@ -50,6 +50,33 @@ inline void write_tcp_frame(uint8_t* f, const MacAddr& dst_mac, const MacAddr& s
   store_be16(tcp + 16, static_cast<uint16_t>(~ones_sum(tcp, tcp_len, ones_sum(pseudo, 12))));
 }
 
+/// ICMP destination unreachable, fragmentation needed (type 3 code 4, RFC 1191):
+/// Ethernet + IPv4 + ICMP + the quoted IPv4 header and first 8 bytes of the
+/// packet that was too big (`quoted_len` bytes, at most 60 + 8).
+inline constexpr size_t kIcmpErrorHeadLen = kEthHeaderLen + 20 + 8;
+inline void write_icmp_frag_needed(uint8_t* f, const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src,
+                                   uint32_t dst, uint16_t mtu, const uint8_t* quoted, size_t quoted_len) noexcept {
+  std::memset(f, 0, kIcmpErrorHeadLen);
+  std::memcpy(f, dst_mac.bytes.data(), 6);
+  std::memcpy(f + 6, src_mac.bytes.data(), 6);
+  store_be16(f + 12, kEtherTypeIpv4);
+  uint8_t* ip = f + kEthHeaderLen;
+  const auto icmp_len = static_cast<uint16_t>(8 + quoted_len);
+  ip[0] = 0x45;
+  store_be16(ip + 2, static_cast<uint16_t>(20 + icmp_len));
+  ip[8] = 64;
+  ip[9] = kIpProtoIcmp;
+  store_be32(ip + 12, src);
+  store_be32(ip + 16, dst);
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  uint8_t* icmp = ip + 20;
+  icmp[0] = 3;  // destination unreachable
+  icmp[1] = 4;  // fragmentation needed and DF set
+  store_be16(icmp + 6, mtu);  // next-hop MTU
+  std::memcpy(icmp + 8, quoted, quoted_len);
+  store_be16(icmp + 2, static_cast<uint16_t>(~ones_sum(icmp, icmp_len)));
+}
+
 /// Writes a broadcast ARP request "who has `target`, tell `sender`" (kArpFrameLen bytes).
 inline void write_arp_request(uint8_t* f, const MacAddr& src_mac, uint32_t sender, uint32_t target) noexcept {
   std::memset(f, 0, kArpFrameLen);

@@ -153,6 +153,10 @@ struct TableSpec {
   std::vector<std::vector<RouteSpec>> route_sets;
   std::vector<std::string> route_origins = {"System Route", "Gateway Route"};
   bool decrement_ttl = true;
+  /// The largest IPv4 packet (total length) a port carries ([emulator] mtu;
+  /// Azure VNets: 1500). Longer ones are dropped, answered with ICMP
+  /// fragmentation-needed when DF is set.
+  uint16_t mtu = 1500;
   MacAddr fabric_mac = kFabricMac;
   std::array<MacAddr, kNumPorts> peer_macs = kDefaultPeerMacs;
   L2Spec l2{};

@@ -131,3 +131,29 @@ TEST(Wire, ValidationCatchesBrokenIndexes) {
   }
   EXPECT_TRUE(wire::validate_spec(sample(), err)) << err;
 }
+
+// Issue 14: a pushed spec's names are Azure's, whatever client built it
+// (they become flow-log paths and telemetry keys in asenetd, which runs as root).
+TEST(Wire, ValidationRefusesNamesAzureWouldRefuse) {
+  std::string err;
+  auto refused = [&](auto&& edit) {
+    TableSpec s = sample();
+    edit(s);
+    const bool ok = wire::validate_spec(s, err);
+    TableSpec decoded;
+    std::string err2;
+    const bool decodes = wire::decode_spec(wire::encode_spec(s), decoded, err2);
+    return !ok && !decodes && err.find("invalid table spec") == 0;
+  };
+  EXPECT_TRUE(refused([](TableSpec& s) { s.nsgs[0].name = "../../../x"; })) << err;
+  EXPECT_NE(err.find("is not an Azure NSG name"), std::string::npos) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.nsgs[0].name = "/tmp/x"; })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.nsg_rules[0].name = "a/b"; })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.subnets[0].name = ""; })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.ases[0].name = std::string(81, 'a'); })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.route_origins.push_back(".."); })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) {
+    s.nics.push_back(NicSpec{0xffffffffu, 0, "h\n"});
+  })) << err;
+  EXPECT_TRUE(wire::validate_spec(sample(), err)) << err;
+}

@@ -17,8 +17,8 @@ every packet is counted; every mbuf is back in the pool at the end.
   blocks them within VNets (vnet_blocked).
 - IPv6, VLAN-tagged IPv4, LLDP, MPLS: unsupported; an 802.3 length frame:
   malformed.
-- A 9,000-byte UDP datagram between VMs: forwarded whole (the emulator does
-  not enforce an MTU).
+- A 9,000-byte UDP datagram between VMs, DF clear: longer than the VNet's
+  1,500-byte MTU, dropped (mtu_exceeded; 041 has the MTU cases).
 - ICMP errors quoting garbage: to the VIP no frontend takes them (no_frontend);
   to a VM from on-premises (no NSG on its subnet) they are plain ICMP, routed
   like any packet.
@@ -121,7 +121,7 @@ c.expect_drop("vnet", p, "malformed")
 # A jumbo datagram between VMs.
 p = c.send("vnet", VM / IP(src=INST, dst=HOST) / UDP(sport=9000, dport=9001) / Raw(bytes(range(256)) * 35))
 assert len(p) > 9000
-c.expect_forward("vnet", p, "vnet", V, nsg=[(N, "AllowVnetOutBound", "Allow")], flow="new")
+c.expect_drop("vnet", p, "mtu_exceeded")
 
 # ICMP errors quoting garbage.
 p = c.send("internet", NET / IP(src="203.0.113.9", dst=VIP) / ICMP(type=3, code=3) /
