@@ -11,9 +11,15 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
+#include <cerrno>
+#include <filesystem>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -27,6 +33,8 @@
 #include "control/control_socket.hpp"
 #include "control/json.hpp"
 #include "control/live.hpp"
+#include "control/names.hpp"
+#include "control/spec_diff.hpp"
 #include "control/summary.hpp"
 #include "control/topology.hpp"
 #include "control/wire.hpp"
@@ -60,11 +68,20 @@ control socket (asenetctl push / stats / trace / health) and the DPDK telemetry
 commands /asenet/stats, /asenet/ports, /asenet/drops, /asenet/rule_hits and
 /asenet/snat (read them with dpdk-telemetry.py), and the active health probes
 of ASEs with probe_port. With [l2] arp = true it answers ARP and resolves its
-next hops' MACs, for real hosts (scripts/lab). SIGINT/SIGTERM stop cleanly.
+next hops' MACs, for real hosts (scripts/lab). SIGINT/SIGTERM stop cleanly,
+and a clean stop leaves no /var/run/dpdk/PREFIX behind.
+
+asenetd's own options come after `--` and are checked, with the topology,
+before EAL starts. On a machine with PCI NICs that other programs use, give
+EAL --no-pci (or -a ADDRESS for the NICs asenetd may take). A TAP device
+(tap:NAME) needs root or CAP_NET_ADMIN. A net_null device without no-rx=1
+floods the worker with empty frames (each dropped as malformed): asenetd
+warns.
 
 options)");
   d.add_options()
       ("help,h", "show this help")
+      ("version", "print asenetd's and DPDK's versions")
       ("topology", po::value<std::string>()->required(), "topology file (TOML, contract section 2)")
       ("workers", po::value<unsigned>(), "worker count (default: every worker lcore)")
       ("control-socket", po::value<std::string>(), "listen for asenetctl on this unix socket (created mode 0600)")
@@ -79,12 +96,40 @@ options)");
 }
 
 /// Finds or probes the device for one side; returns its port id or -1.
+/// Whether this process may create TAP devices: root or CAP_NET_ADMIN (bit 12
+/// of the effective set), and /dev/net/tun opens. False with the reason.
+bool can_make_taps(std::string& error) {
+  bool admin = ::geteuid() == 0;
+  if (!admin) {
+    std::ifstream st("/proc/self/status");
+    std::string line;
+    while (std::getline(st, line))
+      if (line.rfind("CapEff:", 0) == 0) admin = (std::stoull(line.substr(7), nullptr, 16) >> 12 & 1) != 0;
+  }
+  if (!admin) {
+    error = "a TAP device needs root or CAP_NET_ADMIN; asenetd runs as uid " + std::to_string(::geteuid()) +
+            " without it (run it as root, or give the binary cap_net_admin)";
+    return false;
+  }
+  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("cannot open /dev/net/tun for a TAP device: ") + std::strerror(errno);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
 int attach_port(const std::string& spec, std::string& error) {
   std::string devargs = spec;
   if (spec.rfind("tap:", 0) == 0) devargs = "net_tap_" + spec.substr(4) + ",iface=" + spec.substr(4);
   const std::string name = devargs.substr(0, devargs.find(','));
   uint16_t port = 0;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) == 0) return port;
+  if ((name.rfind("net_tap", 0) == 0 || name.rfind("net_tun", 0) == 0) && !can_make_taps(error)) return -1;
+  if (name.rfind("net_null", 0) == 0 && devargs.find("no-rx=1") == std::string::npos)
+    std::cerr << "warning: " << spec << ": a net_null device without no-rx=1 receives endless empty frames, "
+              << "each dropped as malformed; add no-rx=1 for a side that only sends\n";
   if (rte_dev_probe(devargs.c_str()) != 0) {
     error = "cannot probe device '" + devargs + "': " + rte_strerror(rte_errno);
     return -1;
@@ -212,27 +257,46 @@ TraceFilter trace_filter(const nlohmann::json& j) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --help must work without starting EAL.
+  // asenetd's own options and the topology are checked before EAL starts, so
+  // a mistake is one line, not EAL's start-up chatter or its usage text.
+  int dashdash = -1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      dashdash = i;
+      break;
+    }
+  }
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::cout << options() << "\n";
       return 0;
     }
+    if (std::strcmp(argv[i], "--version") == 0) {
+      std::cout << "asenetd " << ASENET_VERSION << " (" << rte_version() << ")\n";
+      return 0;
+    }
   }
-  const int consumed = rte_eal_init(argc, argv);
-  if (consumed < 0) {
-    std::cerr << "asenetd: rte_eal_init failed: " << rte_strerror(rte_errno) << "\n";
+  auto desc = options();
+  if (dashdash < 0) {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a.rfind("--", 0) == 0 && desc.find_nothrow(a.substr(2, a.find('=') - 2), false) != nullptr) {
+        std::cerr << "asenetd: " << a << " is asenetd's option: put asenetd's options after `--` "
+                  << "(asenetd [EAL args] -- --topology T ...)\n";
+        return 2;
+      }
+    }
+    std::cerr << "asenetd: no `--` and no --topology: asenetd [EAL args] -- --topology T [options] "
+              << "(try asenetd --help)\n";
     return 2;
   }
-  std::vector<std::string> rest(argv + consumed + 1, argv + argc);
+  std::vector<std::string> rest(argv + dashdash + 1, argv + argc);
   po::variables_map vm;
-  auto desc = options();
   try {
     po::store(po::command_line_parser(rest).options(desc).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "asenetd: " << e.what() << " (try asenetd --help)\n";
-    rte_eal_cleanup();
     return 2;
   }
   control::Topology topo;
@@ -240,9 +304,20 @@ int main(int argc, char** argv) {
     topo = control::load_topology(vm["topology"].as<std::string>());
   } catch (const control::TopologyError& e) {
     std::cerr << e.what() << "\n";
-    rte_eal_cleanup();
     return 2;
   }
+  const int consumed = rte_eal_init(dashdash, argv);
+  if (consumed < 0) {
+    std::cerr << "asenetd: rte_eal_init failed: " << rte_strerror(rte_errno) << "\n";
+    return 2;
+  }
+  // The runtime folder (/var/run/dpdk/PREFIX) is removed on a clean stop.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  auto eal_cleanup = [&] {
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir, ec);
+  };
   for (const auto& w : topo.warnings) std::cerr << "warning: " << w << "\n";
 
   const unsigned worker_lcores = rte_lcore_count() - 1;
@@ -250,7 +325,7 @@ int main(int argc, char** argv) {
   if (worker_lcores == 0 || workers == 0 || workers > worker_lcores) {
     std::cerr << "asenetd: " << workers << " workers need as many worker lcores; EAL has " << worker_lcores
               << " (give e.g. -l 0-" << std::max(1u, workers) << ")\n";
-    rte_eal_cleanup();
+    eal_cleanup();
     return 2;
   }
 
@@ -262,20 +337,20 @@ int main(int argc, char** argv) {
     if (!specs[s]->has_value()) {
       std::cerr << topo.file << ": ports." << port_name(static_cast<Port>(s))
                 << ": missing; live mode needs a device for every side (net_null0 for an unused one)\n";
-      rte_eal_cleanup();
+      eal_cleanup();
       return 2;
     }
     const int p = attach_port(**specs[s], err);
     if (p < 0) {
       std::cerr << topo.file << ": ports." << port_name(static_cast<Port>(s)) << ": " << err << "\n";
-      rte_eal_cleanup();
+      eal_cleanup();
       return 2;
     }
     for (size_t o = 0; o < s; ++o) {
       if (port_ids[o] == p) {
         std::cerr << topo.file << ": ports." << port_name(static_cast<Port>(s)) << ": device is already side "
                   << port_name(static_cast<Port>(o)) << "\n";
-        rte_eal_cleanup();
+        eal_cleanup();
         return 2;
       }
     }
@@ -289,16 +364,13 @@ int main(int argc, char** argv) {
   if (pool == nullptr) {
     std::cerr << "asenetd: cannot create the mbuf pool (" << nb_mbufs << " mbufs): " << rte_strerror(rte_errno)
               << "; give EAL more memory (-m)\n";
-    rte_eal_cleanup();
+    eal_cleanup();
     return 1;
   }
-  // Active health probes: the control thread makes them, worker 0 sends them.
-  bool probes = false;
-  for (const auto& a : topo.ases) probes = probes || a.probe_port != 0;
   for (size_t s = 0; s < kNumPorts; ++s) {
     if (!setup_port(port_ids[s], static_cast<uint16_t>(workers), pool, err)) {
       std::cerr << "asenetd: port " << port_name(static_cast<Port>(s)) << ": " << err << "\n";
-      rte_eal_cleanup();
+      eal_cleanup();
       return 1;
     }
   }
@@ -348,7 +420,8 @@ int main(int argc, char** argv) {
     }
     LiveDataplane live(handover, ctxs, worker_tables, port_ids, pool);
     if (vm.count("flow-logs")) live.enable_flow_logs(vm["flow-logs"].as<std::string>());
-    if (probes && !live.enable_probes(err)) {
+    // Probes are always wired, so a push may add probe_port to an ASE.
+    if (!live.enable_probes(err)) {
       std::cerr << "asenetd: health probes: " << err << "\n";
       return 1;
     }
@@ -389,9 +462,76 @@ int main(int argc, char** argv) {
               << (with_socket ? ", control socket " + vm["control-socket"].as<std::string>() : std::string()) << "\n";
 
     ControlServer::ClientId tracer = 0;
+    // What only takes effect at start: a push must not claim to change it.
+    const std::array<std::optional<std::string>, kNumPorts> start_ports = {topo.ports.internet, topo.ports.vnet,
+                                                                          topo.ports.onprem};
+    const uint32_t start_flow_table_size = topo.emulator.flow_table_size;
+    auto refuse_push = [&](ControlServer::ClientId id, const std::string& why) {
+      live.note_push_failed();
+      server.send(id, wire::Type::kError, why);
+      std::cerr << "asenetd: push refused: " << why << "\n";
+    };
     auto handle = [&](ControlServer::ClientId id, wire::Type type, std::string_view payload) {
       try {
         switch (type) {
+          case wire::Type::kPushPlan: {
+            std::string_view hdr_text, spec_bytes;
+            std::string why;
+            if (!wire::split_push(payload, hdr_text, spec_bytes, why)) return refuse_push(id, why);
+            const auto hdr = nlohmann::json::parse(hdr_text);
+            const std::string file = hdr.value("file", std::string("the pushed topology"));
+            const auto& start = hdr.at("start");
+            if (start.contains("ports")) {
+              for (size_t p = 0; p < kNumPorts; ++p) {
+                const std::string side(port_name(static_cast<Port>(p)));
+                if (!start["ports"].contains(side)) continue;  // [ports] is optional in a push
+                const std::string want = start["ports"][side].get<std::string>();
+                if (!start_ports[p] || *start_ports[p] != want)
+                  return refuse_push(id, file + ": ports." + side + " = " + quote(want, 80) +
+                                             " takes effect only when asenetd starts; it runs with " +
+                                             (start_ports[p] ? quote(*start_ports[p], 80) : std::string("none")) +
+                                             " (restart asenetd to change devices)");
+              }
+            }
+            if (start.contains("flow_table_size") &&
+                start["flow_table_size"].get<uint32_t>() != start_flow_table_size)
+              return refuse_push(id, file + ": emulator.flow_table_size = " +
+                                         std::to_string(start["flow_table_size"].get<uint32_t>()) +
+                                         " takes effect only when asenetd starts; it runs with " +
+                                         std::to_string(start_flow_table_size) + " (restart asenetd to change it)");
+            TableSpec spec;
+            if (!wire::decode_spec(spec_bytes, spec, why)) return refuse_push(id, why);
+            const TableSpec& running = live.spec();
+            if (spec.l2.arp != running.l2.arp && !hdr.value("allow_l2_change", false))
+              return refuse_push(id, file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") +
+                                         " would turn ARP answering " + (spec.l2.arp ? "on" : "off") +
+                                         "; asenetd runs with it " + (running.l2.arp ? "on" : "off") +
+                                         (running.l2.arp ? " and its hosts would lose their neighbours" : "") +
+                                         " (push with --allow-l2-change to do it anyway)");
+            nlohmann::json changes = nlohmann::json::array();
+            for (const auto& c : describe_changes(running, spec)) changes.push_back(c);
+            if (hdr.value("dry_run", false)) {
+              const uint64_t g = handover.generation();
+              const nlohmann::json r = {{"generation", g}, {"previous", g}, {"acl_rules", 0}, {"build_ms", 0.0},
+                                        {"swap_ms", 0.0}, {"changes", changes}, {"dry_run", true}};
+              server.send(id, wire::Type::kOk, r.dump());
+              return;
+            }
+            LiveDataplane::PublishResult r;
+            if (!live.push(std::move(spec), r, why)) {
+              server.send(id, wire::Type::kError, why);
+              std::cerr << "asenetd: push refused: " << why << "\n";
+              return;
+            }
+            std::cerr << "asenetd: generation " << r.generation << " live (" << r.acl_rules << " ACL rules, built in "
+                      << r.build_ms << " ms, swapped in " << r.swap_ms << " ms)\n";
+            for (const auto& c : changes) std::cerr << "asenetd:   " << c.get<std::string>() << "\n";
+            auto reply = nlohmann::json::parse(publish_json(r));
+            reply["changes"] = changes;
+            reply["dry_run"] = false;
+            server.send(id, wire::Type::kOk, reply.dump());
+            return;
+          }
           case wire::Type::kPush: {
             TableSpec spec;
             std::string why;
@@ -446,6 +586,8 @@ int main(int argc, char** argv) {
               return;
             }
             tracer = id;
+            server.hold(id, true);  // it waits for packets, however long
+            server.send(id, wire::Type::kOk, "{\"tracing\":true}");
             return;
           }
           default:
@@ -477,6 +619,7 @@ int main(int argc, char** argv) {
           const auto [traced, lost] = live.trace_stop();
           server.send(tracer, wire::Type::kTraceEnd,
                       "{\"traced\":" + std::to_string(traced) + ",\"lost\":" + std::to_string(lost) + "}");
+          server.hold(tracer, false);
         }
       }
       const auto now = std::chrono::steady_clock::now();
@@ -516,6 +659,6 @@ int main(int argc, char** argv) {
     }
   }
   rte_mempool_free(pool);
-  rte_eal_cleanup();
+  eal_cleanup();
   return rc;
 }

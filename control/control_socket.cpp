@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -124,8 +125,10 @@ void ControlServer::accept_clients() {
     if (fd < 0) return;
     if (clients_.size() >= opt_.max_clients || !peer_allowed(fd)) {
       ++rejected_;
-      const std::string why = clients_.size() >= opt_.max_clients ? "too many control connections"
-                                                                   : "permission denied";
+      const std::string why = clients_.size() >= opt_.max_clients
+                                  ? std::string(kBusyText) + ": " + std::to_string(clients_.size()) +
+                                        " clients connected (the limit); try again"
+                                  : std::string(kPermissionText);
       const std::string f = wire::frame(wire::Type::kError, why);
       [[maybe_unused]] const ssize_t w = ::send(fd, f.data(), f.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
@@ -134,6 +137,7 @@ void ControlServer::accept_clients() {
     Client c;
     c.id = next_id_++;
     c.fd = fd;
+    c.idle_since = std::chrono::steady_clock::now();
     clients_.push_back(std::move(c));
   }
 }
@@ -166,6 +170,7 @@ bool ControlServer::read_client(Client& c, const ControlServer::Handler& handler
       const std::string_view payload(c.in.data() + off + wire::kHeaderSize, h.length);
       off += wire::kHeaderSize + h.length;
       handler(c.id, h.type, payload);
+      c.idle_since = std::chrono::steady_clock::now();
       // The handler may have sent to this client: `c` is still valid (clients_
       // only grows in accept_clients and shrinks in poll()).
     }
@@ -220,7 +225,15 @@ void ControlServer::poll(int timeout_ms, const ControlServer::Handler& handler) 
       c.out += wire::frame(wire::Type::kError, "incomplete message: timed out waiting for the rest");
       c.closing = true;
     }
+    if (c.in.empty() && c.out.empty() && !c.closing && !c.held && now - c.idle_since > opt_.idle_timeout) {
+      c.out += wire::frame(wire::Type::kError, "no request within " +
+                                                   std::to_string(opt_.idle_timeout.count() / 1000) +
+                                                   " s of connecting or of the last reply: closed");
+      c.closing = true;
+    }
+    const bool had_output = !c.out.empty();
     const bool send_failed = !write_client(c);
+    if (had_output && c.out.empty()) c.idle_since = now;  // the reply is out: its reader gets a fresh window
     if (send_failed || (c.closing && c.out.empty()) || c.out.size() > opt_.max_output) drop(i);
   }
   if (r > 0 && (fds[0].revents & POLLIN) != 0) accept_clients();
@@ -245,6 +258,13 @@ void ControlServer::close_after_send(ClientId id) {
   if (Client* c = find(id)) c->closing = true;
 }
 
+void ControlServer::hold(ClientId id, bool held) {
+  if (Client* c = find(id)) {
+    c->held = held;
+    c->idle_since = std::chrono::steady_clock::now();
+  }
+}
+
 bool ControlServer::connected(ClientId id) const {
   const Client* c = find(id);
   return c != nullptr && !c->closing;
@@ -254,25 +274,82 @@ ControlClient::~ControlClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool ControlClient::connect(const std::string& path, std::string& error) {
+namespace {
+
+int ms_left(ControlClient::Deadline deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+}
+
+}  // namespace
+
+bool ControlClient::connect(const std::string& path, Deadline deadline, std::string& error) {
   sockaddr_un addr{};
   if (!make_address(path, addr, error)) return false;
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "cannot connect to " + path + ": " + errno_text() + " (is asenetd running with --control-socket " + path +
-            "?)";
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd_ < 0) {
+    error = "socket: " + errno_text();
+    return false;
+  }
+  // Non-blocking: a server whose listen queue is full makes connect() fail
+  // with EAGAIN instead of blocking; try again until the deadline.
+  for (;;) {
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
+    if ((errno == EAGAIN || errno == EINTR) && ms_left(deadline) > 0) {
+      ::poll(nullptr, 0, std::min(50, ms_left(deadline)));
+      continue;
+    }
+    if (errno == EAGAIN) {
+      timed_out_ = true;
+      error = "cannot connect to " + path + ": asenetd's listen queue stayed full until the timeout";
+      return false;
+    }
+    error = "cannot connect to " + path + ": " + errno_text() +
+            (errno == EACCES ? " (the socket is mode 0600: run as asenetd's user, or start asenetd with "
+                               "--control-group)"
+                             : " (is asenetd running with --control-socket " + path + "?)");
     return false;
   }
   return true;
 }
 
-bool ControlClient::send(wire::Type type, std::string_view payload, std::string& error) {
+bool ControlClient::read_pending_rejection(std::string& error) {
+  // asenetd answers a connection it turns away with one error frame and
+  // closes; our request may meet the closed socket first. Read that frame.
+  uint8_t hdr[wire::kHeaderSize];
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, 500) <= 0) return false;
+  if (::recv(fd_, hdr, sizeof hdr, MSG_PEEK) != static_cast<ssize_t>(sizeof hdr)) return false;
+  wire::Header h;
+  if (wire::parse_header(hdr, h) != wire::HeaderCheck::kOk || h.type != wire::Type::kError || h.length > 4096)
+    return false;
+  std::string buf(wire::kHeaderSize + h.length, '\0');
+  const ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_WAITALL);
+  if (n != static_cast<ssize_t>(buf.size())) return false;
+  const std::string text = buf.substr(wire::kHeaderSize);
+  if (!is_rejection(text)) return false;
+  rejected_ = true;
+  error = text;
+  return true;
+}
+
+bool ControlClient::send(wire::Type type, std::string_view payload, Deadline deadline, std::string& error) {
   const std::string f = wire::frame(type, payload);
   size_t off = 0;
   while (off < f.size()) {
     const ssize_t n = ::send(fd_, f.data() + off, f.size() - off, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (ms_left(deadline) == 0 || ::poll(&p, 1, ms_left(deadline)) == 0) {
+          timed_out_ = true;
+          error = "asenetd did not read the request before the timeout";
+          return false;
+        }
+        continue;
+      }
+      if ((errno == EPIPE || errno == ECONNRESET) && read_pending_rejection(error)) return false;
       error = "sending to asenetd: " + errno_text();
       return false;
     }
@@ -281,19 +358,18 @@ bool ControlClient::send(wire::Type type, std::string_view payload, std::string&
   return true;
 }
 
-bool ControlClient::receive(wire::Type& type, std::string& payload, std::chrono::milliseconds timeout,
-                            std::string& error) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+bool ControlClient::receive(wire::Type& type, std::string& payload, Deadline deadline, std::string& error) {
   auto read_exact = [&](char* dst, size_t n) {
     size_t got = 0;
     while (got < n) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        error = "timed out waiting for asenetd";
+      const int left = ms_left(deadline);
+      if (left == 0) {
+        timed_out_ = true;
+        error = "no answer from asenetd before the timeout";
         return false;
       }
       pollfd p{fd_, POLLIN, 0};
-      const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+      const int r = ::poll(&p, 1, left);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) continue;
       const ssize_t k = ::recv(fd_, dst + got, n - got, 0);
@@ -302,7 +378,7 @@ bool ControlClient::receive(wire::Type& type, std::string& payload, std::chrono:
         return false;
       }
       if (k < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
         error = "reading from asenetd: " + errno_text();
         return false;
       }
@@ -320,6 +396,7 @@ bool ControlClient::receive(wire::Type& type, std::string& payload, std::chrono:
   payload.resize(h.length);
   if (!read_exact(payload.data(), h.length)) return false;
   type = h.type;
+  if (type == wire::Type::kError && is_rejection(payload)) rejected_ = true;
   return true;
 }
 

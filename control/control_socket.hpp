@@ -28,6 +28,9 @@ struct ControlServerOptions {
   std::optional<gid_t> group;  ///< also allow this group (socket mode 0660)
   size_t max_clients = 16;
   std::chrono::milliseconds partial_timeout{5000};  ///< a half-sent message is dropped after this
+  /// A client that sends no whole request this long after connecting (or
+  /// after its last reply) is cut, so silent clients cannot hold every slot.
+  std::chrono::milliseconds idle_timeout{5000};
   size_t max_output = 16u << 20;  ///< a client that does not read its replies is closed beyond this
 };
 
@@ -52,6 +55,9 @@ class ControlServer {
   void send(ClientId id, wire::Type type, std::string_view payload);
   /// Closes a client once its queued output is written.
   void close_after_send(ClientId id);
+  /// Exempts a client from the idle cut while it waits for a long answer
+  /// (a live trace), or ends the exemption.
+  void hold(ClientId id, bool held);
   [[nodiscard]] bool connected(ClientId id) const;
   /// Counters for stats: rejected connections (credentials, too many) and
   /// malformed messages.
@@ -65,7 +71,9 @@ class ControlServer {
     std::string in;
     std::string out;
     std::chrono::steady_clock::time_point partial_since{};
+    std::chrono::steady_clock::time_point idle_since{};  ///< connected, or last request / reply
     bool closing = false;
+    bool held = false;
   };
   void accept_clients();
   bool read_client(Client& c, const Handler& handler);
@@ -85,19 +93,40 @@ class ControlServer {
 
 class ControlClient {
  public:
+  using Deadline = std::chrono::steady_clock::time_point;
   ControlClient() = default;
   ~ControlClient();
   ControlClient(const ControlClient&) = delete;
   ControlClient& operator=(const ControlClient&) = delete;
 
-  bool connect(const std::string& path, std::string& error);
-  bool send(wire::Type type, std::string_view payload, std::string& error);
+  /// Each call gives up at `deadline` (a server that accepts and never
+  /// answers, or never reads, cannot hang asenetctl). On failure `error` says
+  /// why; rejected() tells whether asenetd turned the connection away (busy,
+  /// permission denied), a runtime condition rather than bad input.
+  bool connect(const std::string& path, Deadline deadline, std::string& error);
+  bool send(wire::Type type, std::string_view payload, Deadline deadline, std::string& error);
   /// Reads one frame; false on timeout, a closed socket or a bad frame.
-  bool receive(wire::Type& type, std::string& payload, std::chrono::milliseconds timeout, std::string& error);
+  bool receive(wire::Type& type, std::string& payload, Deadline deadline, std::string& error);
+  bool receive(wire::Type& type, std::string& payload, std::chrono::milliseconds timeout, std::string& error) {
+    return receive(type, payload, std::chrono::steady_clock::now() + timeout, error);
+  }
+  [[nodiscard]] bool rejected() const noexcept { return rejected_; }
+  [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
 
  private:
+  bool read_pending_rejection(std::string& error);
   int fd_ = -1;
+  bool rejected_ = false;
+  bool timed_out_ = false;
 };
+
+/// What asenetd sends a connection it turns away before any request: an
+/// error frame whose text starts with one of these.
+inline constexpr std::string_view kBusyText = "asenetd is busy";
+inline constexpr std::string_view kPermissionText = "permission denied";
+[[nodiscard]] inline bool is_rejection(std::string_view text) noexcept {
+  return text.substr(0, kBusyText.size()) == kBusyText || text.substr(0, kPermissionText.size()) == kPermissionText;
+}
 
 /// The group id of a group name or number, or nullopt.
 std::optional<gid_t> lookup_group(const std::string& name);

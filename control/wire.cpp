@@ -222,6 +222,31 @@ std::string encode_spec(const TableSpec& spec) {
   return std::move(e.out);
 }
 
+std::string encode_push(std::string_view header_json, const TableSpec& spec) {
+  std::string out;
+  put_le(out, header_json.size(), 4);
+  out.append(header_json);
+  out += encode_spec(spec);
+  return out;
+}
+
+bool split_push(std::string_view payload, std::string_view& header_json, std::string_view& spec_bytes,
+                std::string& error) {
+  if (payload.size() < 4) {
+    error = "malformed push: shorter than its header length";
+    return false;
+  }
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(static_cast<uint8_t>(payload[i])) << (8 * i);
+  if (n > payload.size() - 4) {
+    error = "malformed push: its header runs past the message";
+    return false;
+  }
+  header_json = payload.substr(4, n);
+  spec_bytes = payload.substr(4 + n);
+  return true;
+}
+
 bool decode_spec(std::string_view bytes, TableSpec& out, std::string& error) {
   Decoder d{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), {}};
   uint32_t magic = 0;

@@ -31,6 +31,13 @@ enum class Type : uint16_t {
   kStats = 2,   ///< payload: {"format":"json"|"prometheus"}; reply kOk with the text
   kTrace = 3,   ///< payload: {"count":N, "port":..., "src":..., ...}; replies kTraceLine..., kTraceEnd
   kHealth = 4,  ///< payload: {"ase":NAME,"instance":IP,"up":bool}; reply kOk {"generation":N}
+  /// payload: encode_push(): a JSON header {"start":{"ports":{SIDE:DEVICE},
+  /// "flow_table_size":N}, "allow_l2_change":bool, "dry_run":bool} and the
+  /// spec; reply kOk {"generation","previous","acl_rules","build_ms","swap_ms",
+  /// "changes":[LINE...],"dry_run"}. Keys that only take effect at start and
+  /// differ from asenetd's are refused (kError), and so is an L2 mode change
+  /// without allow_l2_change.
+  kPushPlan = 5,
   // Replies
   kOk = 0x80,
   kError = 0x81,      ///< payload: a message for a person
@@ -43,6 +50,13 @@ struct Header {
   Type type = Type::kOk;
   uint32_t length = 0;
 };
+
+/// A kPushPlan payload: 4 bytes (little-endian length of the header), the
+/// JSON header, then encode_spec(spec).
+std::string encode_push(std::string_view header_json, const dataplane::TableSpec& spec);
+/// Splits a kPushPlan payload; false with `error` when it is too short.
+bool split_push(std::string_view payload, std::string_view& header_json, std::string_view& spec_bytes,
+                std::string& error);
 
 /// A frame's bytes.
 std::string frame(Type type, std::string_view payload);
