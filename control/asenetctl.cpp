@@ -59,7 +59,7 @@ commands:
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
   graph      draw a topology (Graphviz DOT or SVG)
-  push       compile a topology and make it the live data plane's next generation
+  push       compile a topology, print what it changes, make it the next generation
   stats      the live data plane's counters (--json, --format prometheus)
   trace      the next N packets the live data plane handles, as trace.jsonl lines
   health     mark an ASE instance up or down in the live data plane

@@ -420,11 +420,14 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + kEthHeaderLen;
       if ((ip[6] & 0x40) != 0) send_frag_needed(m, b.meta[i], ts.spec(), ctx);
       b.meta[i].drop(DropReason::kMtuExceeded);
-    } else if (m->pkt_len > kEthHeaderLen + b.meta[i].ip_total_len) {
-      // Bytes past the IPv4 total length (Ethernet padding, a kept FCS, junk)
-      // are not the packet's: the fabric forwards the datagram alone, and a
-      // NIC pads a short frame again on transmit.
-      trim_frame(m, kEthHeaderLen + b.meta[i].ip_total_len);
+    } else if (const uint32_t ip_end = kEthHeaderLen + b.meta[i].ip_total_len; m->pkt_len > ip_end) {
+      // Bytes past the IPv4 total length (a kept FCS, junk, a leak) are not
+      // the packet's and are never forwarded. A frame keeps Ethernet's
+      // 60-byte minimum, its padding zeroed.
+      const uint32_t keep = std::max<uint32_t>(ip_end, std::min<uint32_t>(m->pkt_len, 60));
+      if (m->pkt_len > keep) trim_frame(m, keep);
+      if (keep > ip_end && m->data_len >= keep)
+        std::memset(rte_pktmbuf_mtod(m, uint8_t*) + ip_end, 0, keep - ip_end);
     }
   }
 }

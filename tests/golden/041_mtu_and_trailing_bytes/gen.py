@@ -10,8 +10,10 @@ Azure VNets carry 1,500-byte IPv4 packets ([emulator] mtu, default 1500):
 - 2,000 bytes with DF from the Internet to the VIP: dropped, answered from the
   VIP (the address the sender used).
 - A SYN to the VIP followed by 100,000 bytes that are not part of the IPv4
-  packet: load-balanced, the trailing bytes gone; a 1,500-byte packet with 4
-  trailing bytes (an FCS a capture kept): forwarded as 1,514 bytes.
+  packet: load-balanced, the trailing bytes gone but for Ethernet's 60-byte
+  minimum, whose padding is zeros (none of the sender's bytes leave); a
+  1,500-byte packet with 4 trailing bytes (an FCS a capture kept): forwarded
+  as 1,514 bytes.
 usage: gen.py [OUT_DIR]"""
 
 import os
@@ -64,7 +66,7 @@ c.expect_drop("internet", p, "mtu_exceeded")
 # Trailing bytes: a SYN to the VIP with 100,000 bytes after its IPv4 packet.
 syn = NET / IP(src=CLIENT, dst=VIP) / TCP(sport=50002, dport=443, flags="S")
 p = c.send("internet", bytes(syn) + b"\xab" * 100000)
-clean = Ether(bytes(p)[:len(syn)])
+clean = Ether(bytes(p)[:len(syn)] + b"\x00" * (60 - len(syn)))
 clean.time = p.time
 c.expect_forward("internet", nat(clean, dst=INST), "vnet", nsg=[(N, "AllowHttps", "Allow")], flow="new")
 
