@@ -12,6 +12,8 @@
 // one event per new flow and per flow end, and one compare per flow hit.
 #pragma once
 
+#include "dataplane/core/time.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -72,6 +74,6 @@ struct FlowLogSink {
 };
 
 /// Seconds between a logged flow's kContinue events (Azure: every 5 minutes).
-inline constexpr uint64_t kFlowLogContinueNs = 300ull * 1000000000ull;
+inline constexpr uint64_t kFlowLogContinueNs = 300ull * kNsPerSecond;
 
 }  // namespace asenet::dataplane

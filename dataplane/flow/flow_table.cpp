@@ -1,4 +1,5 @@
 #include "dataplane/flow/flow_table.hpp"
+#include "dataplane/core/time.hpp"
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -17,7 +18,7 @@ namespace asenet::dataplane {
 
 namespace {
 
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+constexpr uint8_t kFin = kTcpFin, kSyn = kTcpSyn, kRst = kTcpRst, kAck = kTcpAck;
 constexpr uintptr_t kReplyBit = uintptr_t{1} << 31;
 
 }  // namespace
@@ -182,7 +183,7 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
   f.action[1].sport = key.dport;
   f.action[1].dport = key.sport;
   f.serial = ++serial_;
-  f.log_last_s = static_cast<uint32_t>(now / 1000000000ull);
+  f.log_last_s = static_cast<uint32_t>(now / kNsPerSecond);
   f.in_use = true;
   ++live_;
   return &f;
@@ -211,7 +212,7 @@ void FlowTable::unlink(Flow& f) noexcept {
 }
 
 void FlowTable::schedule(Flow* f) noexcept {
-  const auto slot = static_cast<uint16_t>((f->expires_ns / 1000000000ull) % kWheelSlots);
+  const auto slot = static_cast<uint16_t>((f->expires_ns / kNsPerSecond) % kWheelSlots);
   if (slot == f->wheel_slot) return;
   unlink(*f);
   const uint32_t self = slot_of(f);
@@ -224,7 +225,7 @@ void FlowTable::schedule(Flow* f) noexcept {
 }
 
 void FlowTable::advance(uint64_t now) noexcept {
-  const uint64_t second = now / 1000000000ull;
+  const uint64_t second = now / kNsPerSecond;
   if (wheel_second_ == UINT64_MAX || second < wheel_second_) {
     wheel_second_ = second;
     return;

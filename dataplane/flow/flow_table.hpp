@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "dataplane/flow/flow_log.hpp"
-#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/core/packet.hpp"
+#include "dataplane/core/time.hpp"
 #include "dataplane/tables/table_spec.hpp"
 
 struct rte_hash;
@@ -53,13 +54,6 @@ enum class TcpState : uint8_t {
 inline constexpr std::array<std::string_view, 7> kTcpStateNames = {
     "none", "syn_sent", "syn_recv", "established", "fin_wait", "closing", "closed"};
 
-/// The timers of one TableSet generation (azure-semantics 6.4, 7.6): idle 4 min;
-/// after both FINs 240 s; after RST 15 s.
-struct FlowTimers {
-  uint64_t idle_ns = 240ull * 1000000000ull;
-  uint64_t fin_ns = 240ull * 1000000000ull;
-  uint64_t rst_ns = 15ull * 1000000000ull;
-};
 
 /// The action for one direction of a flow, computed on its first packet.
 /// 32 bytes: both directions share one cache line of the Flow. The tuple is

@@ -6,6 +6,8 @@
 // does. Worker-owned; other threads may read it for stats (aligned loads).
 #pragma once
 
+#include "dataplane/core/time.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -50,7 +52,7 @@ class NeighborTable {
   /// once a second per address); records the request.
   bool should_request(Port port, uint32_t ip, uint64_t now) noexcept {
     Neighbor* n = slot(port, ip, now);
-    if (n->requested_ns != 0 && now - n->requested_ns < 1000000000ull) return false;
+    if (n->requested_ns != 0 && now - n->requested_ns < kNsPerSecond) return false;
     n->requested_ns = now;
     return true;
   }

@@ -1,5 +1,5 @@
-#include "dataplane/pipeline/checksum.hpp"
-#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/core/checksum.hpp"
+#include "dataplane/core/packet.hpp"
 
 namespace asenet::dataplane {
 

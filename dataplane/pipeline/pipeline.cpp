@@ -1,4 +1,5 @@
 #include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/core/time.hpp"
 
 #include <rte_acl.h>
 #include <rte_cycles.h>
@@ -10,8 +11,8 @@
 
 #include <cstring>
 
-#include "dataplane/pipeline/checksum.hpp"
-#include "dataplane/pipeline/frames.hpp"
+#include "dataplane/core/checksum.hpp"
+#include "dataplane/core/frames.hpp"
 #include "dataplane/tables/acl.hpp"
 
 namespace asenet::dataplane {
@@ -560,7 +561,7 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     // Expired but not swept yet, or a new SYN reusing a finished connection's
     // tuple: forget the old flow, the packet starts a new one.
-    const bool syn = m.proto == kIpProtoTcp && (m.tcp_flags & 0x12) == 0x02;
+    const bool syn = m.proto == kIpProtoTcp && (m.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
     if (f->expires_ns <= m.now_ns ||
         (syn && !reply[k] && (f->tcp == TcpState::kClosing || f->tcp == TcpState::kClosed))) {
       ctx.flows->remove(f, std::min(f->expires_ns, m.now_ns));
@@ -588,21 +589,21 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.new_dport = a.dport;
     if (m.proto == kIpProtoTcp) {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
-      f->next_seq[dir] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
+      f->next_seq[dir] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
     }
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
     f->packets[dir]++;
     f->bytes[dir] += m.ip_total_len;
     ctx.counters.flows_hit++;
-    if (f->logged && m.now_ns / 1000000000ull - f->log_last_s >= kFlowLogContinueNs / 1000000000ull &&
+    if (f->logged && m.now_ns / kNsPerSecond - f->log_last_s >= kFlowLogContinueNs / kNsPerSecond &&
         ctx.flow_log != nullptr) {
       // Azure: a "C" tuple every 5 minutes with the counts since the last one.
       ctx.flow_log->push(flow_log_progress(*f, FlowLogKind::kContinue, m.now_ns,
                                            static_cast<uint16_t>(ctx.worker_id), ctx.flows->slot_of(f)));
       f->packets = {};
       f->bytes = {};
-      f->log_last_s = static_cast<uint32_t>(m.now_ns / 1000000000ull);
+      f->log_last_s = static_cast<uint32_t>(m.now_ns / kNsPerSecond);
     }
   }
   return deferred;
@@ -1015,7 +1016,7 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     back.rewrite = m.rewrite;  // replies get the original addresses back: key reversed, as insert() wrote
     if (m.proto == kIpProtoTcp) {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
-      f->next_seq[0] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & 0x02) ? 1u : 0u) + ((m.tcp_flags & 0x01) ? 1u : 0u);
+      f->next_seq[0] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
     }
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
@@ -1046,7 +1047,7 @@ void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, const NextH
     rte_pktmbuf_free(m);
     return;
   }
-  write_tcp_frame(f, *dst_mac, spec.fabric_mac, src, dst, sport, dport, seq, ack, 0x14 /* RST, ACK */, 64);
+  write_tcp_frame(f, *dst_mac, spec.fabric_mac, src, dst, sport, dport, seq, ack, kTcpRst | kTcpAck, 64);
   m->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.ts_dynfield, uint64_t*) = ctx.timer_ns;
   if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.seq_dynfield, uint64_t*) = ctx.timer_seq;
@@ -1139,7 +1140,7 @@ void log_flow_starts(const Burst& b, const TableSet& ts, WorkerContext& ctx) noe
     if (begun) {
       Flow* f = m.flow;
       f->logged = true;
-      f->log_last_s = static_cast<uint32_t>(m.now_ns / 1000000000ull);
+      f->log_last_s = static_cast<uint32_t>(m.now_ns / kNsPerSecond);
       e.flow_slot = ctx.flows->slot_of(f);
       e.flow_serial = f->serial;
     }

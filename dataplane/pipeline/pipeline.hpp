@@ -5,6 +5,8 @@
 // the slow path. Later stages (LB before route, NAT after nsg) slot in there.
 #pragma once
 
+#include "dataplane/core/time.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -13,8 +15,8 @@
 #include "dataplane/flow/flow_table.hpp"
 #include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/snat.hpp"
-#include "dataplane/pipeline/drop_reason.hpp"
-#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/core/drop_reason.hpp"
+#include "dataplane/core/packet.hpp"
 #include "dataplane/pipeline/probe.hpp"
 #include "dataplane/tables/table_set.hpp"
 
@@ -154,7 +156,7 @@ struct WorkerContext {
 /// The live clock: TSC cycles as nanoseconds (split so it cannot overflow:
 /// whole seconds, then the remainder).
 constexpr uint64_t tsc_to_ns(uint64_t cycles, uint64_t hz) noexcept {
-  return (cycles / hz) * 1000000000ull + ((cycles % hz) * 1000000000ull) / hz;
+  return (cycles / hz) * kNsPerSecond + ((cycles % hz) * kNsPerSecond) / hz;
 }
 
 /// A worker's tables wired into its context: connection table, SNAT ports,
@@ -229,7 +231,7 @@ inline void process_group(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
 inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   // Packet times never go down within a burst: one compare against the end of
   // the first packet's second tells whether it spans more.
-  const uint64_t second_end = (b.meta[0].now_ns / 1000000000ull + 1) * 1000000000ull;
+  const uint64_t second_end = (b.meta[0].now_ns / kNsPerSecond + 1) * kNsPerSecond;
   const bool one_second = b.meta[b.count - 1].now_ns < second_end;
   if (one_second) {
     process_group(b, ts, ctx);
@@ -238,9 +240,9 @@ inline void process_burst(Burst& b, const TableSet& ts, WorkerContext& ctx) noex
   Burst g;
   uint16_t i = 0;
   while (i < b.count) {
-    const uint64_t second = b.meta[i].now_ns / 1000000000ull;
+    const uint64_t second = b.meta[i].now_ns / kNsPerSecond;
     g.count = 0;
-    for (; i < b.count && b.meta[i].now_ns / 1000000000ull == second; ++i) {
+    for (; i < b.count && b.meta[i].now_ns / kNsPerSecond == second; ++i) {
       g.pkts[g.count] = b.pkts[i];
       g.meta[g.count++] = b.meta[i];
     }

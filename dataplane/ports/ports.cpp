@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "dataplane/pipeline/packet.hpp"
+#include "dataplane/core/packet.hpp"
 
 namespace asenet::dataplane {
 

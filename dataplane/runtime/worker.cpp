@@ -10,7 +10,7 @@
 #include <rte_errno.h>
 #include <sched.h>
 
-#include "dataplane/pipeline/checksum.hpp"
+#include "dataplane/core/checksum.hpp"
 #include "dataplane/ports/ports.hpp"
 
 namespace asenet::dataplane {

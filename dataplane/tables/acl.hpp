@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/tables/ip.hpp"
+#include "dataplane/tables/cidr.hpp"
 #include "dataplane/tables/nsg_spec.hpp"
 
 struct rte_acl_ctx;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/tables/ip.hpp"
+#include "dataplane/tables/cidr.hpp"
 
 namespace asenet::dataplane {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/flow/flow_table.hpp"
+#include "dataplane/core/time.hpp"
 #include "dataplane/tables/acl.hpp"
 #include "dataplane/tables/table_spec.hpp"
 

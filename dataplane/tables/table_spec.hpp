@@ -4,6 +4,8 @@
 // oracle can never disagree on their input.
 #pragma once
 
+#include "dataplane/core/time.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -11,73 +13,15 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/tables/ip.hpp"
+#include "dataplane/core/fabric.hpp"
+#include "dataplane/tables/cidr.hpp"
 #include "dataplane/tables/nsg_spec.hpp"
 
 namespace asenet::dataplane {
 
-/// Where Azure's health probes come from (the AzureLoadBalancer tag).
-inline constexpr uint32_t kAzureProbeSource = 0xa83f8110;  // 168.63.129.16
-/// Source ports of the emulator's probes: TCP to 168.63.129.16 on these ports
-/// arriving from the VNet is a probe's answer, for the probe engine.
-inline constexpr uint16_t kProbePortBase = 61000;
-inline constexpr uint16_t kProbePortCount = 4096;
-
-/// The three sides of the fabric (contract section 2, `[ports]`).
-enum class Port : uint8_t { kInternet = 0, kVnet = 1, kOnprem = 2 };
-inline constexpr size_t kNumPorts = 3;
-inline constexpr std::array<std::string_view, kNumPorts> kPortNames = {"internet", "vnet", "onprem"};
-constexpr std::string_view port_name(Port p) noexcept { return kPortNames[static_cast<size_t>(p)]; }
-
-/// Azure next-hop types (ARM names), plus kLocal for addresses the fabric itself
-/// owns (VIPs, ILB addresses) that are answered by the LB stage, not routed.
-enum class NextHopType : uint8_t {
-  kVnetLocal,
-  kInternet,
-  kVirtualAppliance,
-  kVirtualNetworkGateway,
-  kNone,
-  kLocal,
-};
-inline constexpr std::array<std::string_view, 6> kNextHopTypeNames = {
-    "VnetLocal", "Internet", "VirtualAppliance", "VirtualNetworkGateway", "None", "Local"};
-constexpr std::string_view next_hop_type_name(NextHopType t) noexcept {
-  return kNextHopTypeNames[static_cast<size_t>(t)];
-}
-
-/// Where a route's origin is shown (Azure's effective routes "Source" and next
-/// hop's "routeTableId"): 0 = "System Route", 1 = "Gateway Route", then user
-/// route tables by name.
-inline constexpr uint16_t kRouteOriginSystem = 0;
-inline constexpr uint16_t kRouteOriginGateway = 1;
-
-struct NextHop {
-  NextHopType type = NextHopType::kInternet;
-  Port port = Port::kInternet;  ///< egress side for forwarding types
-  uint32_t ip = 0;              ///< VirtualAppliance address, else 0
-  uint16_t origin = kRouteOriginSystem;  ///< index into TableSpec::route_origins
-  bool operator==(const NextHop&) const noexcept = default;
-};
-
 struct RouteSpec {
   Cidr prefix;
   uint32_t next_hop = 0;  ///< index into TableSpec::next_hops
-};
-
-struct MacAddr {
-  std::array<uint8_t, 6> bytes{};
-  bool operator==(const MacAddr&) const noexcept = default;
-};
-
-/// Azure's VNet fabric answers every ARP for the subnet gateway with this MAC; the
-/// emulator uses it as the source MAC of everything it emits.
-inline constexpr MacAddr kFabricMac{{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc}};
-/// Destination MACs on each side until neighbour resolution exists (documented in
-/// docs/design/pipeline.md): 02:a5:e0:00:00:01 internet, :02 vnet, :03 onprem.
-inline constexpr std::array<MacAddr, kNumPorts> kDefaultPeerMacs = {
-    MacAddr{{0x02, 0xa5, 0xe0, 0x00, 0x00, 0x01}},
-    MacAddr{{0x02, 0xa5, 0xe0, 0x00, 0x00, 0x02}},
-    MacAddr{{0x02, 0xa5, 0xe0, 0x00, 0x00, 0x03}},
 };
 
 /// A subnet as the NSG stage sees it: which NSG filters it (0 = none, else
@@ -141,7 +85,7 @@ struct L2Spec {
   /// Per side, the sender address of the fabric's ARP requests; 0: the .1 of
   /// the target's subnet (Azure's gateway address) or of its /24.
   std::array<uint32_t, kNumPorts> fabric_ip{};
-  uint64_t neighbor_timeout_ns = 300ull * 1000000000ull;
+  uint64_t neighbor_timeout_ns = 300ull * kNsPerSecond;
 };
 
 struct TableSpec {
@@ -174,9 +118,9 @@ struct TableSpec {
   /// established TCP flows end too; Standard keeps them (azure-semantics 7.2).
   bool basic_lb = true;
   bool some_frontend_down = false;  ///< some ASE has no healthy instance: hits must check
-  uint64_t flow_idle_timeout_ns = 240ull * 1000000000ull;  ///< Azure's 4-minute flow timeout
-  uint64_t tcp_fin_timeout_ns = 240ull * 1000000000ull;    ///< after both FINs
-  uint64_t tcp_rst_timeout_ns = 15ull * 1000000000ull;     ///< after an RST
+  uint64_t flow_idle_timeout_ns = 240ull * kNsPerSecond;  ///< Azure's 4-minute flow timeout
+  uint64_t tcp_fin_timeout_ns = 240ull * kNsPerSecond;    ///< after both FINs
+  uint64_t tcp_rst_timeout_ns = 15ull * kNsPerSecond;     ///< after an RST
 
   /// The subnet holding `ip`, or nullptr. Control thread or slow path.
   [[nodiscard]] const SubnetSpec* subnet_of(uint32_t ip) const noexcept {

@@ -8,9 +8,9 @@
 
 #include <random>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
-#include "dataplane/pipeline/checksum.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
+#include "dataplane/core/checksum.hpp"
 #include "dataplane/pipeline/pipeline.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/tables/acl.hpp"

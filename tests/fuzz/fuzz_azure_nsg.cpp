@@ -2,8 +2,8 @@
 // templates). Any text is imported or refused with a TopologyError.
 #include <string>
 
-#include "control/azure_nsg.hpp"
-#include "control/topology.hpp"
+#include "control/model/azure_nsg.hpp"
+#include "control/model/topology.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace asenet::control;

@@ -16,8 +16,8 @@
 #include <string>
 #include <unistd.h>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
 #include "dataplane/flow/snat.hpp"
 #include "dataplane/pipeline/pipeline.hpp"
 #include "dataplane/ports/ports.hpp"

@@ -4,9 +4,9 @@
 // crash or a sanitizer report is a finding.
 #include <string>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
-#include "control/wire.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
+#include "protocol/wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace asenet::control;

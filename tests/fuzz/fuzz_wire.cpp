@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "control/wire.hpp"
+#include "protocol/wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace asenet::control;

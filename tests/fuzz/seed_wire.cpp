@@ -3,9 +3,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
-#include "control/wire.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
+#include "protocol/wire.hpp"
 
 int main(int argc, char** argv) {
   using namespace asenet::control;

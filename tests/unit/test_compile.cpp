@@ -1,8 +1,8 @@
 // Route compilation (azure-semantics 8.1 and 8.3) through the reference lookup.
 #include <gtest/gtest.h>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
 
 using namespace asenet;
 using namespace asenet::control;

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/compile.hpp"
-#include "control/flow_logs.hpp"
-#include "control/safe_fs.hpp"
-#include "control/topology.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/report/flow_logs.hpp"
+#include "control/report/safe_fs.hpp"
+#include "control/model/topology.hpp"
 
 using namespace asenet;
 using namespace asenet::control;

@@ -1,12 +1,12 @@
-// Maglev (control/maglev.cpp) and SNAT preallocation (azure-semantics 7.6), no EAL.
+// Maglev (control/compiler/maglev.cpp) and SNAT preallocation (azure-semantics 7.6), no EAL.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "control/compile.hpp"
-#include "control/maglev.hpp"
-#include "control/topology.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/compiler/maglev.hpp"
+#include "control/model/topology.hpp"
 
 using namespace asenet;
 using namespace asenet::control;

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <random>
 
-#include "control/azure_nsg.hpp"
-#include "control/classbench.hpp"
-#include "control/compile.hpp"
-#include "control/topology.hpp"
-#include "control/verify.hpp"
+#include "control/model/azure_nsg.hpp"
+#include "control/offline/classbench.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
+#include "control/reference/verify.hpp"
 #include "dataplane/flow/flow_table.hpp"
 
 using namespace asenet;

@@ -4,9 +4,9 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/pipeline/checksum.hpp"
-#include "dataplane/pipeline/packet.hpp"
-#include "dataplane/tables/ip.hpp"
+#include "dataplane/core/checksum.hpp"
+#include "dataplane/core/packet.hpp"
+#include "dataplane/tables/cidr.hpp"
 
 using namespace asenet;
 using namespace asenet::dataplane;

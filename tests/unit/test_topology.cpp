@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "control/compile.hpp"
-#include "control/input_file.hpp"
-#include "control/topology.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/input_file.hpp"
+#include "control/model/topology.hpp"
 
 using namespace asenet;
 using namespace asenet::control;

@@ -5,9 +5,9 @@
 
 #include <random>
 
-#include "control/compile.hpp"
-#include "control/topology.hpp"
-#include "control/wire.hpp"
+#include "control/compiler/compile.hpp"
+#include "control/model/topology.hpp"
+#include "protocol/wire.hpp"
 
 using namespace asenet;
 using namespace asenet::control;

@@ -1,0 +1,196 @@
+#include "control/report/stats.hpp"
+
+#include <sstream>
+
+#include "protocol/json.hpp"
+
+namespace asenet::control {
+
+using namespace asenet::dataplane;
+
+namespace {
+
+std::string prom_label(std::string_view v) {
+  std::string o;
+  for (char c : v) {
+    if (c == '\\') o += "\\\\";
+    else if (c == '"') o += "\\\"";
+    else if (c == '\n') o += "\\n";
+    else o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string stats_json(const StatsSnapshot& s) {
+  std::ostringstream o;
+  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",\"per_worker\":[";
+  for (size_t w = 0; w < s.per_worker.size(); ++w) {
+    const auto& f = s.per_worker[w];
+    o << (w ? "," : "") << "{\"packets\":" << f.packets << ",\"handed_off\":" << f.handed_off
+      << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << "}";
+  }
+  o << "],\"ports\":{";
+  for (size_t p = 0; p < kNumPorts; ++p) {
+    const auto& f = s.ports[p];
+    o << (p ? "," : "") << json_str(port_name(static_cast<Port>(p))) << ":{\"rx\":" << f.rx << ",\"tx\":" << f.tx
+      << ",\"drops\":" << f.drops() << ",\"nic_rx\":" << f.nic_rx << ",\"nic_tx\":" << f.nic_tx
+      << ",\"imissed\":" << f.imissed << ",\"ierrors\":" << f.ierrors << ",\"oerrors\":" << f.oerrors
+      << ",\"rx_nombuf\":" << f.rx_nombuf << "}";
+  }
+  o << "},\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
+    << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
+  bool first = true;
+  for (size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] == 0) continue;
+    o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << s.drops[r];
+    first = false;
+  }
+  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent
+    << "},\"snat\":{\"by_instance\":{";
+  first = true;
+  std::map<std::string, std::array<uint64_t, 3>> by_ase;
+  for (const auto& i : s.instances) {
+    o << (first ? "" : ",") << json_str(format_ipv4(i.ip)) << ":{\"ase\":" << json_str(i.ase)
+      << ",\"in_use\":" << i.snat_ports_in_use << ",\"preallocated\":" << i.snat_ports_preallocated
+      << ",\"exhausted\":" << i.snat_exhausted << "}";
+    first = false;
+    auto& a = by_ase[i.ase];
+    a[0] += i.snat_ports_in_use;
+    a[1] += i.snat_ports_preallocated;
+    a[2] += i.snat_exhausted;
+  }
+  o << "},\"by_ase\":{";
+  first = true;
+  for (const auto& [name, v] : by_ase) {
+    o << (first ? "" : ",") << json_str(name) << ":{\"in_use\":" << v[0] << ",\"preallocated\":" << v[1]
+      << ",\"exhausted\":" << v[2] << "}";
+    first = false;
+  }
+  o << "}},\"health\":{";
+  first = true;
+  for (const auto& i : s.instances) {
+    o << (first ? "" : ",") << json_str(i.ase + "/" + format_ipv4(i.ip)) << ":" << (i.up ? "\"up\"" : "\"down\"");
+    first = false;
+  }
+  o << "}";
+  if (s.l2) {
+    o << ",\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests
+      << ",\"neighbors\":[";
+    for (size_t i = 0; i < s.neighbors.size(); ++i) {
+      const auto& n = s.neighbors[i];
+      o << (i ? "," : "") << "{\"port\":" << json_str(port_name(n.port)) << ",\"ip\":" << json_str(format_ipv4(n.ip))
+        << ",\"mac\":" << (n.mac.empty() ? std::string("null") : json_str(n.mac)) << ",\"state\":"
+        << (n.mac.empty() ? "\"incomplete\"" : "\"reachable\"") << ",\"age_s\":" << static_cast<uint64_t>(n.age_s)
+        << ",\"worker\":" << n.worker << "}";
+    }
+    o << "]}";
+  }
+  if (!s.probes.empty()) {
+    o << ",\"probes\":[";
+    for (size_t i = 0; i < s.probes.size(); ++i) {
+      const auto& p = s.probes[i];
+      o << (i ? "," : "") << "{\"ase\":" << json_str(p.ase) << ",\"instance\":" << json_str(format_ipv4(p.ip))
+        << ",\"port\":" << p.port << ",\"state\":" << (p.up ? "\"up\"" : "\"down\"") << ",\"last\":"
+        << json_str(p.last) << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":"
+        << p.failed << "}";
+    }
+    o << "]";
+  }
+  o << ",\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
+    << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
+    << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
+    << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
+    << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}";
+  if (s.flow_logs)
+    o << ",\"flow_logs\":{\"tuples_written\":" << s.flow_log_tuples << ",\"files_written\":" << s.flow_log_files
+      << ",\"events_dropped\":" << s.flow_log_events_dropped << "}";
+  o << "}";
+  return o.str();
+}
+
+std::string stats_prometheus(const StatsSnapshot& s) {
+  std::ostringstream o;
+  auto head = [&](const char* name, const char* type, const char* help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  head("asenet_generation", "gauge", "Table generation live in the data plane.");
+  o << "asenet_generation " << s.generation << "\n";
+  head("asenet_workers", "gauge", "Worker lcores running the pipeline.");
+  o << "asenet_workers " << s.workers << "\n";
+  head("asenet_port_rx_packets_total", "counter", "Packets the pipeline received on each side.");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_rx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].rx << "\n";
+  head("asenet_port_tx_packets_total", "counter", "Packets the pipeline sent on each side.");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_tx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].tx << "\n";
+  head("asenet_port_drops_total", "counter", "Packets the device dropped (missed, errors, no mbuf).");
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "asenet_port_drops_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].drops() << "\n";
+  head("asenet_drops_total", "counter", "Packets the pipeline dropped, by reason.");
+  for (size_t r = 1; r < s.drops.size(); ++r)
+    o << "asenet_drops_total{reason=\"" << drop_reason_name(static_cast<DropReason>(r)) << "\"} " << s.drops[r] << "\n";
+  head("asenet_packets_forwarded_total", "counter", "Input packets that left on some port.");
+  o << "asenet_packets_forwarded_total " << s.forwarded << "\n";
+  head("asenet_rule_hits_total", "counter", "New flows decided by each NSG rule.");
+  for (const auto& [k, v] : s.rule_hits) {
+    const auto slash = k.find('/');
+    o << "asenet_rule_hits_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
+      << prom_label(k.substr(slash + 1)) << "\"} " << v << "\n";
+  }
+  head("asenet_flows", "gauge", "Connections in the flow tables.");
+  o << "asenet_flows " << s.flows_live << "\n";
+  head("asenet_flows_created_total", "counter", "Connections installed.");
+  o << "asenet_flows_created_total " << s.flows_created << "\n";
+  head("asenet_snat_ports_in_use", "gauge", "SNAT ports held, per ASE instance.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_ports_in_use{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_ports_in_use << "\n";
+  head("asenet_snat_exhausted_total", "counter", "Connections refused for want of a SNAT port, per instance.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_exhausted_total{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_exhausted << "\n";
+  head("asenet_instance_up", "gauge", "Backend health (1 up, 0 down).");
+  for (const auto& i : s.instances)
+    o << "asenet_instance_up{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+      << (i.up ? 1 : 0) << "\n";
+  head("asenet_heap_bytes_in_use", "gauge", "DPDK heap bytes allocated.");
+  o << "asenet_heap_bytes_in_use " << s.heap_bytes_in_use << "\n";
+  head("asenet_mbufs_in_use", "gauge", "Mbufs out of the pool.");
+  o << "asenet_mbufs_in_use " << s.mbufs_in_use << "\n";
+  head("asenet_pushes_total", "counter", "Generations pushed.");
+  o << "asenet_pushes_total " << s.pushes << "\n";
+  return o.str();
+}
+
+std::string stats_text(const StatsSnapshot& s) {
+  std::ostringstream o;
+  o << "generation " << s.generation << " on " << s.workers << " worker" << (s.workers == 1 ? "" : "s") << "\n";
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << "  " << port_name(static_cast<Port>(p)) << ": rx " << s.ports[p].rx << ", tx " << s.ports[p].tx
+      << ", device drops " << s.ports[p].drops() << "\n";
+  o << "  forwarded " << s.forwarded << ", dropped " << s.dropped;
+  bool first = true;
+  for (size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] == 0) continue;
+    o << (first ? ": " : ", ") << drop_reason_name(static_cast<DropReason>(r)) << " " << s.drops[r];
+    first = false;
+  }
+  o << "\n  flows " << s.flows_live << " live of " << s.flow_capacity << ", " << s.flows_created << " created\n";
+  for (const auto& i : s.instances)
+    o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports "
+      << i.snat_ports_in_use << "/" << i.snat_ports_preallocated
+      << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
+  for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
+  for (const auto& p : s.probes)
+    o << "  probe " << p.ase << " " << format_ipv4(p.ip) << ":" << p.port << " " << (p.up ? "up" : "down") << ", last "
+      << (p.last.empty() ? std::string("-") : p.last) << " (" << p.succeeded << " ok, " << p.failed << " failed)\n";
+  for (const auto& n : s.neighbors)
+    o << "  neighbour " << port_name(n.port) << " " << format_ipv4(n.ip) << " "
+      << (n.mac.empty() ? std::string("incomplete") : n.mac) << " (" << static_cast<uint64_t>(n.age_s) << " s)\n";
+  return o.str();
+}
+
+}  // namespace asenet::control

@@ -1,0 +1,134 @@
+#include "control/report/summary.hpp"
+
+#include <map>
+#include <sstream>
+
+#include "protocol/json.hpp"
+
+namespace asenet::control {
+
+using namespace asenet::dataplane;
+
+WorkerCounters sum_counters(const std::vector<std::unique_ptr<WorkerContext>>& ctxs) {
+  WorkerCounters total{};
+  for (const auto& c : ctxs) {
+    for (size_t s = 0; s < kNumPorts; ++s) {
+      total.rx[s] += c->counters.rx[s];
+      total.tx[s] += c->counters.tx[s];
+    }
+    total.forwarded += c->counters.forwarded;
+    total.flows_created += c->counters.flows_created;
+    total.flows_hit += c->counters.flows_hit;
+    total.resets_sent += c->counters.resets_sent;
+    total.icmp_frag_needed += c->counters.icmp_frag_needed;
+    for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
+    for (size_t r = 0; r < total.snat_exhausted.size(); ++r) total.snat_exhausted[r] += c->counters.snat_exhausted[r];
+  }
+  return total;
+}
+
+std::string per_port_json(const std::array<uint64_t, kNumPorts>& v) {
+  std::ostringstream o;
+  o << "{";
+  for (size_t s = 0; s < kNumPorts; ++s) o << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << v[s];
+  o << "}";
+  return o.str();
+}
+
+std::string drops_json(const WorkerCounters& c) {
+  std::ostringstream o;
+  o << "{";
+  bool first = true;
+  for (size_t r = 1; r < c.drops.size(); ++r) {
+    if (c.drops[r] == 0) continue;
+    o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << c.drops[r];
+    first = false;
+  }
+  o << "}";
+  return o.str();
+}
+
+std::string snat_exhausted_json(const WorkerCounters& c, const TableSpec& spec) {
+  std::ostringstream o;
+  o << "{";
+  bool first = true;
+  for (size_t i = 0; i < spec.ase_instances.size() && i < c.snat_exhausted.size(); ++i) {
+    if (c.snat_exhausted[i] == 0) continue;
+    o << (first ? "" : ",") << json_str(format_ipv4(spec.ase_instances[i])) << ":" << c.snat_exhausted[i];
+    first = false;
+  }
+  o << "}";
+  return o.str();
+}
+
+void add_rule_hits(const TableSet& ts, RuleHits& into) {
+  const TableSpec& sp = ts.spec();
+  for (uint32_t id = 0; id < sp.nsg_rules.size(); ++id) {
+    const uint64_t n = ts.rule_hits_total(id);
+    if (n != 0) into[sp.nsgs[sp.nsg_rules[id].nsg].name + "/" + sp.nsg_rules[id].name] += n;
+  }
+}
+
+std::string rule_hits_json(const RuleHits& hits) {
+  std::ostringstream o;
+  o << "{";
+  bool first = true;
+  for (const auto& [k, v] : hits) {
+    o << (first ? "" : ",") << json_str(k) << ":" << v;
+    first = false;
+  }
+  o << "}";
+  return o.str();
+}
+
+std::string rule_hits_json(const TableSet& ts) {
+  RuleHits hits;
+  add_rule_hits(ts, hits);
+  return rule_hits_json(hits);
+}
+
+std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& spec, bool live) {
+  std::ostringstream o;
+  o << "{\"index\":" << index;
+  if (live) {
+    // Live lines also say when, where and what (replay's index names the input packet).
+    o << ",\"time_ns\":" << r.now_ns << ",\"worker\":" << r.worker << ",\"packet\":{\"src\":"
+      << json_str(format_ipv4(r.src)) << ",\"dst\":" << json_str(format_ipv4(r.dst)) << ",\"proto\":" << int{r.proto};
+    if (r.proto == 6 || r.proto == 17) o << ",\"sport\":" << r.sport << ",\"dport\":" << r.dport;
+    if (r.proto == 6) o << ",\"tcp_flags\":" << int{r.tcp_flags};
+    o << ",\"length\":" << r.length << "}";
+  }
+  o << ",\"in_port\":" << json_str(port_name(r.in_port))
+    << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
+  if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
+  else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
+  if (r.flow != FlowState::kNone) {
+    static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
+    o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
+  }
+  if (r.nsg.count > 0) {
+    o << ",\"nsg\":[";
+    for (uint8_t i = 0; i < r.nsg.count; ++i) {
+      if (r.nsg.rule[i] >= spec.nsg_rules.size()) continue;  // a retired generation's rule
+      const NsgRuleSpec& rule = spec.nsg_rules[r.nsg.rule[i]];
+      o << (i ? "," : "") << "{\"nsg\":" << json_str(spec.nsgs[rule.nsg].name) << ",\"rule\":" << json_str(rule.name)
+        << ",\"access\":" << (rule.allow ? "\"Allow\"" : "\"Deny\"") << "}";
+    }
+    o << "]";
+  }
+  if (r.rewrite) {
+    o << ",\"nat\":{\"src\":" << json_str(format_ipv4(r.new_src) + ":" + std::to_string(r.new_sport))
+      << ",\"dst\":" << json_str(format_ipv4(r.new_dst) + ":" + std::to_string(r.new_dport)) << "}";
+  }
+  if (r.routed && r.next_hop.type != NextHopType::kLocal) {
+    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
+      << ",\"route_table\":"
+      << json_str(r.next_hop.origin < spec.route_origins.size() ? spec.route_origins[r.next_hop.origin] : "?");
+    if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
+    o << "}";
+  }
+  o << "}";
+  return o.str();
+}
+
+}  // namespace asenet::control

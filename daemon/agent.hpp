@@ -1,0 +1,142 @@
+// LiveDataplane: what asenetd's control thread does to the running data plane:
+// publish generations (push, health), read counters (stats, telemetry) and run
+// live traces. Control thread only, except telemetry_copy() (any thread).
+//
+// Ownership: asenetd's main() owns the ports, the mbuf pool, the workers'
+// contexts and tables; this class borrows them for the life of the process.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/report/flow_logs.hpp"
+#include "control/report/stats.hpp"
+#include "control/report/summary.hpp"
+#include "dataplane/flow/snat.hpp"
+#include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/runtime/handover.hpp"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace asenet::control {
+
+class LiveDataplane {
+ public:
+  LiveDataplane(dataplane::TableHandover& handover, std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs,
+                std::vector<dataplane::WorkerTables>& tables, std::array<uint16_t, dataplane::kNumPorts> ports,
+                rte_mempool* pool);
+
+  struct PublishResult {
+    uint64_t generation = 0;
+    uint64_t previous = 0;
+    size_t acl_rules = 0;
+    double build_ms = 0;
+    double swap_ms = 0;  ///< publish until every worker passed a quiescent point
+  };
+  /// Builds `spec` (health overrides re-applied) as the next generation and
+  /// publishes it. On failure the running generation is untouched.
+  bool publish(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// publish(), counted as a push (stats: pushes, pushes_failed).
+  bool push(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// Marks an instance up or down (a new generation with its Maglev rebuilt);
+  /// the change outlives later pushes until changed again.
+  bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
+
+  [[nodiscard]] StatsSnapshot snapshot() const;
+  /// Control thread: refreshes the copy telemetry reads.
+  void refresh_telemetry();
+  /// Any thread (the telemetry thread): the last refreshed snapshot.
+  [[nodiscard]] StatsSnapshot telemetry_copy() const;
+
+  /// Arms a trace of the next `count` packets matching `filter` on every worker.
+  bool trace_start(uint64_t count, const dataplane::TraceFilter& filter, std::string& error);
+  /// Collects the records written since the last call as trace.jsonl lines
+  /// (ordered by time). `finished` once `count` were traced and collected.
+  void trace_collect(std::vector<std::string>& lines, bool& finished);
+  /// Disarms; returns {traced, lost}.
+  std::pair<uint64_t, uint64_t> trace_stop();
+  [[nodiscard]] bool tracing() const noexcept { return trace_active_; }
+
+  /// NSG flow logs into `dir` (asenetd --flow-logs). Before the workers start.
+  void enable_flow_logs(const std::string& dir);
+  /// Control loop: collects flow log events, writes every minute that ended
+  /// over two minutes ago (`final`: everything). False with `error` on a write failure.
+  bool pump_flow_logs(bool final, std::string& error);
+
+  /// Active health probes (ASEs with probe_port): made here, from
+  /// 168.63.129.16, and handed to worker 0 through its control ring (DPDK TX
+  /// queues belong to one thread each). Before the workers start.
+  bool enable_probes(std::string& error);
+  /// Control loop: sends due probes, reads answers, marks instances down or up.
+  void probe_tick();
+
+  void note_control(uint64_t rejected, uint64_t malformed) noexcept {
+    control_rejected_ = rejected;
+    control_malformed_ = malformed;
+  }
+  void note_push_failed() noexcept { ++pushes_failed_; }
+  /// The live generation's spec (control thread; valid until the next publish).
+  [[nodiscard]] const dataplane::TableSpec& spec() const noexcept { return handover_.acquire()->spec(); }
+
+ private:
+  dataplane::TableHandover& handover_;
+  std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs_;
+  std::vector<dataplane::WorkerTables>& tables_;
+  std::array<uint16_t, dataplane::kNumPorts> ports_;
+  rte_mempool* pool_;
+  RuleHits retired_hits_;  ///< rule hits of generations no longer live
+  std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
+  uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
+  uint64_t control_rejected_ = 0, control_malformed_ = 0;
+
+  // Live trace: one ring per worker.
+  static constexpr uint64_t kTraceRing = 4096;
+  std::vector<std::vector<dataplane::TraceRecord>> trace_rings_;
+  std::vector<std::unique_ptr<dataplane::TraceSink>> trace_sinks_;
+  std::vector<uint64_t> trace_tail_;
+  std::atomic<int64_t> trace_budget_{0};
+  uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
+  bool trace_active_ = false;
+
+  // NSG flow logs: one event ring per worker (never blocks a live worker).
+  static constexpr uint64_t kFlowLogRing = 1u << 16;
+  std::vector<std::vector<dataplane::FlowLogEvent>> flow_log_rings_;
+  std::vector<std::unique_ptr<dataplane::FlowLogSink>> flow_log_sinks_;
+  std::unique_ptr<FlowLogWriter> flow_log_writer_;
+  void drain_flow_logs(const dataplane::TableSet* retired);
+
+  // Active health probes.
+  struct Probe {
+    StatsSnapshot::ProbeFigures fig;
+    uint64_t next_ns = 0;
+    bool pending = false;
+    uint16_t sport = 0;
+    uint32_t seq = 0;
+    uint64_t sent_ns = 0;
+    bool request_sent = false;  ///< HTTP: the GET is out, the status line awaited
+    uint32_t request_len = 0;
+    uint32_t fails = 0, succs = 0;  ///< consecutive
+  };
+  std::vector<Probe> probes_;
+  uint64_t probes_generation_ = 0;
+  std::vector<std::unique_ptr<dataplane::ProbeReplySink>> probe_sinks_;
+  rte_ring* probe_tx_ = nullptr;
+  uint16_t next_probe_sport_ = 0;
+  void probe_result(Probe& p, bool ok, const char* why, uint64_t now);
+  bool send_frame(const uint8_t* frame, size_t len);
+  /// The MAC of a VNet address: the fixed peer MAC, or ([l2] arp) what a
+  /// worker learned; nullptr when none knows it.
+  const dataplane::MacAddr* vnet_mac(uint32_t ip, uint64_t now) const;
+
+  mutable std::mutex telemetry_mu_;
+  StatsSnapshot telemetry_;
+};
+
+}  // namespace asenet::control

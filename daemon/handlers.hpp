@@ -1,0 +1,51 @@
+// asenetd's requests: a table from message type to handler, one function per
+// request (push with its plan, the old push, stats, health, trace), and the
+// live trace's forwarding. Control thread only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/agent.hpp"
+#include "protocol/control_socket.hpp"
+
+namespace asenet::daemon {
+
+/// What only takes effect when asenetd starts: a push must match it.
+struct StartSettings {
+  std::array<std::optional<std::string>, dataplane::kNumPorts> ports;
+  uint32_t flow_table_size = 0;
+};
+
+class RequestHandlers {
+ public:
+  using ClientId = control::ControlServer::ClientId;
+  RequestHandlers(control::LiveDataplane& live, control::ControlServer& server, dataplane::TableHandover& handover,
+                  StartSettings start);
+  /// The server's handler: dispatches by type; a request that throws gets
+  /// an error frame ("bad request: ...").
+  void handle(ClientId id, control::wire::Type type, std::string_view payload);
+  /// Forwards the running trace's lines to its client; ends it when done.
+  void pump_trace();
+
+ private:
+  void push_plan(ClientId id, std::string_view payload);
+  void push(ClientId id, std::string_view payload);
+  void stats(ClientId id, std::string_view payload);
+  void health(ClientId id, std::string_view payload);
+  void trace(ClientId id, std::string_view payload);
+  void refuse_push(ClientId id, const std::string& why);
+
+  control::LiveDataplane& live;
+  control::ControlServer& server;
+  dataplane::TableHandover& handover;
+  const StartSettings start_;
+  std::map<control::wire::Type, void (RequestHandlers::*)(ClientId, std::string_view)> table_;
+  ClientId tracer = 0;
+};
+
+}  // namespace asenet::daemon

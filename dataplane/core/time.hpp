@@ -1,0 +1,20 @@
+// Time in the data plane: nanoseconds (the packet clock in replay, the TSC
+// scaled to ns live), the constants that say so, and a generation's timers.
+#pragma once
+
+#include <cstdint>
+
+namespace asenet::dataplane {
+
+inline constexpr uint64_t kNsPerSecond = 1000000000ull;
+inline constexpr uint64_t kNsPerMs = 1000000ull;
+
+/// The timers of one TableSet generation (azure-semantics 6.4, 7.6): idle 4 min;
+/// after both FINs 240 s; after RST 15 s.
+struct FlowTimers {
+  uint64_t idle_ns = 240ull * kNsPerSecond;
+  uint64_t fin_ns = 240ull * kNsPerSecond;
+  uint64_t rst_ns = 15ull * kNsPerSecond;
+};
+
+}  // namespace asenet::dataplane
