@@ -396,7 +396,7 @@ void LiveDataplane::probe_tick() {
             const std::string req = "GET " + ase->probe_path + " HTTP/1.1\r\nHost: " + format_ipv4(p.fig.ip) +
                                     "\r\nUser-Agent: Load Balancer Agent\r\nConnection: close\r\n\r\n";
             const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, p.seq + 1,
-                                     r.seq + 1, 0x18, req);
+                                     r.seq + 1, kTcpPsh | kTcpAck, req);
             p.request_sent = send_frame(f.data(), f.size());
             p.request_len = static_cast<uint32_t>(req.size());
           }

@@ -265,14 +265,11 @@ bool decode_spec(std::string_view bytes, TableSpec& out, std::string& error) {
   return true;
 }
 
-bool validate_spec(const TableSpec& s, std::string& error) {
-  auto bad = [&](const std::string& why) {
-    error = "invalid table spec: " + why;
-    return false;
-  };
-  if (s.route_origins.size() < 2) return bad("the system and gateway route origins are missing");
-  // Names become flow-log paths and telemetry keys: a pushed spec keeps to
-  // Azure's naming rules whatever client built it (asenetctl checks them too).
+namespace {
+
+/// Names become flow-log paths and telemetry keys: a pushed spec keeps to
+/// Azure's naming rules whatever client built it (asenetctl checks them too).
+bool validate_names(const TableSpec& s, std::string& error) {
   auto bad_name = [&](NameKind k, const std::string& n) -> bool {
     if (auto why = azure_name_problem(k, n)) {
       error = "invalid table spec: " + *why;
@@ -292,6 +289,41 @@ bool validate_spec(const TableSpec& s, std::string& error) {
     if (bad_name(NameKind::kHost, nic.host)) return false;
   for (const auto& a : s.ases)
     if (bad_name(NameKind::kAse, a.name)) return false;
+  return true;
+}
+
+bool validate_ases(const TableSpec& s, std::string& error) {
+  auto bad = [&](const std::string& why) {
+    error = "invalid table spec: " + why;
+    return false;
+  };
+  for (const auto& a : s.ases) {
+    if (a.instances.size() > 1000) return bad("ASE " + a.name + " has more than 1000 instances");
+    if (a.up.size() != a.instances.size() || a.snat_ports.size() != a.instances.size())
+      return bad("ASE " + a.name + ": health or SNAT ports do not match its instances");
+    for (uint16_t e : a.maglev)
+      if (e >= a.instances.size()) return bad("ASE " + a.name + ": Maglev names an instance that does not exist");
+    if (!a.maglev.empty() && a.maglev.size() < a.instances.size())
+      return bad("ASE " + a.name + ": Maglev table smaller than its instances");
+    if (a.distribution > 2) return bad("ASE " + a.name + " has an unknown load distribution");
+    if (a.probe_port != 0 && (a.probe_interval_ms == 0 || a.probe_down == 0 || a.probe_up == 0))
+      return bad("ASE " + a.name + ": a probe needs an interval and thresholds");
+    for (uint32_t ip : a.instances)
+      if (!TableSpec::sorted_contains(s.ase_instances, ip))
+        return bad("ASE " + a.name + ": an instance is missing from the instance list");
+  }
+  return true;
+}
+
+}  // namespace
+
+bool validate_spec(const TableSpec& s, std::string& error) {
+  auto bad = [&](const std::string& why) {
+    error = "invalid table spec: " + why;
+    return false;
+  };
+  if (s.route_origins.size() < 2) return bad("the system and gateway route origins are missing");
+  if (!validate_names(s, error)) return false;
   for (const auto& h : s.next_hops) {
     if (static_cast<size_t>(h.type) >= kNextHopTypeNames.size()) return bad("a next hop has an unknown type");
     if (static_cast<size_t>(h.port) >= kNumPorts) return bad("a next hop has an unknown port");
@@ -347,21 +379,7 @@ bool validate_spec(const TableSpec& s, std::string& error) {
   auto ascending = [](uint32_t a, uint32_t b) { return a < b; };
   if (!std::is_sorted(s.hosts.begin(), s.hosts.end())) return bad("hosts are not sorted");
   if (!sorted_strictly(s.ase_instances, ascending)) return bad("ASE instances are not sorted and unique");
-  for (const auto& a : s.ases) {
-    if (a.instances.size() > 1000) return bad("ASE " + a.name + " has more than 1000 instances");
-    if (a.up.size() != a.instances.size() || a.snat_ports.size() != a.instances.size())
-      return bad("ASE " + a.name + ": health or SNAT ports do not match its instances");
-    for (uint16_t e : a.maglev)
-      if (e >= a.instances.size()) return bad("ASE " + a.name + ": Maglev names an instance that does not exist");
-    if (!a.maglev.empty() && a.maglev.size() < a.instances.size())
-      return bad("ASE " + a.name + ": Maglev table smaller than its instances");
-    if (a.distribution > 2) return bad("ASE " + a.name + " has an unknown load distribution");
-    if (a.probe_port != 0 && (a.probe_interval_ms == 0 || a.probe_down == 0 || a.probe_up == 0))
-      return bad("ASE " + a.name + ": a probe needs an interval and thresholds");
-    for (uint32_t ip : a.instances)
-      if (!TableSpec::sorted_contains(s.ase_instances, ip))
-        return bad("ASE " + a.name + ": an instance is missing from the instance list");
-  }
+  if (!validate_ases(s, error)) return false;
   if (s.mtu < 576 || s.mtu > 9000) return bad("the MTU is outside 576-9000");
   if (s.l2.arp && s.l2.neighbor_timeout_ns == 0) return bad("the neighbour timeout is zero");
   if (s.flow_idle_timeout_ns == 0 || s.tcp_fin_timeout_ns == 0 || s.tcp_rst_timeout_ns == 0)

@@ -1,0 +1,338 @@
+// asenetctl's commands for the live data plane: push (with its plan), stats,
+// health and trace, over the control socket (protocol/). Each gives up at
+// --timeout; exit 1 for anything at run time, 2 for bad input or a refusal.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control/cli/common.hpp"
+#include "control/compiler/compile.hpp"
+#include "protocol/control_socket.hpp"
+#include "protocol/names.hpp"
+#include "protocol/wire.hpp"
+
+namespace po = boost::program_options;
+
+namespace asenet::control::cli {
+
+namespace {
+
+/// How long asenetd may take to answer, per command (--timeout overrides).
+constexpr double kPushTimeoutS = 120;   // a 16,000-rule NSG builds in seconds
+constexpr double kStatsTimeoutS = 10;
+constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
+constexpr double kTraceAckTimeoutS = 10;
+
+ControlClient::Deadline deadline_in(double seconds) {
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+/// Exit code and message for a failed exchange: 1 for anything at run time
+/// (asenetd unreachable, busy, permission denied, silent past the timeout),
+/// 2 only when asenetd refused the request itself as bad input.
+int exchange_failed(const std::string& cmd, const ControlClient& c, const std::string& err, double timeout) {
+  if (c.timed_out()) {
+    std::cerr << "asenetctl " << cmd << ": " << err << " (" << timeout << " s; see --timeout)\n";
+  } else {
+    std::cerr << "asenetctl " << cmd << ": " << err << "\n";
+  }
+  return 1;
+}
+
+/// Sends one request and waits for its reply within `timeout` seconds.
+/// Returns the exit code when it failed.
+std::optional<int> request(const std::string& cmd, const std::string& socket, wire::Type type,
+                           const std::string& payload, std::string& reply, double timeout) {
+  ControlClient c;
+  std::string err;
+  wire::Type rt{};
+  const auto deadline = deadline_in(timeout);
+  if (!c.connect(socket, deadline, err) || !c.send(type, payload, deadline, err) ||
+      !c.receive(rt, reply, deadline, err))
+    return exchange_failed(cmd, c, err, timeout);
+  if (rt == wire::Type::kError) {
+    if (c.rejected()) {  // busy or permission denied: the request was never read
+      std::cerr << "asenetctl " << cmd << ": " << reply << "\n";
+      return 1;
+    }
+    std::cerr << "asenetctl " << cmd << ": asenetd refused: " << reply << "\n";
+    return 2;
+  }
+  if (rt != wire::Type::kOk) {
+    std::cerr << "asenetctl " << cmd << ": unexpected reply type " << static_cast<unsigned>(rt) << " from asenetd\n";
+    return 1;
+  }
+  return std::nullopt;
+}
+
+/// asenetd's JSON reply, checked: an object whose `uints` keys are unsigned
+/// integers and `numbers` keys are numbers. nullopt (after a message) when it
+/// is not: a malformed reply is a runtime failure, never a crash.
+std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::string& reply,
+                                            std::initializer_list<const char*> uints,
+                                            std::initializer_list<const char*> numbers = {}) {
+  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  std::string why;
+  if (j.is_discarded() || !j.is_object()) {
+    why = "not a JSON object";
+  } else {
+    for (const char* k : uints)
+      if (why.empty() && (!j.contains(k) || !j[k].is_number_unsigned())) why = std::string("'") + k + "' is not a count";
+    for (const char* k : numbers)
+      if (why.empty() && (!j.contains(k) || !j[k].is_number())) why = std::string("'") + k + "' is not a number";
+  }
+  if (!why.empty()) {
+    std::cerr << "asenetctl " << cmd << ": malformed reply from asenetd: " << why << ": " << quote(reply, 120) << "\n";
+    return std::nullopt;
+  }
+  return j;
+}
+
+}  // namespace
+
+int cmd_push(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl push --socket PATH --topology T [--dry-run] [--allow-l2-change] [--json]
+
+Compiles the topology here, sends the tables to asenetd and waits until every
+worker runs the new generation. A topology that fails validation exits 2 and
+sends nothing; a push asenetd cannot build leaves the old generation live.
+Established flows survive (Azure: a rule change applies to new connections).
+
+It prints what the new generation changes against the running one, one line
+per area (NSGs and rules, attachments, routes, frontends, instances, probes,
+L2 mode, timers), like a plan; --dry-run prints that and changes nothing.
+Keys that take effect only when asenetd starts ([ports], [emulator]
+flow_table_size) must match asenetd's: a push that changes one is refused
+(exit 2) naming the key and its running value. A push that turns [l2] ARP
+answering on or off is refused unless --allow-l2-change is given (a lab's
+hosts lose their neighbours when it goes off).
+
+options)");
+  std::string socket, topology;
+  bool json = false, dry_run = false, allow_l2 = false;
+  double timeout = kPushTimeoutS;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")
+      ("dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")
+      ("allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")
+      ("json", po::bool_switch(&json), "print the reply as JSON")
+      ("timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
+  if (auto rc = parse_options(d, args, "push")) return *rc;
+  if (timeout <= 0) return bad_usage("push", "--timeout must be above 0");
+  const auto topo = load_or_report(topology);
+  if (!topo) return 2;
+  nlohmann::json ports = nlohmann::json::object();
+  if (topo->ports.internet) ports["internet"] = *topo->ports.internet;
+  if (topo->ports.vnet) ports["vnet"] = *topo->ports.vnet;
+  if (topo->ports.onprem) ports["onprem"] = *topo->ports.onprem;
+  const nlohmann::json header = {
+      {"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
+      {"allow_l2_change", allow_l2},
+      {"dry_run", dry_run},
+      {"file", topology}};
+  const std::string payload = wire::encode_push(header.dump(), compile(*topo, 0));
+  std::string reply;
+  if (auto rc = request("push", socket, wire::Type::kPushPlan, payload, reply, timeout)) return *rc;
+  const auto j = checked_reply("push", reply, {"generation", "previous", "acl_rules"}, {"build_ms", "swap_ms"});
+  if (!j) return 1;
+  if (json) {
+    std::cout << reply << "\n";
+    return 0;
+  }
+  std::vector<std::string> changes;
+  if (j->contains("changes") && (*j)["changes"].is_array())
+    for (const auto& c : (*j)["changes"])
+      if (c.is_string()) changes.push_back(c.get<std::string>());
+  const uint64_t previous = (*j)["previous"].get<uint64_t>();
+  if (changes.empty()) {
+    std::cout << "no changes against generation " << previous << "\n";
+  } else {
+    std::cout << "changes against generation " << previous << ":\n";
+    for (const auto& c : changes) std::cout << "  " << c << "\n";
+  }
+  if (j->value("dry_run", false)) {
+    std::cout << "dry run: nothing changed; generation " << previous << " stays live\n";
+    return 0;
+  }
+  std::cout << "generation " << (*j)["generation"].get<uint64_t>() << " live (was " << previous
+            << "): " << (*j)["acl_rules"].get<uint64_t>() << " ACL rules, built in "
+            << (*j)["build_ms"].get<double>() << " ms, every worker on it " << (*j)["swap_ms"].get<double>()
+            << " ms later\n";
+  return 0;
+}
+
+int cmd_stats(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl stats --socket PATH [--json | --format json|prometheus|text] [--timeout S]
+
+The live data plane's counters: generation, per port rx/tx/drops, drops by
+reason, NSG rule hits (all generations), flows, SNAT ports per instance and
+ASE, health, memory. --format prometheus prints the Prometheus text format.
+
+options)");
+  std::string socket, format = "text";
+  bool json = false;
+  double timeout = kStatsTimeoutS;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("json", po::bool_switch(&json), "JSON (same as --format json)")
+      ("format", po::value(&format), "text (default), json or prometheus")
+      ("timeout", po::value(&timeout)->default_value(kStatsTimeoutS), "seconds to wait for asenetd");
+  if (auto rc = parse_options(d, args, "stats")) return *rc;
+  if (json) format = "json";
+  if (format != "text" && format != "json" && format != "prometheus")
+    return bad_usage("stats", "--format must be text, json or prometheus");
+  if (timeout <= 0) return bad_usage("stats", "--timeout must be above 0");
+  std::string reply;
+  if (auto rc = request("stats", socket, wire::Type::kStats, "{\"format\":\"" + format + "\"}", reply, timeout))
+    return *rc;
+  if (format == "json" && !checked_reply("stats", reply, {"generation"})) return 1;
+  std::cout << reply << (format == "json" ? "\n" : "");
+  return 0;
+}
+
+int cmd_health(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl health --socket PATH --ase NAME --instance IP up|down [--timeout S]
+
+Marks an ASE instance up or down in the live data plane, as the load
+balancer's health probe would: a down instance gets no new flows; its
+established flows stay (Standard) or, when the whole frontend is down in era
+2016 (Basic), end. The setting outlives later pushes until changed again.
+
+options)");
+  std::string socket, ase, instance, state;
+  bool json = false;
+  double timeout = kHealthTimeoutS;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("ase", po::value(&ase)->required(), "the ASE's name")
+      ("instance", po::value(&instance)->required(), "the instance's address")
+      ("state", po::value(&state)->required(), "up or down (may be given without --state)")
+      ("json", po::bool_switch(&json), "print the reply as JSON")
+      ("timeout", po::value(&timeout)->default_value(kHealthTimeoutS), "seconds to wait for asenetd");
+  po::positional_options_description pos;
+  pos.add("state", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << d << "\n";
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return bad_usage("health", e.what());
+  }
+  if (state != "up" && state != "down") return bad_usage("health", "state must be up or down");
+  if (!parse_ipv4(instance)) return bad_usage("health", "--instance " + quote(instance) + " is not an IPv4 address");
+  if (timeout <= 0) return bad_usage("health", "--timeout must be above 0");
+  const nlohmann::json req = {{"ase", ase}, {"instance", instance}, {"up", state == "up"}};
+  std::string reply;
+  if (auto rc = request("health", socket, wire::Type::kHealth, req.dump(), reply, timeout)) return *rc;
+  const auto j = checked_reply("health", reply, {"generation"});
+  if (!j) return 1;
+  if (json) std::cout << reply << "\n";
+  else std::cout << ase << " " << instance << " " << state << ": generation " << (*j)["generation"].get<uint64_t>()
+                 << " live\n";
+  return 0;
+}
+
+/// The trace request's filters, checked (a bad one: exit 2 after a message).
+std::optional<int> trace_filters(const std::string& port, const std::string& src, const std::string& dst, int sport,
+                                 int dport, const std::string& proto, nlohmann::json& req) {
+  if (!port.empty()) req["port"] = port;
+  if (!src.empty()) {
+    if (!parse_ipv4(src)) return bad_usage("trace", "--src " + quote(src) + " is not an IPv4 address");
+    req["src"] = src;
+  }
+  if (!dst.empty()) {
+    if (!parse_ipv4(dst)) return bad_usage("trace", "--dst " + quote(dst) + " is not an IPv4 address");
+    req["dst"] = dst;
+  }
+  if (sport > 65535 || dport > 65535) return bad_usage("trace", "ports are 0-65535");
+  if (sport >= 0) req["sport"] = sport;
+  if (dport >= 0) req["dport"] = dport;
+  if (!proto.empty()) {
+    int p = -1;
+    if (proto == "tcp") p = 6;
+    else if (proto == "udp") p = 17;
+    else if (proto == "icmp") p = 1;
+    else if (std::all_of(proto.begin(), proto.end(), ::isdigit) && proto.size() <= 3) p = std::stoi(proto);
+    if (p < 0 || p > 255) return bad_usage("trace", "--proto must be tcp, udp, icmp or 0-255");
+    req["proto"] = p;
+  }
+  return std::nullopt;
+}
+
+int cmd_trace(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl trace --socket PATH --count N [filters] [--timeout S]
+
+Prints the next N packets the live data plane handles (that match the
+filters) as trace.jsonl lines, the same records replay --trace writes, plus
+each packet's time, worker and 5-tuple. Costs nothing while no trace runs.
+asenetd must accept the trace within 10 s; --timeout bounds the whole trace.
+
+options)");
+  std::string socket, port, src, dst, proto;
+  uint64_t count = 0;
+  int sport = -1, dport = -1;
+  double timeout = 0;
+  d.add_options()
+      ("help,h", "show this help")
+      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
+      ("count", po::value(&count)->required(), "how many packets (1-1000000)")
+      ("port", po::value(&port), "only packets entering on this side (internet, vnet, onprem)")
+      ("src", po::value(&src), "only packets from this address")
+      ("dst", po::value(&dst), "only packets to this address")
+      ("sport", po::value(&sport), "only this source port")
+      ("dport", po::value(&dport), "only this destination port")
+      ("proto", po::value(&proto), "only tcp, udp, icmp or a protocol number")
+      ("timeout", po::value(&timeout)->default_value(0), "give up after this many seconds (0: wait for N packets)");
+  if (auto rc = parse_options(d, args, "trace")) return *rc;
+  if (timeout < 0) return bad_usage("trace", "--timeout must be 0 or above");
+  nlohmann::json req = {{"count", count}};
+  if (auto rc = trace_filters(port, src, dst, sport, dport, proto, req)) return *rc;
+  const auto end = timeout > 0 ? deadline_in(timeout) : ControlClient::Deadline::max();
+  const auto ack_by = std::min(end, deadline_in(kTraceAckTimeoutS));
+  ControlClient c;
+  std::string err;
+  if (!c.connect(socket, ack_by, err) || !c.send(wire::Type::kTrace, req.dump(), ack_by, err))
+    return exchange_failed("trace", c, err, timeout > 0 ? timeout : kTraceAckTimeoutS);
+  bool accepted = false;
+  for (;;) {
+    wire::Type t{};
+    std::string payload;
+    const auto by = accepted ? (end == ControlClient::Deadline::max() ? deadline_in(24.0 * 3600) : end) : ack_by;
+    if (!c.receive(t, payload, by, err))
+      return exchange_failed("trace", c, err, accepted || timeout > 0 ? timeout : kTraceAckTimeoutS);
+    if (t == wire::Type::kOk) {
+      accepted = true;  // asenetd armed the trace
+    } else if (t == wire::Type::kTraceLine) {
+      accepted = true;
+      std::cout << payload << "\n" << std::flush;
+    } else if (t == wire::Type::kTraceEnd) {
+      const auto j = checked_reply("trace", payload, {"traced", "lost"});
+      if (!j) return 1;
+      if ((*j)["lost"].get<uint64_t>() > 0)
+        std::cerr << "asenetctl trace: " << (*j)["lost"].get<uint64_t>() << " records lost (the reader fell behind)\n";
+      return 0;
+    } else if (t == wire::Type::kError) {
+      if (c.rejected()) {
+        std::cerr << "asenetctl trace: " << payload << "\n";
+        return 1;
+      }
+      std::cerr << "asenetctl trace: asenetd refused: " << payload << "\n";
+      return 2;
+    }
+  }
+}
+
+}  // namespace asenet::control::cli
