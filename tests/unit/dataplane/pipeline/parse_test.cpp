@@ -1,4 +1,5 @@
-// Addresses, checksums and the header parser (no EAL).
+// The header parser (dataplane/pipeline/parse.cpp) and what it relies on:
+// address and CIDR parsing, checksums (no EAL).
 #include <gtest/gtest.h>
 
 #include <random>
