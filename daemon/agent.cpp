@@ -106,6 +106,31 @@ bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool u
   return true;
 }
 
+void LiveDataplane::neighbor_figures(StatsSnapshot& s, const TableSpec& sp) const {
+  const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
+  for (size_t w = 0; w < tables_.size(); ++w) {
+    if (w >= neighbor_copies_.size()) break;
+    for (const auto& n : neighbor_copies_[w]) {
+      if (n.ip == 0) continue;
+      StatsSnapshot::NeighborFigures f;
+      f.port = static_cast<Port>(n.port);
+      f.ip = n.ip;
+      f.worker = static_cast<unsigned>(w);
+      const uint64_t at = n.resolved ? n.updated_ns : n.requested_ns;
+      if (n.resolved && now - n.updated_ns < sp.l2.neighbor_timeout_ns) {
+        char buf[18];
+        const auto& b = n.mac.bytes;
+        std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+        f.mac = buf;
+      }
+      f.age_s = now > at ? static_cast<double>(now - at) / 1e9 : 0;
+      s.neighbors.push_back(std::move(f));
+    }
+  }
+  std::sort(s.neighbors.begin(), s.neighbors.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.port, a.ip, a.worker) < std::tie(b.port, b.ip, b.worker); });
+}
+
 StatsSnapshot LiveDataplane::snapshot() const {
   // Workers write their counters without atomics; these are aligned 64-bit
   // loads on the control thread (never torn on the machines DPDK runs on),
@@ -152,28 +177,8 @@ StatsSnapshot LiveDataplane::snapshot() const {
     s.per_worker.push_back(f);
   }
   s.l2 = sp.l2.arp;
+  if (s.l2) neighbor_figures(s, sp);
   if (s.l2) {
-    const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
-    for (size_t w = 0; w < tables_.size(); ++w) {
-      for (const auto& n : tables_[w].neighbors->entries()) {
-        if (n.ip == 0) continue;
-        StatsSnapshot::NeighborFigures f;
-        f.port = static_cast<Port>(n.port);
-        f.ip = n.ip;
-        f.worker = static_cast<unsigned>(w);
-        const uint64_t at = n.resolved ? n.updated_ns : n.requested_ns;
-        if (n.resolved && now - n.updated_ns < sp.l2.neighbor_timeout_ns) {
-          char buf[18];
-          const auto& b = n.mac.bytes;
-          std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-          f.mac = buf;
-        }
-        f.age_s = now > at ? static_cast<double>(now - at) / 1e9 : 0;
-        s.neighbors.push_back(std::move(f));
-      }
-    }
-    std::sort(s.neighbors.begin(), s.neighbors.end(),
-              [](const auto& a, const auto& b) { return std::tie(a.port, a.ip, a.worker) < std::tie(b.port, b.ip, b.worker); });
     for (const auto& c2 : ctxs_) {
       s.arp_replies += c2->counters.arp_replies;
       s.arp_requests += c2->counters.arp_requests;
@@ -292,11 +297,33 @@ bool LiveDataplane::enable_probes(std::string& error) {
   return true;
 }
 
+void LiveDataplane::refresh_neighbors() {
+  if (!spec().l2.arp) return;
+  neighbor_copies_.resize(tables_.size());
+  for (auto& t : tables_) t.neighbor_copy->request();
+  std::vector<bool> got(tables_.size(), false);
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t until = rte_rdtsc() + hz / 20;  // 50 ms: a running worker answers within a loop iteration
+  size_t left = tables_.size();
+  while (left > 0 && rte_rdtsc() < until) {
+    for (size_t w = 0; w < tables_.size(); ++w)
+      if (!got[w] && tables_[w].neighbor_copy->take(neighbor_copies_[w])) {
+        got[w] = true;
+        --left;
+      }
+    if (left > 0) rte_pause();
+  }
+  neighbors_at_ns_ = tsc_now_ns();
+}
+
 const MacAddr* LiveDataplane::vnet_mac(uint32_t ip, uint64_t now) const {
   const TableSpec& sp = spec();
   if (!sp.l2.arp) return &sp.peer_macs[static_cast<size_t>(Port::kVnet)];
-  for (const auto& t : tables_)  // any worker may have learned it
-    if (const MacAddr* mac = t.neighbors->lookup(Port::kVnet, ip, now, sp.l2.neighbor_timeout_ns)) return mac;
+  for (const auto& copy : neighbor_copies_)  // any worker may have learned it
+    for (const auto& n : copy)
+      if (n.ip == ip && n.port == static_cast<uint8_t>(Port::kVnet) && n.resolved &&
+          now - n.updated_ns < sp.l2.neighbor_timeout_ns)
+        return &n.mac;
   return nullptr;
 }
 

@@ -50,6 +50,12 @@ class LiveDataplane {
   bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
 
   [[nodiscard]] StatsSnapshot snapshot() const;
+  /// Asks every worker for a copy of its neighbour table and takes the copies
+  /// (waiting at most 50 ms; a worker that did not answer keeps its last copy).
+  /// snapshot() and the probes read these copies, never the workers' tables.
+  void refresh_neighbors();
+  /// The neighbours of every worker's last copy, for the snapshot.
+  void neighbor_figures(StatsSnapshot& s, const dataplane::TableSpec& sp) const;
   /// Control thread: refreshes the copy telemetry reads.
   void refresh_telemetry();
   /// Any thread (the telemetry thread): the last refreshed snapshot.
@@ -95,6 +101,8 @@ class LiveDataplane {
   std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
   uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
   uint64_t control_rejected_ = 0, control_malformed_ = 0;
+  std::vector<std::vector<dataplane::Neighbor>> neighbor_copies_;  ///< per worker, from refresh_neighbors()
+  uint64_t neighbors_at_ns_ = 0;
 
   // Live trace: one ring per worker.
   static constexpr uint64_t kTraceRing = 4096;

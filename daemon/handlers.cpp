@@ -153,6 +153,7 @@ void RequestHandlers::stats(ClientId id, std::string_view payload) {
   const auto j = payload.empty() ? nlohmann::json::object() : nlohmann::json::parse(payload);
   const std::string format = j.value("format", "json");
   live.note_control(server.rejected(), server.malformed());
+  live.refresh_neighbors();
   const StatsSnapshot snap = live.snapshot();
   if (format == "json") server.send(id, wire::Type::kOk, stats_json(snap));
   else if (format == "prometheus") server.send(id, wire::Type::kOk, stats_prometheus(snap));

@@ -137,6 +137,7 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
     if (now - last_refresh >= std::chrono::milliseconds(200)) {
       if (std::string why; !live.pump_flow_logs(false, why)) std::cerr << "asenetd: flow logs: " << why << "\n";
       live.note_control(server.rejected(), server.malformed());
+      live.refresh_neighbors();  // the probes' and telemetry's copy, at most 200 ms old
       live.refresh_telemetry();
       last_refresh = now;
     }

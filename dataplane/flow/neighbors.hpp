@@ -3,14 +3,17 @@
 // the worker sees (requests and replies); entries expire after the topology's
 // neighbor_timeout. A miss makes the worker ask (one ARP request per address
 // and second at most) and drop the packet (neighbor_unresolved), as a router
-// does. Worker-owned; other threads may read it for stats (aligned loads).
+// does. Worker-owned: other threads never read it in place (a 6-byte MAC
+// could tear); they get a copy the worker hands over (NeighborHandoff).
 #pragma once
 
 #include "dataplane/core/time.hpp"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "dataplane/tables/table_spec.hpp"
 
@@ -83,6 +86,41 @@ class NeighborTable {
     return victim;
   }
   std::array<Neighbor, kSlots> slots_{};
+};
+
+/// A worker's neighbours handed to the control thread (stats, health probes):
+/// the control thread asks, the worker copies its table at the end of a loop
+/// iteration and says it is ready, the control thread takes the copy. The
+/// worker never waits and never shares an entry it may change; an unanswered
+/// request costs it one load a loop iteration.
+class NeighborHandoff {
+ public:
+  /// Worker: answers a pending request with a copy of `t`.
+  void serve(const NeighborTable& t) noexcept {
+    if (state_.load(std::memory_order_acquire) != kRequested) return;
+    count_ = 0;
+    for (const auto& n : t.entries())
+      if (n.ip != 0) copy_[count_++] = n;
+    state_.store(kReady, std::memory_order_release);
+  }
+  /// Control thread: asks for a copy (nothing changes while one is pending).
+  void request() noexcept {
+    uint32_t idle = kIdle;
+    state_.compare_exchange_strong(idle, kRequested, std::memory_order_acq_rel);
+  }
+  /// Control thread: the copy, once the worker made it; false while pending.
+  bool take(std::vector<Neighbor>& out) {
+    if (state_.load(std::memory_order_acquire) != kReady) return false;
+    out.assign(copy_.begin(), copy_.begin() + static_cast<std::ptrdiff_t>(count_));
+    state_.store(kIdle, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  enum State : uint32_t { kIdle, kRequested, kReady };
+  std::atomic<uint32_t> state_{kIdle};
+  size_t count_ = 0;
+  std::array<Neighbor, NeighborTable::kSlots> copy_{};
 };
 
 }  // namespace asenet::dataplane

@@ -146,6 +146,7 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
   out.snat = std::make_unique<SnatTable>();
   if (!out.flows->init(name + "_flows", flows, error) || !out.snat->init(name + "_snat", flows, error)) return false;
   out.neighbors = std::make_unique<NeighborTable>();
+  out.neighbor_copy = std::make_unique<NeighborHandoff>();
   out.end = std::make_unique<FlowEndHook>();
   out.end->snat = out.snat.get();
   out.end->flows = out.flows.get();

@@ -1,4 +1,5 @@
 #include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/pipeline/fabric_frames.hpp"
 #include "dataplane/core/time.hpp"
 
 #include <rte_acl.h>
@@ -106,65 +107,6 @@ void answer_arp(rte_mbuf* mb, PacketMeta& m, const TableSpec& spec, WorkerContex
   m.flags |= kFlagArpReply;
   m.todo = false;
   ctx.counters.arp_replies++;
-}
-
-/// Cuts a frame to `len` bytes (trailing bytes past the IPv4 total length),
-/// freeing whole segments past it.
-void trim_frame(rte_mbuf* m, uint32_t len) noexcept {
-  uint32_t left = len;
-  uint16_t segs = 0;
-  for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
-    ++segs;
-    if (seg->data_len >= left || seg->next == nullptr) {
-      seg->data_len = static_cast<uint16_t>(std::min<uint32_t>(left, seg->data_len));
-      if (seg->next != nullptr) {
-        rte_pktmbuf_free(seg->next);
-        seg->next = nullptr;
-      }
-      break;
-    }
-    left -= seg->data_len;
-  }
-  m->nb_segs = segs;
-  m->pkt_len = len;
-}
-
-/// A packet longer than the MTU with DF set: the fabric answers ICMP
-/// fragmentation-needed back out the port it came in on, to the sender's MAC
-/// (the previous hop), from the fabric's address on that side: [l2]
-/// *_fabric_ip, else the sender's subnet gateway (.1) on the VNet side, else
-/// the address the packet was sent to. Sent at once; counted.
-void send_frag_needed(rte_mbuf* mb, const PacketMeta& m, const TableSpec& spec, WorkerContext& ctx) noexcept {
-  if (ctx.pool == nullptr) return;
-  const uint8_t* f = rte_pktmbuf_mtod(mb, const uint8_t*);
-  const uint32_t ihl = static_cast<uint32_t>(f[kEthHeaderLen] & 0x0f) * 4;
-  const uint32_t quoted = std::min<uint32_t>(ihl + 8, mb->data_len - kEthHeaderLen);
-  const auto side = static_cast<size_t>(m.in_port);
-  uint32_t src = spec.l2.fabric_ip[side];
-  if (src == 0 && m.in_port == Port::kVnet) {
-    const SubnetSpec* s = spec.subnet_of(m.src_ip);
-    src = s != nullptr ? s->prefix.addr + 1 : (m.src_ip & 0xffffff00u) + 1;
-  }
-  if (src == 0) src = m.dst_ip;
-  rte_mbuf* out = rte_pktmbuf_alloc(ctx.pool);
-  if (out == nullptr) return;
-  auto* o = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(out, static_cast<uint16_t>(kIcmpErrorHeadLen + quoted)));
-  if (o == nullptr) {
-    rte_pktmbuf_free(out);
-    return;
-  }
-  MacAddr sender;
-  std::memcpy(sender.bytes.data(), f + 6, 6);
-  write_icmp_frag_needed(o, sender, spec.fabric_mac, src, m.src_ip, spec.mtu, f + kEthHeaderLen, quoted);
-  out->port = kMadeByFabric;
-  if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(out, ctx.ts_dynfield, uint64_t*) = m.now_ns;
-  if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(out, ctx.seq_dynfield, uint64_t*) = m.seq;
-  if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out, 1) == 1) {
-    ctx.counters.tx[side]++;
-    ctx.counters.icmp_frag_needed++;
-  } else {
-    rte_pktmbuf_free(out);
-  }
 }
 
 /// [l2] arp: asks "who has `ip`" on `port` (at most once a second per address).
@@ -356,6 +298,7 @@ void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool*
   ctx.flows = tables.flows.get();
   ctx.snat = tables.snat.get();
   ctx.neighbors = tables.neighbors.get();
+  ctx.neighbor_copy = tables.neighbor_copy.get();
   ctx.pool = pool;
   tables.flows->set_idle_hook(send_idle_resets, &ctx);
 }

@@ -141,6 +141,7 @@ struct WorkerContext {
   FlowLogSink* flow_log = nullptr;
   /// [l2] arp: this worker's neighbour table (nullptr: static peer MACs).
   NeighborTable* neighbors = nullptr;
+  NeighborHandoff* neighbor_copy = nullptr;  ///< answered once a loop iteration (worker_main)
   /// asenetd's probe engine: where answers to its health probes go (nullptr: none sent).
   ProbeReplySink* probe_replies = nullptr;
   /// Frames the control thread made (health probes) for this worker to send:

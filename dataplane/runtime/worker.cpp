@@ -132,6 +132,21 @@ std::vector<rte_ring*> make_handoff_rings(const std::string& name, unsigned work
   return rings;
 }
 
+namespace {
+
+/// Frames the control thread made (health probes): sent on this worker's queue.
+void send_control_frames(WorkerContext& ctx) noexcept {
+  rte_mbuf* out[8];
+  const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(out), 8, nullptr);
+  for (unsigned k = 0; k < n; ++k) {
+    const size_t side = out[k]->port < kNumPorts ? out[k]->port : 0;
+    if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1) ctx.counters.tx[side]++;
+    else rte_pktmbuf_free(out[k]);
+  }
+}
+
+}  // namespace
+
 int worker_main(void* arg) {
   auto& setup = *static_cast<WorkerSetup*>(arg);
   WorkerContext& ctx = *setup.ctx;
@@ -190,16 +205,8 @@ int worker_main(void* arg) {
       // this worker still holds the tables (before its quiescent report).
       run_timers(ctx, *ts, tsc_to_ns(rte_rdtsc(), ctx.tsc_hz), ctx.next_seq);
     }
-    if (ctx.control_tx != nullptr) {
-      // Frames the control thread made (health probes): sent on this worker's queue.
-      rte_mbuf* out[8];
-      const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(out), 8, nullptr);
-      for (unsigned k = 0; k < n; ++k) {
-        const size_t side = out[k]->port < kNumPorts ? out[k]->port : 0;
-        if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1) ctx.counters.tx[side]++;
-        else rte_pktmbuf_free(out[k]);
-      }
-    }
+    if (ctx.control_tx != nullptr) send_control_frames(ctx);
+    if (ctx.neighbor_copy != nullptr) ctx.neighbor_copy->serve(*ctx.neighbors);
     setup.tables->quiescent(ctx.worker_id);
     if (got) {
       idle = 0;

@@ -44,3 +44,28 @@ TEST(Neighbors, AFullProbeWindowReplacesTheLeastRecentlyUsed) {
     found += t.lookup(Port::kVnet, 0x0b000000 + i, 3 * NeighborTable::kSlots, 300 * kSec) != nullptr;
   EXPECT_EQ(found, 100u);
 }
+
+// Issue 15: the control thread never reads a worker's table in place; it asks,
+// the worker copies at the end of a loop iteration, and the copy is its own.
+TEST(Neighbors, TheControlThreadGetsAHandedOverCopy) {
+  NeighborTable t;
+  NeighborHandoff h;
+  const MacAddr a{{0x02, 0, 0, 0, 0, 0x0a}}, b{{0x02, 0, 0, 0, 0, 0x0b}};
+  t.learn(Port::kVnet, 0x0a000104, a, 1000);
+  std::vector<Neighbor> copy;
+  h.serve(t);  // nobody asked: nothing copied
+  EXPECT_FALSE(h.take(copy));
+  h.request();
+  EXPECT_FALSE(h.take(copy));  // asked, not served yet
+  h.serve(t);
+  t.learn(Port::kVnet, 0x0a000104, b, 2000);  // the worker moves on; the copy is not touched
+  ASSERT_TRUE(h.take(copy));
+  ASSERT_EQ(copy.size(), 1u);
+  EXPECT_EQ(copy[0].ip, 0x0a000104u);
+  EXPECT_EQ(copy[0].mac, a);
+  EXPECT_FALSE(h.take(copy));  // taken once; the next copy needs a new request
+  h.request();
+  h.serve(t);
+  ASSERT_TRUE(h.take(copy));
+  EXPECT_EQ(copy[0].mac, b);
+}
