@@ -16,6 +16,8 @@
 
 #include <array>
 #include <atomic>
+
+#include "dataplane/core/spsc_ring.hpp"
 #include <cstdint>
 
 namespace asenet::dataplane {
@@ -40,38 +42,10 @@ struct FlowLogEvent {
   std::array<uint64_t, 2> bytes{};
 };
 
-/// One worker's event ring. `block` (replay): when the ring is full the worker
-/// waits for the reader, so no event is ever lost and output stays
-/// deterministic. Live: a full ring drops the event and counts it.
-struct FlowLogSink {
-  FlowLogEvent* slots = nullptr;
-  uint64_t size = 0;  ///< a power of two
-  bool block = false;
-  alignas(64) std::atomic<uint64_t> head{0};  ///< written by the worker (release)
-  alignas(64) std::atomic<uint64_t> tail{0};  ///< written by the reader (release)
-  uint64_t dropped = 0;                        ///< worker-written: events lost to a full ring (live)
-
-  /// Worker only.
-  void push(const FlowLogEvent& e) noexcept {
-    const uint64_t h = head.load(std::memory_order_relaxed);
-    while (h - tail.load(std::memory_order_acquire) >= size) {
-      if (!block) {
-        ++dropped;
-        return;
-      }
-    }
-    slots[h & (size - 1)] = e;
-    head.store(h + 1, std::memory_order_release);
-  }
-  /// Reader only: calls fn(event) for every event written so far.
-  template <class Fn>
-  void drain(Fn&& fn) {
-    const uint64_t h = head.load(std::memory_order_acquire);
-    uint64_t t = tail.load(std::memory_order_relaxed);
-    for (; t < h; ++t) fn(slots[t & (size - 1)]);
-    tail.store(t, std::memory_order_release);
-  }
-};
+/// One worker's event ring (the storage is the owner's). `block` (replay): when
+/// the ring is full the worker waits for the reader, so no event is ever lost
+/// and output stays deterministic. Live: a full ring drops the event and counts it.
+using FlowLogSink = SpscRing<FlowLogEvent>;
 
 /// Seconds between a logged flow's kContinue events (Azure: every 5 minutes).
 inline constexpr uint64_t kFlowLogContinueNs = 300ull * kNsPerSecond;

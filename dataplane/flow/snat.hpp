@@ -71,7 +71,10 @@ class SnatTable {
 class FlowTable;
 class NeighborTable;
 class NeighborHandoff;
-struct FlowLogSink;
+struct FlowLogEvent;
+template <class T>
+struct SpscRing;
+using FlowLogSink = SpscRing<FlowLogEvent>;
 
 /// What happens when a flow ends: its SNAT port goes back, and a flow-logged
 /// flow reports its end (set `log` to the worker's sink to turn that on).

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/core/spsc_ring.hpp"
+
 namespace asenet::dataplane {
 
 struct ProbeReply {
@@ -21,26 +23,17 @@ struct ProbeReply {
   std::array<char, 16> payload{};     ///< its first bytes (an HTTP status line)
 };
 
-/// One worker's ring of probe answers; a full ring drops (a probe then times
-/// out, as a lost answer would).
-struct ProbeReplySink {
+/// One worker's ring of probe answers, with its storage; a full ring drops
+/// (a probe then times out, as a lost answer would).
+struct ProbeReplySink : SpscRing<ProbeReply> {
   static constexpr uint64_t kSize = 1024;
-  std::array<ProbeReply, kSize> slots{};
-  alignas(64) std::atomic<uint64_t> head{0};
-  alignas(64) std::atomic<uint64_t> tail{0};
-  void push(const ProbeReply& r) noexcept {
-    const uint64_t h = head.load(std::memory_order_relaxed);
-    if (h - tail.load(std::memory_order_acquire) >= kSize) return;
-    slots[h & (kSize - 1)] = r;
-    head.store(h + 1, std::memory_order_release);
+  std::array<ProbeReply, kSize> storage{};
+  ProbeReplySink() noexcept {
+    slots = storage.data();
+    size = kSize;
   }
-  template <class Fn>
-  void drain(Fn&& fn) {
-    const uint64_t h = head.load(std::memory_order_acquire);
-    uint64_t t = tail.load(std::memory_order_relaxed);
-    for (; t < h; ++t) fn(slots[t & (kSize - 1)]);
-    tail.store(t, std::memory_order_release);
-  }
+  ProbeReplySink(const ProbeReplySink&) = delete;
+  ProbeReplySink& operator=(const ProbeReplySink&) = delete;
 };
 
 }  // namespace asenet::dataplane
