@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/core/time.hpp"
 #include "dataplane/tables/cidr.hpp"
 
 namespace asenet::control {
@@ -152,9 +153,9 @@ struct Emulator {
   Era era = Era::k2016;
   bool enforce_limits = true;
   bool decrement_ttl = true;
-  uint32_t flow_idle_timeout_s = 240;  ///< Azure's 4-minute flow (and LB idle) timeout
-  uint32_t tcp_fin_timeout_s = 240;    ///< a flow lingers this long after both FINs
-  uint32_t tcp_rst_timeout_s = 15;     ///< and this long after an RST
+  uint32_t flow_idle_timeout_s = dataplane::kDefaultFlowIdleTimeoutS;  ///< Azure's 4-minute flow (and LB idle) timeout
+  uint32_t tcp_fin_timeout_s = dataplane::kDefaultTcpFinTimeoutS;    ///< a flow lingers this long after both FINs
+  uint32_t tcp_rst_timeout_s = dataplane::kDefaultTcpRstTimeoutS;    ///< and this long after an RST
   uint32_t flow_table_size = 262144;   ///< flows per worker (Azure: 500,000 per NIC)
   uint32_t mtu = 1500;                 ///< IPv4 MTU of every port (Azure VNets: 1500)
 };

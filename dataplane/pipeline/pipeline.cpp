@@ -729,12 +729,8 @@ void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     }
     if (p == 0) {
       m.drop(DropReason::kSnatExhausted);
-      size_t lo = 0, hi = spec.ase_instances.size();
-      while (lo < hi) {
-        const size_t mid = (lo + hi) / 2;
-        if (spec.ase_instances[mid] < instance) lo = mid + 1; else hi = mid;
-      }
-      if (lo < ctx.counters.snat_exhausted.size()) ctx.counters.snat_exhausted[lo]++;
+      const size_t k = TableSpec::sorted_index(spec.ase_instances, instance);
+      if (k < ctx.counters.snat_exhausted.size()) ctx.counters.snat_exhausted[k]++;
       continue;
     }
     m.snat_port = p;

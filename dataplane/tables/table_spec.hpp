@@ -6,6 +6,7 @@
 
 #include "dataplane/core/time.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -118,36 +119,34 @@ struct TableSpec {
   /// established TCP flows end too; Standard keeps them (azure-semantics 7.2).
   bool basic_lb = true;
   bool some_frontend_down = false;  ///< some ASE has no healthy instance: hits must check
-  uint64_t flow_idle_timeout_ns = 240ull * kNsPerSecond;  ///< Azure's 4-minute flow timeout
-  uint64_t tcp_fin_timeout_ns = 240ull * kNsPerSecond;    ///< after both FINs
-  uint64_t tcp_rst_timeout_ns = 15ull * kNsPerSecond;     ///< after an RST
+  uint64_t flow_idle_timeout_ns = kDefaultFlowIdleTimeoutS * kNsPerSecond;  ///< Azure's 4-minute flow timeout
+  uint64_t tcp_fin_timeout_ns = kDefaultTcpFinTimeoutS * kNsPerSecond;    ///< after both FINs
+  uint64_t tcp_rst_timeout_ns = kDefaultTcpRstTimeoutS * kNsPerSecond;    ///< after an RST
 
   /// The subnet holding `ip`, or nullptr. Control thread or slow path.
   [[nodiscard]] const SubnetSpec* subnet_of(uint32_t ip) const noexcept {
-    size_t lo = 0, hi = subnets.size();
-    while (lo < hi) {  // last subnet whose address <= ip
-      const size_t mid = (lo + hi) / 2;
-      if (subnets[mid].prefix.addr <= ip) lo = mid + 1; else hi = mid;
-    }
-    if (lo == 0) return nullptr;
-    return subnets[lo - 1].prefix.contains(ip) ? &subnets[lo - 1] : nullptr;
+    const size_t n = count_at_or_below(subnets, ip, [](const SubnetSpec& s) { return s.prefix.addr; });
+    return n > 0 && subnets[n - 1].prefix.contains(ip) ? &subnets[n - 1] : nullptr;
   }
   /// Whether `ip` is in the VirtualNetwork service tag. Slow path.
   [[nodiscard]] bool in_virtual_network(uint32_t ip) const noexcept {
-    size_t lo = 0, hi = virtual_network.size();
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (virtual_network[mid].addr <= ip) lo = mid + 1; else hi = mid;
-    }
-    return lo > 0 && virtual_network[lo - 1].contains(ip);
+    const size_t n = count_at_or_below(virtual_network, ip, [](const Cidr& c) { return c.addr; });
+    return n > 0 && virtual_network[n - 1].contains(ip);
   }
   [[nodiscard]] static bool sorted_contains(const std::vector<uint32_t>& v, uint32_t ip) noexcept {
-    size_t lo = 0, hi = v.size();
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (v[mid] < ip) lo = mid + 1; else hi = mid;
-    }
-    return lo < v.size() && v[lo] == ip;
+    return std::binary_search(v.begin(), v.end(), ip);
+  }
+  /// The index of `ip` in a sorted address list, or v.size().
+  [[nodiscard]] static size_t sorted_index(const std::vector<uint32_t>& v, uint32_t ip) noexcept {
+    const auto it = std::lower_bound(v.begin(), v.end(), ip);
+    return it != v.end() && *it == ip ? static_cast<size_t>(it - v.begin()) : v.size();
+  }
+  /// How many entries of `v` (sorted by key(entry)) have a key <= `ip`: the
+  /// last of them is the only one whose range may hold `ip`.
+  template <class T, class Key>
+  [[nodiscard]] static size_t count_at_or_below(const std::vector<T>& v, uint32_t ip, Key key) noexcept {
+    return static_cast<size_t>(
+        std::upper_bound(v.begin(), v.end(), ip, [&](uint32_t a, const T& e) { return a < key(e); }) - v.begin());
   }
   /// An ASE instance calling a VM placed in its own (dedicated) subnet: Azure
   /// lets the VM be created there, but the ASE cannot reach it (azure-semantics 1.3).
@@ -179,12 +178,8 @@ struct TableSpec {
   }
   /// NSG id of the NIC at `ip` (0 = none).
   [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {
-    size_t lo = 0, hi = nics.size();
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (nics[mid].ip < ip) lo = mid + 1; else hi = mid;
-    }
-    return lo < nics.size() && nics[lo].ip == ip ? nics[lo].nsg_id : 0;
+    const auto it = std::lower_bound(nics.begin(), nics.end(), ip, [](const NicSpec& n, uint32_t a) { return n.ip < a; });
+    return it != nics.end() && it->ip == ip ? it->nsg_id : 0;
   }
 
   /// The route set that traffic from `src`, entering on `in`, uses.
