@@ -127,8 +127,9 @@ void LiveDataplane::neighbor_figures(StatsSnapshot& s, const TableSpec& sp) cons
       s.neighbors.push_back(std::move(f));
     }
   }
-  std::sort(s.neighbors.begin(), s.neighbors.end(),
-            [](const auto& a, const auto& b) { return std::tie(a.port, a.ip, a.worker) < std::tie(b.port, b.ip, b.worker); });
+  std::sort(s.neighbors.begin(), s.neighbors.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.port, a.ip, a.worker) < std::tie(b.port, b.ip, b.worker);
+  });
 }
 
 StatsSnapshot LiveDataplane::snapshot() const {
@@ -198,8 +199,10 @@ StatsSnapshot LiveDataplane::snapshot() const {
       f.up = ase.up[i] != 0;
       f.snat_ports_in_use = snat_use.count(f.ip) ? snat_use[f.ip] : 0;
       f.snat_ports_preallocated = ase.snat_ports[i].size();
-      const auto pos = std::lower_bound(sp.ase_instances.begin(), sp.ase_instances.end(), f.ip) - sp.ase_instances.begin();
-      if (static_cast<size_t>(pos) < total.snat_exhausted.size()) f.snat_exhausted = total.snat_exhausted[static_cast<size_t>(pos)];
+      const auto pos =
+          std::lower_bound(sp.ase_instances.begin(), sp.ase_instances.end(), f.ip) - sp.ase_instances.begin();
+      if (static_cast<size_t>(pos) < total.snat_exhausted.size())
+        f.snat_exhausted = total.snat_exhausted[static_cast<size_t>(pos)];
       s.instances.push_back(std::move(f));
     }
   }
@@ -234,8 +237,8 @@ StatsSnapshot LiveDataplane::snapshot() const {
 void LiveDataplane::enable_flow_logs(const std::string& dir) {
   // Live time is the TSC in ns; flow logs want Unix time.
   const uint64_t tsc_ns = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
-  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto wall =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   flow_log_writer_ = std::make_unique<FlowLogWriter>(dir, static_cast<int64_t>(wall) - static_cast<int64_t>(tsc_ns));
   flow_log_rings_.resize(ctxs_.size());
   for (size_t w = 0; w < ctxs_.size(); ++w) {
@@ -410,12 +413,14 @@ void LiveDataplane::probe_tick() {
         const bool http = ase != nullptr && ase->probe_http;
         auto reset = [&](uint32_t seq) {  // close the probe's connection as a prober does
           if (mac == nullptr) return;
-          const auto f = tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, seq, 0, kTcpRst);
+          const auto f =
+              tcp_frame(*mac, sp.fabric_mac, kAzureProbeSource, p.fig.ip, p.sport, p.fig.port, seq, 0, kTcpRst);
           send_frame(f.data(), f.size());
         };
         if ((r.tcp_flags & kTcpRst) != 0) {
           probe_result(p, false, "refused", now);
-        } else if ((r.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck) && r.ack == p.seq + 1 && !p.request_sent) {
+        } else if ((r.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck) && r.ack == p.seq + 1 &&
+                   !p.request_sent) {
           if (!http) {  // TCP probe: the handshake is the answer
             reset(p.seq + 1);
             probe_result(p, true, "ok", now);

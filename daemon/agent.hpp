@@ -97,7 +97,7 @@ class LiveDataplane {
   std::vector<dataplane::WorkerTables>& tables_;
   std::array<uint16_t, dataplane::kNumPorts> ports_;
   rte_mempool* pool_;
-  RuleHits retired_hits_;  ///< rule hits of generations no longer live
+  RuleHits retired_hits_;                                    ///< rule hits of generations no longer live
   std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
   uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
   uint64_t control_rejected_ = 0, control_malformed_ = 0;

@@ -67,10 +67,9 @@ int attach_port(const std::string& spec, std::string& error) {
   return port;
 }
 
-
 bool attach_ports(const control::Topology& topo, std::array<uint16_t, kNumPorts>& ids, std::string& error) {
   const std::array<const std::optional<std::string>*, kNumPorts> specs = {&topo.ports.internet, &topo.ports.vnet,
-                                                                           &topo.ports.onprem};
+                                                                          &topo.ports.onprem};
   for (size_t s = 0; s < kNumPorts; ++s) {
     const std::string where = topo.file + ": ports." + std::string(port_name(static_cast<Port>(s))) + ": ";
     if (!specs[s]->has_value()) {

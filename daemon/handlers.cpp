@@ -37,11 +37,26 @@ TraceFilter trace_filter(const nlohmann::json& j) {
       if (name == port_name(static_cast<Port>(p))) f.ports = static_cast<uint8_t>(1u << p);
     if (f.ports == 0) throw std::runtime_error("port: must be internet, vnet or onprem");
   }
-  if (j.contains("src")) { f.match_src = true; f.src = ip(j["src"], "src"); }
-  if (j.contains("dst")) { f.match_dst = true; f.dst = ip(j["dst"], "dst"); }
-  if (j.contains("sport")) { f.match_sport = true; f.sport = j["sport"].get<uint16_t>(); }
-  if (j.contains("dport")) { f.match_dport = true; f.dport = j["dport"].get<uint16_t>(); }
-  if (j.contains("proto")) { f.match_proto = true; f.proto = j["proto"].get<uint8_t>(); }
+  if (j.contains("src")) {
+    f.match_src = true;
+    f.src = ip(j["src"], "src");
+  }
+  if (j.contains("dst")) {
+    f.match_dst = true;
+    f.dst = ip(j["dst"], "dst");
+  }
+  if (j.contains("sport")) {
+    f.match_sport = true;
+    f.sport = j["sport"].get<uint16_t>();
+  }
+  if (j.contains("dport")) {
+    f.match_dport = true;
+    f.dport = j["dport"].get<uint16_t>();
+  }
+  if (j.contains("proto")) {
+    f.match_proto = true;
+    f.proto = j["proto"].get<uint8_t>();
+  }
   return f;
 }
 
@@ -94,27 +109,26 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
                                    " (restart asenetd to change devices)");
     }
   }
-  if (start.contains("flow_table_size") &&
-      start["flow_table_size"].get<uint32_t>() != start_.flow_table_size)
-    return refuse_push(id, file + ": emulator.flow_table_size = " +
-                               std::to_string(start["flow_table_size"].get<uint32_t>()) +
-                               " takes effect only when asenetd starts; it runs with " +
-                               std::to_string(start_.flow_table_size) + " (restart asenetd to change it)");
+  if (start.contains("flow_table_size") && start["flow_table_size"].get<uint32_t>() != start_.flow_table_size)
+    return refuse_push(
+        id, file + ": emulator.flow_table_size = " + std::to_string(start["flow_table_size"].get<uint32_t>()) +
+                " takes effect only when asenetd starts; it runs with " + std::to_string(start_.flow_table_size) +
+                " (restart asenetd to change it)");
   TableSpec spec;
   if (!wire::decode_spec(spec_bytes, spec, why)) return refuse_push(id, why);
   const TableSpec& running = live.spec();
   if (spec.l2.arp != running.l2.arp && !hdr.value("allow_l2_change", false))
-    return refuse_push(id, file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") +
-                               " would turn ARP answering " + (spec.l2.arp ? "on" : "off") +
-                               "; asenetd runs with it " + (running.l2.arp ? "on" : "off") +
+    return refuse_push(id, file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") + " would turn ARP answering " +
+                               (spec.l2.arp ? "on" : "off") + "; asenetd runs with it " +
+                               (running.l2.arp ? "on" : "off") +
                                (running.l2.arp ? " and its hosts would lose their neighbours" : "") +
                                " (push with --allow-l2-change to do it anyway)");
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : describe_changes(running, spec)) changes.push_back(c);
   if (hdr.value("dry_run", false)) {
     const uint64_t g = handover.generation();
-    const nlohmann::json r = {{"generation", g}, {"previous", g}, {"acl_rules", 0}, {"build_ms", 0.0},
-                              {"swap_ms", 0.0}, {"changes", changes}, {"dry_run", true}};
+    const nlohmann::json r = {{"generation", g}, {"previous", g},      {"acl_rules", 0}, {"build_ms", 0.0},
+                              {"swap_ms", 0.0},  {"changes", changes}, {"dry_run", true}};
     server.send(id, wire::Type::kOk, r.dump());
     return;
   }
@@ -131,7 +145,8 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
   reply["changes"] = changes;
   reply["dry_run"] = false;
   server.send(id, wire::Type::kOk, reply.dump());
-  return;}
+  return;
+}
 
 void RequestHandlers::push(ClientId id, std::string_view payload) {
   TableSpec spec;
@@ -147,7 +162,8 @@ void RequestHandlers::push(ClientId id, std::string_view payload) {
   std::cerr << "asenetd: generation " << r.generation << " live (" << r.acl_rules << " ACL rules, built in "
             << r.build_ms << " ms, swapped in " << r.swap_ms << " ms)\n";
   server.send(id, wire::Type::kOk, publish_json(r));
-  return;}
+  return;
+}
 
 void RequestHandlers::stats(ClientId id, std::string_view payload) {
   const auto j = payload.empty() ? nlohmann::json::object() : nlohmann::json::parse(payload);
@@ -155,11 +171,16 @@ void RequestHandlers::stats(ClientId id, std::string_view payload) {
   live.note_control(server.rejected(), server.malformed());
   live.refresh_neighbors();
   const StatsSnapshot snap = live.snapshot();
-  if (format == "json") server.send(id, wire::Type::kOk, stats_json(snap));
-  else if (format == "prometheus") server.send(id, wire::Type::kOk, stats_prometheus(snap));
-  else if (format == "text") server.send(id, wire::Type::kOk, stats_text(snap));
-  else server.send(id, wire::Type::kError, "format must be json, prometheus or text");
-  return;}
+  if (format == "json")
+    server.send(id, wire::Type::kOk, stats_json(snap));
+  else if (format == "prometheus")
+    server.send(id, wire::Type::kOk, stats_prometheus(snap));
+  else if (format == "text")
+    server.send(id, wire::Type::kOk, stats_text(snap));
+  else
+    server.send(id, wire::Type::kError, "format must be json, prometheus or text");
+  return;
+}
 
 void RequestHandlers::health(ClientId id, std::string_view payload) {
   const auto j = nlohmann::json::parse(payload);
@@ -178,7 +199,8 @@ void RequestHandlers::health(ClientId id, std::string_view payload) {
   std::cerr << "asenetd: " << j.at("ase").get<std::string>() << " " << format_ipv4(ip.cidr->addr)
             << (up ? " up" : " down") << ": generation " << r.generation << " live\n";
   server.send(id, wire::Type::kOk, publish_json(r));
-  return;}
+  return;
+}
 
 void RequestHandlers::trace(ClientId id, std::string_view payload) {
   const auto j = nlohmann::json::parse(payload);
@@ -190,7 +212,8 @@ void RequestHandlers::trace(ClientId id, std::string_view payload) {
   tracer = id;
   server.hold(id, true);  // it waits for packets, however long
   server.send(id, wire::Type::kOk, "{\"tracing\":true}");
-  return;}
+  return;
+}
 
 void RequestHandlers::pump_trace() {
   if (!live.tracing()) return;

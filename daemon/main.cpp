@@ -129,8 +129,10 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
   const auto start = std::chrono::steady_clock::now();
   auto last_refresh = start;
   while (!g_stop.load()) {
-    if (with_socket) server.poll(live.tracing() ? 5 : 20, handle);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (with_socket)
+      server.poll(live.tracing() ? 5 : 20, handle);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     live.probe_tick();
     handlers.pump_trace();
     const auto now = std::chrono::steady_clock::now();
@@ -189,9 +191,9 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   }
   std::cerr << "asenetd: generation " << handover.generation() << " live on " << n << " worker" << (n > 1 ? "s" : "")
             << (vm.count("control-socket") ? ", control socket " + vm["control-socket"].as<std::string>() : "") << "\n";
-  RequestHandlers handlers(live, server, handover,
-                           StartSettings{{topo.ports.internet, topo.ports.vnet, topo.ports.onprem},
-                                         topo.emulator.flow_table_size});
+  RequestHandlers handlers(
+      live, server, handover,
+      StartSettings{{topo.ports.internet, topo.ports.vnet, topo.ports.onprem}, topo.emulator.flow_table_size});
   control_loop(vm, live, server, handlers);
   rte_eal_mp_wait_lcore();
   int rc = 0;

@@ -36,19 +36,19 @@ floods the worker with empty frames (each dropped as malformed): asenetd
 warns.
 
 options)");
-  d.add_options()
-      ("help,h", "show this help")
-      ("version", "print asenetd's and DPDK's versions")
-      ("topology", po::value<std::string>()->required(), "topology file (TOML, contract section 2)")
-      ("workers", po::value<unsigned>(), "worker count (default: every worker lcore)")
-      ("control-socket", po::value<std::string>(), "listen for asenetctl on this unix socket (created mode 0600)")
-      ("control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")
-      ("flow-logs", po::value<std::string>(), "write NSG flow logs (version 2) of NSGs with flow_logs = true under this "
-                                              "directory, one file per NSG and minute")
-      ("mbufs", po::value<unsigned>(), "mbufs in the pool (default: enough for every queue's descriptors; a pcap "
-                                        "vdev with infinite_rx needs one per packet of its capture as well)")
-      ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")
-      ("summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
+  d.add_options()("help,h", "show this help")("version", "print asenetd's and DPDK's versions")(
+      "topology", po::value<std::string>()->required(), "topology file (TOML, contract section 2)")(
+      "workers", po::value<unsigned>(), "worker count (default: every worker lcore)")(
+      "control-socket", po::value<std::string>(), "listen for asenetctl on this unix socket (created mode 0600)")(
+      "control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")(
+      "flow-logs", po::value<std::string>(),
+      "write NSG flow logs (version 2) of NSGs with flow_logs = true under this "
+      "directory, one file per NSG and minute")(
+      "mbufs", po::value<unsigned>(),
+      "mbufs in the pool (default: enough for every queue's descriptors; a pcap "
+      "vdev with infinite_rx needs one per packet of its capture as well)")(
+      "duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")(
+      "summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
 }
 

@@ -106,7 +106,6 @@ void register_telemetry(LiveDataplane& live) {
   rte_telemetry_register_cmd("/asenet/snat", tel_snat, "SNAT ports in use per instance. No parameters");
 }
 
-
 void unregister_telemetry() { g_live = nullptr; }
 
 }  // namespace asenet::daemon

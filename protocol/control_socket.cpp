@@ -55,7 +55,7 @@ bool ControlServer::listen(const ControlServerOptions& opt, std::string& error) 
   sockaddr_un addr{};
   if (!make_address(opt.path, addr, error)) return false;
   // Someone listening there already? Then it is not ours to replace.
-  struct stat st{};
+  struct stat st {};
   if (::lstat(opt.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       error = opt.path + " exists and is not a socket";
@@ -203,8 +203,7 @@ void ControlServer::drop(size_t index) {
 void ControlServer::poll(int timeout_ms, const ControlServer::Handler& handler) {
   std::vector<pollfd> fds;
   fds.push_back({listen_fd_, POLLIN, 0});
-  for (const auto& c : clients_)
-    fds.push_back({c.fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)), 0});
+  for (const auto& c : clients_) fds.push_back({c.fd, static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT)), 0});
   const int r = ::poll(fds.data(), fds.size(), timeout_ms);
   const auto now = std::chrono::steady_clock::now();
   const size_t polled = clients_.size();
@@ -226,8 +225,7 @@ void ControlServer::poll(int timeout_ms, const ControlServer::Handler& handler) 
       c.closing = true;
     }
     if (c.in.empty() && c.out.empty() && !c.closing && !c.held && now - c.idle_since > opt_.idle_timeout) {
-      c.out += wire::frame(wire::Type::kError, "no request within " +
-                                                   std::to_string(opt_.idle_timeout.count() / 1000) +
+      c.out += wire::frame(wire::Type::kError, "no request within " + std::to_string(opt_.idle_timeout.count() / 1000) +
                                                    " s of connecting or of the last reply: closed");
       c.closing = true;
     }

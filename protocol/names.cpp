@@ -37,7 +37,8 @@ std::optional<std::string> azure_name_problem(NameKind k, std::string_view name)
     if (!alnum(c) && c != '_' && c != '.' && c != '-') {
       char at[64];
       std::snprintf(at, sizeof at, "character %zu", i + 1);
-      return quote(name) + " is not " + what + ": " + at + " (" + quote(name.substr(i, 1), 4) + ") is not allowed" + rule;
+      return quote(name) + " is not " + what + ": " + at + " (" + quote(name.substr(i, 1), 4) + ") is not allowed" +
+             rule;
     }
   }
   if (!alnum(name.front())) return quote(name) + " is not " + what + ": it must start with a letter or digit" + rule;

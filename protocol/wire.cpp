@@ -76,7 +76,8 @@ struct Decoder {
     uint32_t c = 0;
     scalar(c);
     if (!error.empty()) return false;
-    if (static_cast<uint64_t>(c) * min_size > left) return fail("a count of " + std::to_string(c) + " exceeds the message");
+    if (static_cast<uint64_t>(c) * min_size > left)
+      return fail("a count of " + std::to_string(c) + " exceeds the message");
     n = c;
     return true;
   }
@@ -90,7 +91,9 @@ struct Decoder {
 };
 
 template <class Ar, class T>
-void io(Ar& ar, T& v) requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) { ar.scalar(v); }
+void io(Ar& ar, T& v) requires(std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+  ar.scalar(v);
+}
 
 template <class Ar>
 void io(Ar& ar, std::string& s) {
@@ -109,45 +112,122 @@ void io(Ar& ar, std::array<T, N>& a) {
 }
 
 template <class Ar>
-void io(Ar& ar, Cidr& c) { io(ar, c.addr); io(ar, c.len); }
+void io(Ar& ar, Cidr& c) {
+  io(ar, c.addr);
+  io(ar, c.len);
+}
 template <class Ar>
-void io(Ar& ar, PortSpan& s) { io(ar, s.lo); io(ar, s.hi); }
+void io(Ar& ar, PortSpan& s) {
+  io(ar, s.lo);
+  io(ar, s.hi);
+}
 template <class Ar>
-void io(Ar& ar, MacAddr& m) { io(ar, m.bytes); }
+void io(Ar& ar, MacAddr& m) {
+  io(ar, m.bytes);
+}
 template <class Ar>
-void io(Ar& ar, NextHop& h) { io(ar, h.type); io(ar, h.port); io(ar, h.ip); io(ar, h.origin); }
+void io(Ar& ar, NextHop& h) {
+  io(ar, h.type);
+  io(ar, h.port);
+  io(ar, h.ip);
+  io(ar, h.origin);
+}
 template <class Ar>
-void io(Ar& ar, RouteSpec& r) { io(ar, r.prefix); io(ar, r.next_hop); }
+void io(Ar& ar, RouteSpec& r) {
+  io(ar, r.prefix);
+  io(ar, r.next_hop);
+}
 template <class Ar>
-void io(Ar& ar, L2Spec& l) { io(ar, l.arp); io(ar, l.next_hop); io(ar, l.fabric_ip); io(ar, l.neighbor_timeout_ns); }
+void io(Ar& ar, L2Spec& l) {
+  io(ar, l.arp);
+  io(ar, l.next_hop);
+  io(ar, l.fabric_ip);
+  io(ar, l.neighbor_timeout_ns);
+}
 template <class Ar>
 void io(Ar& ar, NsgSpec& n) {
-  io(ar, n.name); io(ar, n.inbound); io(ar, n.outbound); io(ar, n.on_subnet); io(ar, n.on_nic); io(ar, n.flow_logs);
+  io(ar, n.name);
+  io(ar, n.inbound);
+  io(ar, n.outbound);
+  io(ar, n.on_subnet);
+  io(ar, n.on_nic);
+  io(ar, n.flow_logs);
 }
 template <class Ar>
 void io(Ar& ar, NsgRuleSpec& r) {
-  io(ar, r.name); io(ar, r.nsg); io(ar, r.direction); io(ar, r.priority); io(ar, r.allow); io(ar, r.is_default);
-  io(ar, r.proto); io(ar, r.src); io(ar, r.dst); io(ar, r.sports); io(ar, r.dports); io(ar, r.src_tag);
-  io(ar, r.dst_tag); io(ar, r.never);
+  io(ar, r.name);
+  io(ar, r.nsg);
+  io(ar, r.direction);
+  io(ar, r.priority);
+  io(ar, r.allow);
+  io(ar, r.is_default);
+  io(ar, r.proto);
+  io(ar, r.src);
+  io(ar, r.dst);
+  io(ar, r.sports);
+  io(ar, r.dports);
+  io(ar, r.src_tag);
+  io(ar, r.dst_tag);
+  io(ar, r.never);
 }
 template <class Ar>
-void io(Ar& ar, SubnetSpec& s) { io(ar, s.prefix); io(ar, s.nsg_id); io(ar, s.name); io(ar, s.route_set); }
+void io(Ar& ar, SubnetSpec& s) {
+  io(ar, s.prefix);
+  io(ar, s.nsg_id);
+  io(ar, s.name);
+  io(ar, s.route_set);
+}
 template <class Ar>
-void io(Ar& ar, NicSpec& n) { io(ar, n.ip); io(ar, n.nsg_id); io(ar, n.host); }
+void io(Ar& ar, NicSpec& n) {
+  io(ar, n.ip);
+  io(ar, n.nsg_id);
+  io(ar, n.host);
+}
 template <class Ar>
 void io(Ar& ar, AseSpec& a) {
-  io(ar, a.name); io(ar, a.vip); io(ar, a.ilb); io(ar, a.vip_ports); io(ar, a.ilb_ports); io(ar, a.instances);
-  io(ar, a.up); io(ar, a.distribution); io(ar, a.tcp_reset); io(ar, a.probe_port); io(ar, a.probe_http); io(ar, a.probe_path);
+  io(ar, a.name);
+  io(ar, a.vip);
+  io(ar, a.ilb);
+  io(ar, a.vip_ports);
+  io(ar, a.ilb_ports);
+  io(ar, a.instances);
+  io(ar, a.up);
+  io(ar, a.distribution);
+  io(ar, a.tcp_reset);
+  io(ar, a.probe_port);
+  io(ar, a.probe_http);
+  io(ar, a.probe_path);
   io(ar, a.probe_interval_ms);
-  io(ar, a.probe_down); io(ar, a.probe_up); io(ar, a.maglev); io(ar, a.snat_ports);
+  io(ar, a.probe_down);
+  io(ar, a.probe_up);
+  io(ar, a.maglev);
+  io(ar, a.snat_ports);
 }
 template <class Ar>
 void io(Ar& ar, TableSpec& t) {
-  io(ar, t.generation); io(ar, t.next_hops); io(ar, t.route_sets); io(ar, t.route_origins);
-  io(ar, t.decrement_ttl); io(ar, t.mtu); io(ar, t.fabric_mac); io(ar, t.peer_macs); io(ar, t.l2); io(ar, t.nsgs); io(ar, t.nsg_rules);
-  io(ar, t.subnets); io(ar, t.nics); io(ar, t.virtual_network); io(ar, t.hosts); io(ar, t.ase_instances);
-  io(ar, t.ases); io(ar, t.udp_cone_nat); io(ar, t.basic_lb); io(ar, t.some_frontend_down);
-  io(ar, t.flow_idle_timeout_ns); io(ar, t.tcp_fin_timeout_ns); io(ar, t.tcp_rst_timeout_ns);
+  io(ar, t.generation);
+  io(ar, t.next_hops);
+  io(ar, t.route_sets);
+  io(ar, t.route_origins);
+  io(ar, t.decrement_ttl);
+  io(ar, t.mtu);
+  io(ar, t.fabric_mac);
+  io(ar, t.peer_macs);
+  io(ar, t.l2);
+  io(ar, t.nsgs);
+  io(ar, t.nsg_rules);
+  io(ar, t.subnets);
+  io(ar, t.nics);
+  io(ar, t.virtual_network);
+  io(ar, t.hosts);
+  io(ar, t.ase_instances);
+  io(ar, t.ases);
+  io(ar, t.udp_cone_nat);
+  io(ar, t.basic_lb);
+  io(ar, t.some_frontend_down);
+  io(ar, t.flow_idle_timeout_ns);
+  io(ar, t.tcp_fin_timeout_ns);
+  io(ar, t.tcp_rst_timeout_ns);
 }
 
 template <class Ar, class T>
@@ -369,7 +449,8 @@ bool validate_spec(const TableSpec& s, std::string& error) {
     if (sn.route_set >= s.route_sets.size()) return bad("subnet " + sn.name + " names a route set that does not exist");
     if (i > 0 && s.subnets[i - 1].prefix.contains(sn.prefix.addr)) return bad("subnets overlap");
   }
-  if (!sorted_strictly(s.nics, [](const auto& a, const auto& b) { return a.ip < b.ip; })) return bad("NICs are not sorted");
+  if (!sorted_strictly(s.nics, [](const auto& a, const auto& b) { return a.ip < b.ip; }))
+    return bad("NICs are not sorted");
   for (const auto& nic : s.nics)
     if (nic.nsg_id > s.nsgs.size()) return bad("NIC of " + nic.host + " names an NSG that does not exist");
   for (const auto& c : s.virtual_network)

@@ -23,7 +23,7 @@ int bad_usage(const std::string& cmd, const std::string& msg) {
 }
 
 std::optional<int> parse_options(const po::options_description& d, const std::vector<std::string>& args,
-                                  const std::string& cmd) {
+                                 const std::string& cmd) {
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(d).run(), vm);

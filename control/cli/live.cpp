@@ -23,7 +23,7 @@ namespace asenet::control::cli {
 namespace {
 
 /// How long asenetd may take to answer, per command (--timeout overrides).
-constexpr double kPushTimeoutS = 120;   // a 16,000-rule NSG builds in seconds
+constexpr double kPushTimeoutS = 120;  // a 16,000-rule NSG builds in seconds
 constexpr double kStatsTimeoutS = 10;
 constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
 constexpr double kTraceAckTimeoutS = 10;
@@ -82,7 +82,8 @@ std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::s
     why = "not a JSON object";
   } else {
     for (const char* k : uints)
-      if (why.empty() && (!j.contains(k) || !j[k].is_number_unsigned())) why = std::string("'") + k + "' is not a count";
+      if (why.empty() && (!j.contains(k) || !j[k].is_number_unsigned()))
+        why = std::string("'") + k + "' is not a count";
     for (const char* k : numbers)
       if (why.empty() && (!j.contains(k) || !j[k].is_number())) why = std::string("'") + k + "' is not a number";
   }
@@ -116,14 +117,12 @@ options)");
   std::string socket, topology;
   bool json = false, dry_run = false, allow_l2 = false;
   double timeout = kPushTimeoutS;
-  d.add_options()
-      ("help,h", "show this help")
-      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
-      ("topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")
-      ("dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")
-      ("allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")
-      ("json", po::bool_switch(&json), "print the reply as JSON")
-      ("timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
+  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
+      "topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")(
+      "dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")(
+      "allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")(
+      "json", po::bool_switch(&json), "print the reply as JSON")(
+      "timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
   if (auto rc = parse_options(d, args, "push")) return *rc;
   if (timeout <= 0) return bad_usage("push", "--timeout must be above 0");
   const auto topo = load_or_report(topology);
@@ -132,11 +131,10 @@ options)");
   if (topo->ports.internet) ports["internet"] = *topo->ports.internet;
   if (topo->ports.vnet) ports["vnet"] = *topo->ports.vnet;
   if (topo->ports.onprem) ports["onprem"] = *topo->ports.onprem;
-  const nlohmann::json header = {
-      {"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
-      {"allow_l2_change", allow_l2},
-      {"dry_run", dry_run},
-      {"file", topology}};
+  const nlohmann::json header = {{"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
+                                 {"allow_l2_change", allow_l2},
+                                 {"dry_run", dry_run},
+                                 {"file", topology}};
   const std::string payload = wire::encode_push(header.dump(), compile(*topo, 0));
   std::string reply;
   if (auto rc = request("push", socket, wire::Type::kPushPlan, payload, reply, timeout)) return *rc;
@@ -162,14 +160,14 @@ options)");
     return 0;
   }
   std::cout << "generation " << (*j)["generation"].get<uint64_t>() << " live (was " << previous
-            << "): " << (*j)["acl_rules"].get<uint64_t>() << " ACL rules, built in "
-            << (*j)["build_ms"].get<double>() << " ms, every worker on it " << (*j)["swap_ms"].get<double>()
-            << " ms later\n";
+            << "): " << (*j)["acl_rules"].get<uint64_t>() << " ACL rules, built in " << (*j)["build_ms"].get<double>()
+            << " ms, every worker on it " << (*j)["swap_ms"].get<double>() << " ms later\n";
   return 0;
 }
 
 int cmd_stats(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl stats --socket PATH [--json | --format json|prometheus|text] [--timeout S]
+  po::options_description d(
+      R"(usage: asenetctl stats --socket PATH [--json | --format json|prometheus|text] [--timeout S]
 
 The live data plane's counters: generation, per port rx/tx/drops, drops by
 reason, NSG rule hits (all generations), flows, SNAT ports per instance and
@@ -179,12 +177,10 @@ options)");
   std::string socket, format = "text";
   bool json = false;
   double timeout = kStatsTimeoutS;
-  d.add_options()
-      ("help,h", "show this help")
-      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
-      ("json", po::bool_switch(&json), "JSON (same as --format json)")
-      ("format", po::value(&format), "text (default), json or prometheus")
-      ("timeout", po::value(&timeout)->default_value(kStatsTimeoutS), "seconds to wait for asenetd");
+  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
+      "json", po::bool_switch(&json), "JSON (same as --format json)")("format", po::value(&format),
+                                                                      "text (default), json or prometheus")(
+      "timeout", po::value(&timeout)->default_value(kStatsTimeoutS), "seconds to wait for asenetd");
   if (auto rc = parse_options(d, args, "stats")) return *rc;
   if (json) format = "json";
   if (format != "text" && format != "json" && format != "prometheus")
@@ -210,14 +206,12 @@ options)");
   std::string socket, ase, instance, state;
   bool json = false;
   double timeout = kHealthTimeoutS;
-  d.add_options()
-      ("help,h", "show this help")
-      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
-      ("ase", po::value(&ase)->required(), "the ASE's name")
-      ("instance", po::value(&instance)->required(), "the instance's address")
-      ("state", po::value(&state)->required(), "up or down (may be given without --state)")
-      ("json", po::bool_switch(&json), "print the reply as JSON")
-      ("timeout", po::value(&timeout)->default_value(kHealthTimeoutS), "seconds to wait for asenetd");
+  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
+      "ase", po::value(&ase)->required(), "the ASE's name")("instance", po::value(&instance)->required(),
+                                                            "the instance's address")(
+      "state", po::value(&state)->required(), "up or down (may be given without --state)")(
+      "json", po::bool_switch(&json), "print the reply as JSON")(
+      "timeout", po::value(&timeout)->default_value(kHealthTimeoutS), "seconds to wait for asenetd");
   po::positional_options_description pos;
   pos.add("state", 1);
   po::variables_map vm;
@@ -239,9 +233,11 @@ options)");
   if (auto rc = request("health", socket, wire::Type::kHealth, req.dump(), reply, timeout)) return *rc;
   const auto j = checked_reply("health", reply, {"generation"});
   if (!j) return 1;
-  if (json) std::cout << reply << "\n";
-  else std::cout << ase << " " << instance << " " << state << ": generation " << (*j)["generation"].get<uint64_t>()
-                 << " live\n";
+  if (json)
+    std::cout << reply << "\n";
+  else
+    std::cout << ase << " " << instance << " " << state << ": generation " << (*j)["generation"].get<uint64_t>()
+              << " live\n";
   return 0;
 }
 
@@ -262,10 +258,14 @@ std::optional<int> trace_filters(const std::string& port, const std::string& src
   if (dport >= 0) req["dport"] = dport;
   if (!proto.empty()) {
     int p = -1;
-    if (proto == "tcp") p = 6;
-    else if (proto == "udp") p = 17;
-    else if (proto == "icmp") p = 1;
-    else if (std::all_of(proto.begin(), proto.end(), ::isdigit) && proto.size() <= 3) p = std::stoi(proto);
+    if (proto == "tcp")
+      p = 6;
+    else if (proto == "udp")
+      p = 17;
+    else if (proto == "icmp")
+      p = 1;
+    else if (std::all_of(proto.begin(), proto.end(), ::isdigit) && proto.size() <= 3)
+      p = std::stoi(proto);
     if (p < 0 || p > 255) return bad_usage("trace", "--proto must be tcp, udp, icmp or 0-255");
     req["proto"] = p;
   }
@@ -285,17 +285,13 @@ options)");
   uint64_t count = 0;
   int sport = -1, dport = -1;
   double timeout = 0;
-  d.add_options()
-      ("help,h", "show this help")
-      ("socket", po::value(&socket)->required(), "asenetd's --control-socket")
-      ("count", po::value(&count)->required(), "how many packets (1-1000000)")
-      ("port", po::value(&port), "only packets entering on this side (internet, vnet, onprem)")
-      ("src", po::value(&src), "only packets from this address")
-      ("dst", po::value(&dst), "only packets to this address")
-      ("sport", po::value(&sport), "only this source port")
-      ("dport", po::value(&dport), "only this destination port")
-      ("proto", po::value(&proto), "only tcp, udp, icmp or a protocol number")
-      ("timeout", po::value(&timeout)->default_value(0), "give up after this many seconds (0: wait for N packets)");
+  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
+      "count", po::value(&count)->required(), "how many packets (1-1000000)")(
+      "port", po::value(&port), "only packets entering on this side (internet, vnet, onprem)")(
+      "src", po::value(&src), "only packets from this address")("dst", po::value(&dst), "only packets to this address")(
+      "sport", po::value(&sport), "only this source port")("dport", po::value(&dport), "only this destination port")(
+      "proto", po::value(&proto), "only tcp, udp, icmp or a protocol number")(
+      "timeout", po::value(&timeout)->default_value(0), "give up after this many seconds (0: wait for N packets)");
   if (auto rc = parse_options(d, args, "trace")) return *rc;
   if (timeout < 0) return bad_usage("trace", "--timeout must be 0 or above");
   nlohmann::json req = {{"count", count}};

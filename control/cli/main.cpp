@@ -72,7 +72,8 @@ Exit codes: 0 success, 1 runtime failure, 2 bad input (message names file:line:c
 )";
 
 int cmd_replay(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl replay --topology T --in SIDE=FILE.pcap [--in ...] --out-dir DIR [options]
+  po::options_description d(
+      R"(usage: asenetctl replay --topology T --in SIDE=FILE.pcap [--in ...] --out-dir DIR [options]
 
 Replays captures through asenetd's pipeline: DPDK EAL (--no-huge, in memory),
 mbufs, ring-PMD ports and worker lcores running the same loop as asenetd. Inputs
@@ -85,18 +86,18 @@ options)");
   std::vector<std::string> ins, applies;
   std::string eal;
   ReplayOptions opt;
-  d.add_options()
-      ("help,h", "show this help")
-      ("topology", po::value(&opt.topology)->required(), "topology file (TOML, contract section 2)")
-      ("in", po::value(&ins)->required(), "SIDE=FILE: a capture entering on side internet, vnet or onprem (repeatable)")
-      ("out-dir", po::value(&opt.out_dir)->required(), "directory for the output pcaps, summary.json, trace.jsonl")
-      ("workers", po::value(&opt.workers)->default_value(1), "worker lcores (flows are spread by a symmetric hash)")
-      ("trace", po::bool_switch(&opt.trace), "also write trace.jsonl: one line per input packet")
-      ("report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")
-      ("json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")
-      ("apply", po::value(&applies), "SECONDS=TOPOLOGY: at SECONDS after the first packet, that topology becomes "
-                                     "the next generation, as a push would (repeatable, times ascending)")
-      ("eal-args", po::value(&eal), "extra EAL arguments, space separated");
+  d.add_options()("help,h", "show this help")("topology", po::value(&opt.topology)->required(),
+                                              "topology file (TOML, contract section 2)")(
+      "in", po::value(&ins)->required(), "SIDE=FILE: a capture entering on side internet, vnet or onprem (repeatable)")(
+      "out-dir", po::value(&opt.out_dir)->required(), "directory for the output pcaps, summary.json, trace.jsonl")(
+      "workers", po::value(&opt.workers)->default_value(1), "worker lcores (flows are spread by a symmetric hash)")(
+      "trace", po::bool_switch(&opt.trace), "also write trace.jsonl: one line per input packet")(
+      "report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")(
+      "json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")(
+      "apply", po::value(&applies),
+      "SECONDS=TOPOLOGY: at SECONDS after the first packet, that topology becomes "
+      "the next generation, as a push would (repeatable, times ascending)")("eal-args", po::value(&eal),
+                                                                            "extra EAL arguments, space separated");
   if (auto rc = parse_options(d, args, "replay")) return *rc;
   for (const auto& a : applies) {
     const auto eq = a.find('=');
@@ -117,10 +118,14 @@ options)");
     if (eq == std::string::npos) return bad_usage("replay", "--in '" + in + "' must be SIDE=FILE");
     const std::string side = in.substr(0, eq);
     ReplayInput ri{dataplane::Port::kInternet, in.substr(eq + 1)};
-    if (side == "internet") ri.side = dataplane::Port::kInternet;
-    else if (side == "vnet") ri.side = dataplane::Port::kVnet;
-    else if (side == "onprem") ri.side = dataplane::Port::kOnprem;
-    else return bad_usage("replay", "--in side '" + side + "' is not internet, vnet or onprem");
+    if (side == "internet")
+      ri.side = dataplane::Port::kInternet;
+    else if (side == "vnet")
+      ri.side = dataplane::Port::kVnet;
+    else if (side == "onprem")
+      ri.side = dataplane::Port::kOnprem;
+    else
+      return bad_usage("replay", "--in side '" + side + "' is not internet, vnet or onprem");
     opt.inputs.push_back(ri);
   }
   std::istringstream es(eal);
@@ -164,30 +169,37 @@ options)");
   std::string topo_path, nsg_json, direction, protocol, local, remote;
   std::vector<std::string> vnet_prefixes;
   bool json = false;
-  d.add_options()("help,h", "show this help")
-      ("topology", po::value(&topo_path), "topology file")
-      ("nsg-json", po::value(&nsg_json), "evaluate this exported NSG alone")
-      ("vnet-prefix", po::value(&vnet_prefixes), "with --nsg-json: the VNet's address space (repeatable)")
-      ("direction", po::value(&direction)->required(), "Inbound or Outbound (as seen from --local)")
-      ("protocol", po::value(&protocol)->required(), "TCP, UDP or ICMP")
-      ("local", po::value(&local)->required(), "IP:PORT of the VM / instance")
-      ("remote", po::value(&remote)->required(), "IP:PORT of the other side")
-      ("json", po::bool_switch(&json), "print one JSON document");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topo_path), "topology file")(
+      "nsg-json", po::value(&nsg_json), "evaluate this exported NSG alone")(
+      "vnet-prefix", po::value(&vnet_prefixes), "with --nsg-json: the VNet's address space (repeatable)")(
+      "direction", po::value(&direction)->required(), "Inbound or Outbound (as seen from --local)")(
+      "protocol", po::value(&protocol)->required(), "TCP, UDP or ICMP")("local", po::value(&local)->required(),
+                                                                        "IP:PORT of the VM / instance")(
+      "remote", po::value(&remote)->required(), "IP:PORT of the other side")("json", po::bool_switch(&json),
+                                                                             "print one JSON document");
   if (auto rc = parse_options(d, args, "verify")) return *rc;
   if (topo_path.empty() == nsg_json.empty()) return bad_usage("verify", "give --topology or --nsg-json (one of them)");
   VerifyQuery q;
   std::string dl = direction;
   std::transform(dl.begin(), dl.end(), dl.begin(), ::tolower);
-  if (dl == "inbound") q.direction = dataplane::NsgDirection::kInbound;
-  else if (dl == "outbound") q.direction = dataplane::NsgDirection::kOutbound;
-  else return bad_usage("verify", "--direction must be Inbound or Outbound");
+  if (dl == "inbound")
+    q.direction = dataplane::NsgDirection::kInbound;
+  else if (dl == "outbound")
+    q.direction = dataplane::NsgDirection::kOutbound;
+  else
+    return bad_usage("verify", "--direction must be Inbound or Outbound");
   std::string pl = protocol;
   std::transform(pl.begin(), pl.end(), pl.begin(), ::tolower);
-  if (pl == "tcp") q.proto = 6;
-  else if (pl == "udp") q.proto = 17;
-  else if (pl == "icmp") q.proto = 1;
-  else return bad_usage("verify", "--protocol must be TCP, UDP or ICMP");
-  if (!parse_endpoint(local, q.local_ip, q.local_port)) return bad_usage("verify", "--local '" + local + "' is not IP:PORT");
+  if (pl == "tcp")
+    q.proto = 6;
+  else if (pl == "udp")
+    q.proto = 17;
+  else if (pl == "icmp")
+    q.proto = 1;
+  else
+    return bad_usage("verify", "--protocol must be TCP, UDP or ICMP");
+  if (!parse_endpoint(local, q.local_ip, q.local_port))
+    return bad_usage("verify", "--local '" + local + "' is not IP:PORT");
   if (!parse_endpoint(remote, q.remote_ip, q.remote_port))
     return bad_usage("verify", "--remote '" + remote + "' is not IP:PORT");
 
@@ -229,8 +241,10 @@ options)");
     std::cout << verify_json(result) << "\n";
   } else {
     std::cout << (result.allow ? "Allow" : "Deny");
-    if (result.steps.empty()) std::cout << " (no NSG applies)";
-    else std::cout << " by " << result.steps.back().nsg << " " << result.steps.back().rule_name;
+    if (result.steps.empty())
+      std::cout << " (no NSG applies)";
+    else
+      std::cout << " by " << result.steps.back().nsg << " " << result.steps.back().rule_name;
     std::cout << "\n";
     for (const auto& s : result.steps)
       std::cout << "  " << s.level << " NSG " << s.nsg << ": " << (s.allow ? "Allow" : "Deny") << " (" << s.rule_name
@@ -244,9 +258,10 @@ bool run_dpdk_test_acl(const std::string& rules, const std::string& trace, size_
   const std::string prefix = "asenet-testacl-" + std::to_string(getpid());
   // About as many lookups as one of our rounds; --tracenum: its default reads 64K headers.
   const size_t iter = std::max<size_t>(1, 15000000 / std::max<size_t>(n, 1));
-  const std::string cmd = "dpdk-test-acl -l 0 --no-huge -m 2048 --no-pci --no-telemetry --log-level=error --file-prefix=" +
-                          prefix + " -- --rulesf='" + rules + "' --tracef='" + trace + "' --verbose=0 --iter=" +
-                          std::to_string(iter) + " --tracenum=" + std::to_string(n) + " 2>&1";
+  const std::string cmd =
+      "dpdk-test-acl -l 0 --no-huge -m 2048 --no-pci --no-telemetry --log-level=error --file-prefix=" + prefix +
+      " -- --rulesf='" + rules + "' --tracef='" + trace + "' --verbose=0 --iter=" + std::to_string(iter) +
+      " --tracenum=" + std::to_string(n) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return false;
   std::string out;
@@ -275,11 +290,11 @@ from dpdk-test-acl on the same files (when installed), as a ratio.
 options)");
   std::string rules_path, trace_path;
   bool bench = false, json = false;
-  d.add_options()("help,h", "show this help")
-      ("classbench-rules", po::value(&rules_path)->required(), "ClassBench filter file")
-      ("trace", po::value(&trace_path)->required(), "ClassBench trace file")
-      ("bench", po::bool_switch(&bench), "measure instead of printing the matches")
-      ("json", po::bool_switch(&json), "with --bench: one JSON document");
+  d.add_options()("help,h", "show this help")("classbench-rules", po::value(&rules_path)->required(),
+                                              "ClassBench filter file")("trace", po::value(&trace_path)->required(),
+                                                                        "ClassBench trace file")(
+      "bench", po::bool_switch(&bench), "measure instead of printing the matches")("json", po::bool_switch(&json),
+                                                                                   "with --bench: one JSON document");
   if (auto rc = parse_options(d, args, "classify")) return *rc;
   std::vector<dataplane::AclRule> rules;
   std::vector<dataplane::FiveTuple> trace;
@@ -395,11 +410,10 @@ or ASE instance address, which names its subnet and so its route table) to
 options)");
   std::string topo_path, source, destination;
   bool json = false;
-  d.add_options()("help,h", "show this help")
-      ("topology", po::value(&topo_path)->required(), "topology file")
-      ("source", po::value(&source)->required(), "source IP (in a subnet)")
-      ("destination", po::value(&destination)->required(), "destination IP")
-      ("json", po::bool_switch(&json), "print one JSON document");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topo_path)->required(), "topology file")(
+      "source", po::value(&source)->required(), "source IP (in a subnet)")(
+      "destination", po::value(&destination)->required(), "destination IP")("json", po::bool_switch(&json),
+                                                                            "print one JSON document");
   if (auto rc = parse_options(d, args, "next-hop")) return *rc;
   const auto src = parse_ipv4(source), dst = parse_ipv4(destination);
   if (!src) return bad_usage("next-hop", "--source '" + source + "' is not an IPv4 address");
@@ -425,8 +439,9 @@ options)");
   const std::string ip = r->hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r->hop.ip) : "";
   if (json) {
     std::cout << "{\"nextHopType\":" << json_str(type) << ",\"nextHopIpAddress\":" << json_str(ip)
-              << ",\"routeTableId\":" << json_str(route_table_id(spec, *r)) << ",\"addressPrefix\":"
-              << json_str(format_cidr(r->prefix)) << ",\"routeName\":" << json_str(r->name) << "}\n";
+              << ",\"routeTableId\":" << json_str(route_table_id(spec, *r))
+              << ",\"addressPrefix\":" << json_str(format_cidr(r->prefix)) << ",\"routeName\":" << json_str(r->name)
+              << "}\n";
   } else {
     std::cout << type << (ip.empty() ? "" : " " + ip) << " via " << format_cidr(r->prefix) << " ("
               << route_table_id(spec, *r) << (r->name.empty() ? "" : ", route " + r->name) << ")\n";
@@ -445,10 +460,9 @@ used), prefix, next-hop type and address.
 options)");
   std::string topo_path, subnet_name;
   bool json = false;
-  d.add_options()("help,h", "show this help")
-      ("topology", po::value(&topo_path)->required(), "topology file")
-      ("subnet", po::value(&subnet_name)->required(), "subnet name")
-      ("json", po::bool_switch(&json), "print one JSON document");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topo_path)->required(), "topology file")(
+      "subnet", po::value(&subnet_name)->required(), "subnet name")("json", po::bool_switch(&json),
+                                                                    "print one JSON document");
   if (auto rc = parse_options(d, args, "effective-routes")) return *rc;
   auto loaded = load_or_report(topo_path);
   if (!loaded) return 2;
@@ -460,14 +474,17 @@ options)");
   }
   const auto routes = route_candidates(t, subnet);
   if (json) {
-    std::cout << "{\"subnet\":" << json_str(subnet->name) << ",\"routeTable\":"
-              << (subnet->route_table ? json_str(*subnet->route_table) : std::string("null")) << ",\"routes\":[";
+    std::cout << "{\"subnet\":" << json_str(subnet->name)
+              << ",\"routeTable\":" << (subnet->route_table ? json_str(*subnet->route_table) : std::string("null"))
+              << ",\"routes\":[";
     bool first = true;
     for (const auto& r : routes) {
       if (!r.is_azure_route()) continue;
-      std::cout << (first ? "" : ",") << "{\"source\":" << json_str(r.source) << ",\"state\":"
-                << (r.active ? "\"Active\"" : "\"Invalid\"") << ",\"addressPrefix\":" << json_str(format_cidr(r.prefix))
-                << ",\"nextHopType\":" << json_str(dataplane::next_hop_type_name(r.hop.type)) << ",\"nextHopIpAddress\":"
+      std::cout << (first ? "" : ",") << "{\"source\":" << json_str(r.source)
+                << ",\"state\":" << (r.active ? "\"Active\"" : "\"Invalid\"")
+                << ",\"addressPrefix\":" << json_str(format_cidr(r.prefix))
+                << ",\"nextHopType\":" << json_str(dataplane::next_hop_type_name(r.hop.type))
+                << ",\"nextHopIpAddress\":"
                 << json_str(r.hop.type == dataplane::NextHopType::kVirtualAppliance ? format_ipv4(r.hop.ip) : "")
                 << ",\"name\":" << json_str(r.name) << ",\"note\":" << json_str(r.note) << "}";
       first = false;
@@ -515,19 +532,19 @@ the classifier cannot stop early.
 options)");
   BenchOptions opt;
   bool no_stages = false, no_baseline = false, baseline = false;
-  d.add_options()("help,h", "show this help")
-      ("scenario", po::value(&opt.scenario)->required(), "established, new-flows, nsg-1k, nsg-10k or flows-1m")
-      ("seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure (each part)")
-      ("rounds", po::value(&opt.rounds)->default_value(3), "measured rounds, 1-9; the median counts")
-      ("workers", po::value(&opt.workers)->default_value(1), "lcores running the pipeline in process")
-      ("json", po::bool_switch(&opt.json), "print one JSON document")
-      ("flows", po::value(&opt.flows)->default_value(100000), "established: live flows per worker")
-      ("nsg-rules", po::value(&opt.nsg_rules)->default_value(1000), "established, new-flows: rules in the NSGs")
-      ("no-baseline", po::bool_switch(&no_baseline), "skip asenetd and dpdk-testpmd on the vdevs")
-      ("baseline", po::bool_switch(&baseline), "run them (the default; kept for old scripts)")
-      ("no-stages", po::bool_switch(&no_stages), "skip the per-stage timing pass")
-      ("classbench", po::value(&opt.classbench), "nsg-1k/nsg-10k: the ClassBench directory")
-      ("asenetd", po::value(&opt.asenetd), "the asenetd binary for the baseline (default: next to asenetctl)");
+  d.add_options()("help,h", "show this help")("scenario", po::value(&opt.scenario)->required(),
+                                              "established, new-flows, nsg-1k, nsg-10k or flows-1m")(
+      "seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure (each part)")(
+      "rounds", po::value(&opt.rounds)->default_value(3), "measured rounds, 1-9; the median counts")(
+      "workers", po::value(&opt.workers)->default_value(1), "lcores running the pipeline in process")(
+      "json", po::bool_switch(&opt.json), "print one JSON document")(
+      "flows", po::value(&opt.flows)->default_value(100000), "established: live flows per worker")(
+      "nsg-rules", po::value(&opt.nsg_rules)->default_value(1000), "established, new-flows: rules in the NSGs")(
+      "no-baseline", po::bool_switch(&no_baseline), "skip asenetd and dpdk-testpmd on the vdevs")(
+      "baseline", po::bool_switch(&baseline), "run them (the default; kept for old scripts)")(
+      "no-stages", po::bool_switch(&no_stages), "skip the per-stage timing pass")(
+      "classbench", po::value(&opt.classbench), "nsg-1k/nsg-10k: the ClassBench directory")(
+      "asenetd", po::value(&opt.asenetd), "the asenetd binary for the baseline (default: next to asenetctl)");
   if (auto rc = parse_options(d, args, "bench")) return *rc;
   opt.stages = !no_stages;
   opt.baseline = !no_baseline;
@@ -556,9 +573,8 @@ Exit 0 when every ASE is healthy, 1 when one is not, 2 on bad input.
 options)");
   std::string topo_path;
   bool json = false;
-  d.add_options()("help,h", "show this help")
-      ("topology", po::value(&topo_path)->required(), "topology file")
-      ("json", po::bool_switch(&json), "print one JSON document");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topo_path)->required(), "topology file")(
+      "json", po::bool_switch(&json), "print one JSON document");
   if (auto rc = parse_options(d, args, "doctor")) return *rc;
   auto loaded = load_or_report(topo_path);
   if (!loaded) return 2;
@@ -591,9 +607,8 @@ path compiles.
 options)");
   std::string topo_path;
   bool json = false;
-  d.add_options()("help,h", "show this help")
-      ("topology", po::value(&topo_path)->required(), "topology file")
-      ("json", po::bool_switch(&json), "print one JSON document");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topo_path)->required(), "topology file")(
+      "json", po::bool_switch(&json), "print one JSON document");
   if (auto rc = parse_options(d, args, "validate")) return *rc;
   auto loaded = load_or_report(topo_path);
   if (!loaded) return 2;
@@ -606,13 +621,12 @@ options)");
   } else {
     std::cout << t.file << ": valid: " << t.subnets.size() << " subnets, " << t.ases.size() << " ASEs, "
               << t.hosts.size() << " hosts, " << t.nsgs.size() << " NSGs (" << spec.nsg_rules.size()
-              << " rules with the defaults), " << t.route_tables.size() << " route tables ("
-              << spec.route_sets.size() << " distinct effective route sets)\n";
+              << " rules with the defaults), " << t.route_tables.size() << " route tables (" << spec.route_sets.size()
+              << " distinct effective route sets)\n";
     std::cout << "  see `asenetctl effective-routes --subnet NAME` for the routes of a subnet\n";
   }
   return 0;
 }
-
 
 int cmd_graph(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl graph --topology T [--format dot|svg] [--out FILE]
@@ -624,11 +638,9 @@ asenet; SVG by Graphviz's `dot` from it.
 
 options)");
   std::string topology, format = "dot", out;
-  d.add_options()
-      ("help,h", "show this help")
-      ("topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")
-      ("format", po::value(&format), "dot (default) or svg")
-      ("out", po::value(&out), "write here instead of stdout");
+  d.add_options()("help,h", "show this help")("topology", po::value(&topology)->required(),
+                                              "topology file (TOML, contract section 2)")(
+      "format", po::value(&format), "dot (default) or svg")("out", po::value(&out), "write here instead of stdout");
   if (auto rc = parse_options(d, args, "graph")) return *rc;
   if (format != "dot" && format != "svg") return bad_usage("graph", "--format must be dot or svg");
   const auto topo = load_or_report(topology);

@@ -19,7 +19,6 @@ namespace {
 // Fabric-owned /32s cannot collide with user space (validated), rank them top.
 enum Rank : int { kSystem = kRankSystem, kBgp = kRankBgp, kUser = kRankUser, kFabric = kRankFabric };
 
-
 constexpr uint32_t kAzurePlatformIp = 0xa83f8110;  // 168.63.129.16
 
 using Interval = std::pair<uint64_t, uint64_t>;  // inclusive
@@ -109,8 +108,8 @@ dataplane::NsgRuleSpec compile_rule(const Topology& topo, const NsgRule& rule, u
   dataplane::NsgRuleSpec r;
   r.name = rule.name;
   r.nsg = nsg_index;
-  r.direction = rule.direction == Direction::kInbound ? dataplane::NsgDirection::kInbound
-                                                      : dataplane::NsgDirection::kOutbound;
+  r.direction =
+      rule.direction == Direction::kInbound ? dataplane::NsgDirection::kInbound : dataplane::NsgDirection::kOutbound;
   r.priority = rule.priority;
   r.allow = rule.access == Access::kAllow;
   r.is_default = rule.is_default;
@@ -151,10 +150,12 @@ std::vector<dataplane::NsgRuleSpec> default_rules(const Topology& topo, uint32_t
     return compile_rule(topo, r, nsg_index);
   };
   return {
-      rule("AllowVnetInBound", 65000, Direction::kInbound, Access::kAllow, tag("VirtualNetwork"), tag("VirtualNetwork")),
+      rule("AllowVnetInBound", 65000, Direction::kInbound, Access::kAllow, tag("VirtualNetwork"),
+           tag("VirtualNetwork")),
       rule("AllowAzureLoadBalancerInBound", 65001, Direction::kInbound, Access::kAllow, tag("AzureLoadBalancer"), any),
       rule("DenyAllInBound", 65500, Direction::kInbound, Access::kDeny, any, any),
-      rule("AllowVnetOutBound", 65000, Direction::kOutbound, Access::kAllow, tag("VirtualNetwork"), tag("VirtualNetwork")),
+      rule("AllowVnetOutBound", 65000, Direction::kOutbound, Access::kAllow, tag("VirtualNetwork"),
+           tag("VirtualNetwork")),
       rule("AllowInternetOutBound", 65001, Direction::kOutbound, Access::kAllow, any, tag("Internet")),
       rule("DenyAllOutBound", 65500, Direction::kOutbound, Access::kDeny, any, any),
   };
@@ -186,7 +187,8 @@ std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet*
       if (!inside_vnet(c)) add(c, none, kSystem, "Default", "", true);
     }
   }
-  const RouteTable* rt = subnet != nullptr && subnet->route_table ? topo.find_route_table(*subnet->route_table) : nullptr;
+  const RouteTable* rt =
+      subnet != nullptr && subnet->route_table ? topo.find_route_table(*subnet->route_table) : nullptr;
   const bool propagate = rt == nullptr || !rt->disable_bgp_route_propagation;
   for (const auto& b : topo.gateway_bgp_routes) {
     if (!propagate) continue;  // disable_bgp_route_propagation: not in this subnet's routes at all
@@ -203,7 +205,10 @@ std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet*
       bool valid = true;
       std::string note;
       switch (r.next_hop) {
-        case NextHopKind::kVnetLocal: h.type = NextHopType::kVnetLocal; h.port = Port::kVnet; break;
+        case NextHopKind::kVnetLocal:
+          h.type = NextHopType::kVnetLocal;
+          h.port = Port::kVnet;
+          break;
         case NextHopKind::kInternet: break;
         case NextHopKind::kVirtualNetworkGateway:
           h.type = NextHopType::kVirtualNetworkGateway;
@@ -373,12 +378,16 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   // rte_acl key carries their id in one byte (acl.hpp).
   std::vector<const Nsg*> order;
   auto attached = [&](const Nsg& n) {
-    for (const auto& s : topo.subnets) if (s.nsg && *s.nsg == n.name) return true;
-    for (const auto& h : topo.hosts) if (h.nsg && *h.nsg == n.name) return true;
+    for (const auto& s : topo.subnets)
+      if (s.nsg && *s.nsg == n.name) return true;
+    for (const auto& h : topo.hosts)
+      if (h.nsg && *h.nsg == n.name) return true;
     return false;
   };
-  for (const auto& n : topo.nsgs) if (attached(n)) order.push_back(&n);
-  for (const auto& n : topo.nsgs) if (!attached(n)) order.push_back(&n);
+  for (const auto& n : topo.nsgs)
+    if (attached(n)) order.push_back(&n);
+  for (const auto& n : topo.nsgs)
+    if (!attached(n)) order.push_back(&n);
   std::map<std::string, uint16_t> nsg_ids;
   for (uint32_t i = 0; i < order.size(); ++i) {
     const Nsg& n = *order[i];
@@ -421,7 +430,8 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     const bool cur = topo.emulator.era == Era::kCurrent;
     spec.ases.back().probe_interval_ms = 1000u * (a.probe_interval_s != 0 ? a.probe_interval_s : (cur ? 5u : 15u));
     spec.ases.back().probe_down = static_cast<uint8_t>(a.probe_threshold);
-    spec.ases.back().probe_up = static_cast<uint8_t>(a.probe_up_threshold != 0 ? a.probe_up_threshold : (cur ? 1u : 2u));
+    spec.ases.back().probe_up =
+        static_cast<uint8_t>(a.probe_up_threshold != 0 ? a.probe_up_threshold : (cur ? 1u : 2u));
     spec.some_frontend_down = spec.some_frontend_down || spec.ases.back().maglev.empty();
   }
   std::sort(spec.subnets.begin(), spec.subnets.end(),

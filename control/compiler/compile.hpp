@@ -29,11 +29,11 @@ inline constexpr int kRankFabric = 3;
 struct RouteCandidate {
   Cidr prefix;
   dataplane::NextHop hop;
-  int rank = 0;             ///< 0 system, 1 BGP, 2 user, 3 the fabric's own addresses
-  std::string source;       ///< "Default" | "VirtualNetworkGateway" | "User"
-  std::string name;         ///< the user route's name (or what a fabric /32 is)
-  bool valid = true;        ///< false: can never be active (the note says why)
-  bool active = false;      ///< the route its prefix resolves to
+  int rank = 0;         ///< 0 system, 1 BGP, 2 user, 3 the fabric's own addresses
+  std::string source;   ///< "Default" | "VirtualNetworkGateway" | "User"
+  std::string name;     ///< the user route's name (or what a fabric /32 is)
+  bool valid = true;    ///< false: can never be active (the note says why)
+  bool active = false;  ///< the route its prefix resolves to
   std::string note;
   /// Shown by effective-routes and next-hop (the fabric's own /32s are not).
   [[nodiscard]] bool is_azure_route() const noexcept { return rank != kRankFabric; }

@@ -86,15 +86,17 @@ class Importer {
             lower(r["type"].get<std::string>()) == "microsoft.network/networksecuritygroups")
           found.push_back(&r);
       if (found.size() != 1)
-        fail(Loc{1, 1}, "resources", "expected exactly one Microsoft.Network/networkSecurityGroups resource, found " +
-                                         std::to_string(found.size()));
+        fail(Loc{1, 1}, "resources",
+             "expected exactly one Microsoft.Network/networkSecurityGroups resource, found " +
+                 std::to_string(found.size()));
       nsg = found[0];
     }
-    if (!nsg->is_object()) fail(Loc{1, 1}, "", "expected a JSON object (an NSG resource or `az network nsg show` output)");
+    if (!nsg->is_object())
+      fail(Loc{1, 1}, "", "expected a JSON object (an NSG resource or `az network nsg show` output)");
     if (nsg->contains("type") && (*nsg)["type"].is_string() &&
         lower((*nsg)["type"].get<std::string>()) != "microsoft.network/networksecuritygroups")
-      fail(Loc{1, 1}, "type", "this is a " + (*nsg)["type"].get<std::string>() +
-                                  " resource, not Microsoft.Network/networkSecurityGroups");
+      fail(Loc{1, 1}, "type",
+           "this is a " + (*nsg)["type"].get<std::string>() + " resource, not Microsoft.Network/networkSecurityGroups");
     ImportedNsg out;
     if (nsg->contains("name") && !(*nsg)["name"].is_string()) fail(Loc{1, 1}, "name", "expected a string");
     out.name = nsg->value("name", "");
@@ -127,7 +129,8 @@ class Importer {
   /// Where a rule is: its "name" value in the text (nlohmann keeps no positions).
   Loc rule_loc(const std::string& name) const {
     std::smatch m;
-    const std::regex re("\"name\"\\s*:\\s*\"" + std::regex_replace(name, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "\"");
+    const std::regex re("\"name\"\\s*:\\s*\"" +
+                        std::regex_replace(name, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "\"");
     if (std::regex_search(text_, m, re)) return loc_at_offset(text_, static_cast<size_t>(m.position(0)));
     return Loc{1, 1};
   }
@@ -176,27 +179,40 @@ class Importer {
       fail(r.loc, p + ".priority", "missing or not an integer");
     const auto prio = o["priority"].get<int64_t>();
     if (prio < 100 || prio > 4096)
-      fail(r.loc, p + ".priority", "rule " + quote(r.name) + ": priority " + std::to_string(prio) +
-                                       " is outside 100-4096; Azure rejects such a rule, and so does asenet");
+      fail(r.loc, p + ".priority",
+           "rule " + quote(r.name) + ": priority " + std::to_string(prio) +
+               " is outside 100-4096; Azure rejects such a rule, and so does asenet");
     r.priority = static_cast<uint32_t>(prio);
     const std::string dir = lower(str_field(o, "direction", p, r.loc));
-    if (dir == "inbound") r.direction = Direction::kInbound;
-    else if (dir == "outbound") r.direction = Direction::kOutbound;
-    else fail(r.loc, p + ".direction", "unknown value " + quote(dir) + " (expected Inbound | Outbound)");
+    if (dir == "inbound")
+      r.direction = Direction::kInbound;
+    else if (dir == "outbound")
+      r.direction = Direction::kOutbound;
+    else
+      fail(r.loc, p + ".direction", "unknown value " + quote(dir) + " (expected Inbound | Outbound)");
     const std::string acc = lower(str_field(o, "access", p, r.loc));
-    if (acc == "allow") r.access = Access::kAllow;
-    else if (acc == "deny") r.access = Access::kDeny;
-    else fail(r.loc, p + ".access", "unknown value " + quote(acc) + " (expected Allow | Deny)");
+    if (acc == "allow")
+      r.access = Access::kAllow;
+    else if (acc == "deny")
+      r.access = Access::kDeny;
+    else
+      fail(r.loc, p + ".access", "unknown value " + quote(acc) + " (expected Allow | Deny)");
     const std::string proto = lower(str_field(o, "protocol", p, r.loc));
-    if (proto == "tcp") r.protocol = Protocol::kTcp;
-    else if (proto == "udp") r.protocol = Protocol::kUdp;
-    else if (proto == "icmp") r.protocol = Protocol::kIcmp;
-    else if (proto == "*" || proto == "any") r.protocol = Protocol::kAny;
-    else fail(r.loc, p + ".protocol", "protocol " + quote(proto) + " is not supported (Tcp | Udp | Icmp | *)");
+    if (proto == "tcp")
+      r.protocol = Protocol::kTcp;
+    else if (proto == "udp")
+      r.protocol = Protocol::kUdp;
+    else if (proto == "icmp")
+      r.protocol = Protocol::kIcmp;
+    else if (proto == "*" || proto == "any")
+      r.protocol = Protocol::kAny;
+    else
+      fail(r.loc, p + ".protocol", "protocol " + quote(proto) + " is not supported (Tcp | Udp | Icmp | *)");
     auto addr = [&](const char* pl, const char* sg) {
       const auto items = list_field(o, pl, sg, p, r.loc);
       try {
-        return parse_address_items(items, [&](const std::string& s) { return resolve_tag(topo_, s); }, known_tags(topo_));
+        return parse_address_items(
+            items, [&](const std::string& s) { return resolve_tag(topo_, s); }, known_tags(topo_));
       } catch (const FieldError& e) {
         fail(r.loc, p + "." + pl, e.what());
       }

@@ -14,8 +14,8 @@
 namespace asenet::control {
 
 struct ImportedNsg {
-  std::string name;             ///< the resource's name
-  std::vector<NsgRule> rules;   ///< user rules (securityRules)
+  std::string name;            ///< the resource's name
+  std::vector<NsgRule> rules;  ///< user rules (securityRules)
 };
 
 /// Reads `path`. Throws TopologyError naming `path` and line:col (of the JSON

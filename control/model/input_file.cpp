@@ -46,7 +46,7 @@ int open_regular(const std::string& path, struct stat& st, std::string& error) {
 }  // namespace
 
 bool read_input_file(const std::string& path, std::string& out, std::string& error, size_t limit) {
-  struct stat st{};
+  struct stat st {};
   const int fd = open_regular(path, st, error);
   if (fd < 0) return false;
   auto too_large = [&](size_t n) {
@@ -75,7 +75,7 @@ bool read_input_file(const std::string& path, std::string& out, std::string& err
 }
 
 bool check_regular_file(const std::string& path, std::string& error) {
-  struct stat st{};
+  struct stat st {};
   const int fd = open_regular(path, st, error);
   if (fd < 0) return false;
   ::close(fd);

@@ -58,8 +58,9 @@ std::vector<PortRange> parse_port_items(const std::vector<std::string>& items, b
         if (r.lo > r.hi) throw FieldError(i, "port range " + quote(part) + " runs backwards");
       }
       if (r.hi == 0)
-        throw FieldError(i, "port 0 is reserved (RFC 6335): no TCP or UDP connection uses it, and Azure accepts "
-                            "ports 1-65535 here (or a range, or '*')");
+        throw FieldError(i,
+                         "port 0 is reserved (RFC 6335): no TCP or UDP connection uses it, and Azure accepts "
+                         "ports 1-65535 here (or a range, or '*')");
       out.push_back(r);
     }
     if (!any_part) throw FieldError(i, "empty port entry");
@@ -87,7 +88,8 @@ AddressMatch parse_address_items(const std::vector<std::string>& items, const Ta
     if (r.host_bits_set) {
       const auto len = static_cast<uint8_t>(std::stoi(s.substr(s.find('/') + 1)));
       const Cidr fixed{r.raw_addr & Cidr{0, len}.mask(), len};
-      throw FieldError(i, quote(s) + " has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
+      throw FieldError(i,
+                       quote(s) + " has host bits set; Azure expects the network address, e.g. " + format_cidr(fixed));
     }
     if (r.cidr) {
       m.prefixes.push_back(*r.cidr);
@@ -96,7 +98,9 @@ AddressMatch parse_address_items(const std::vector<std::string>& items, const Ta
     if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])) != 0)
       throw FieldError(i, quote(s) + " is not an IPv4 address or CIDR prefix");
     auto canon = resolve(s);
-    if (!canon) throw FieldError(i, "unknown service tag " + quote(s) + " (known: " + known + "; define others in [service_tags])");
+    if (!canon)
+      throw FieldError(i,
+                       "unknown service tag " + quote(s) + " (known: " + known + "; define others in [service_tags])");
     tags.emplace_back(*canon, i);
   }
   if (tags.size() > 1)
@@ -104,7 +108,8 @@ AddressMatch parse_address_items(const std::vector<std::string>& items, const Ta
                                          tags[1].first + "'); Azure allows one tag per rule: split it into two rules");
   if (star && items.size() > 1) throw FieldError(0, "'*' cannot be combined with other addresses");
   if (!tags.empty() && !m.prefixes.empty())
-    throw FieldError(tags[0].second, "service tag '" + tags[0].first + "' cannot be combined with address prefixes in one rule");
+    throw FieldError(tags[0].second,
+                     "service tag '" + tags[0].first + "' cannot be combined with address prefixes in one rule");
   if (star) {
     m.kind = AddressMatch::Kind::kAny;
   } else if (!tags.empty()) {
@@ -118,9 +123,8 @@ AddressMatch parse_address_items(const std::vector<std::string>& items, const Ta
 
 std::optional<std::string> resolve_tag(const Topology& t, const std::string& name) {
   static const std::map<std::string, std::string> builtin = {
-      {"virtualnetwork", "VirtualNetwork"},     {"virtual_network", "VirtualNetwork"},
-      {"internet", "Internet"},                 {"azureloadbalancer", "AzureLoadBalancer"},
-      {"azure_loadbalancer", "AzureLoadBalancer"},
+      {"virtualnetwork", "VirtualNetwork"},       {"virtual_network", "VirtualNetwork"},       {"internet", "Internet"},
+      {"azureloadbalancer", "AzureLoadBalancer"}, {"azure_loadbalancer", "AzureLoadBalancer"},
   };
   if (auto it = builtin.find(lower(name)); it != builtin.end()) return it->second;
   if (t.service_tags.count(name) != 0) return name;

@@ -39,30 +39,32 @@ std::string bounded(std::string_view s, size_t max) {
 }  // namespace
 
 TopologyError::TopologyError(std::string file, Loc loc, std::string path, std::string message)
-    : std::runtime_error(bounded(file, 4096) +
-                         (loc.line == 0 ? std::string()
-                                        : ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col)) +
-                         ": " + (path.empty() ? "" : bounded(path, 160) + ": ") + bounded(message, 1000)),
+    : std::runtime_error(
+          bounded(file, 4096) +
+          (loc.line == 0 ? std::string() : ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col)) + ": " +
+          (path.empty() ? "" : bounded(path, 160) + ": ") + bounded(message, 1000)),
       file_(std::move(file)),
       loc_(loc),
       path_(std::move(path)),
       message_(std::move(message)) {}
 
 const Subnet* Topology::find_subnet(const std::string& name) const {
-  for (const auto& s : subnets) if (s.name == name) return &s;
+  for (const auto& s : subnets)
+    if (s.name == name) return &s;
   return nullptr;
 }
 const Nsg* Topology::find_nsg(const std::string& name) const {
-  for (const auto& n : nsgs) if (n.name == name) return &n;
+  for (const auto& n : nsgs)
+    if (n.name == name) return &n;
   return nullptr;
 }
 const RouteTable* Topology::find_route_table(const std::string& name) const {
-  for (const auto& r : route_tables) if (r.name == name) return &r;
+  for (const auto& r : route_tables)
+    if (r.name == name) return &r;
   return nullptr;
 }
 bool Topology::in_vnet(uint32_t ip) const {
-  return std::any_of(address_space.begin(), address_space.end(),
-                     [&](const Cidr& c) { return c.contains(ip); });
+  return std::any_of(address_space.begin(), address_space.end(), [&](const Cidr& c) { return c.contains(ip); });
 }
 
 const char* to_string(Direction d) { return d == Direction::kInbound ? "Inbound" : "Outbound"; }
@@ -144,8 +146,9 @@ class Loader {
   explicit Loader(Topology& topo) : t_(topo) {}
 
   void load(const toml::table& root) {
-    check_keys(root, "", {"emulator", "vnet", "subnets", "ases", "hosts", "nsgs", "route_tables",
-                          "gateway", "service_tags", "ports", "l2"});
+    check_keys(root, "",
+               {"emulator", "vnet", "subnets", "ases", "hosts", "nsgs", "route_tables", "gateway", "service_tags",
+                "ports", "l2"});
     if (auto* n = root.get("emulator")) load_emulator(table(*n, "emulator"));
     if (auto* n = root.get("l2")) load_l2(table(*n, "l2"));
     const toml::node* vnet = root.get("vnet");
@@ -172,8 +175,8 @@ class Loader {
     throw TopologyError(t_.file, l, path, msg);
   }
   void warn(Loc l, const std::string& path, const std::string& msg) {
-    t_.warnings.push_back(t_.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col) +
-                          ": " + path + ": " + msg);
+    t_.warnings.push_back(t_.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col) + ": " + path + ": " +
+                          msg);
   }
   static std::string join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
@@ -199,7 +202,8 @@ class Loader {
   template <typename F>
   void for_each_table(const toml::node& n, const std::string& path, F&& f) {
     const toml::array* arr = n.as_array();
-    if (arr == nullptr) fail(loc_of(n), path, std::string("expected an array of tables ([[") + path + "]]), found " + type_name(n));
+    if (arr == nullptr)
+      fail(loc_of(n), path, std::string("expected an array of tables ([[") + path + "]]), found " + type_name(n));
     for (size_t i = 0; i < arr->size(); ++i) {
       std::string p = path + "[" + std::to_string(i) + "]";
       f(table((*arr)[i], p), p);
@@ -332,8 +336,9 @@ class Loader {
   }
 
   void load_emulator(const toml::table& tb) {
-    check_keys(tb, "emulator", {"era", "enforce_limits", "decrement_ttl", "flow_idle_timeout", "tcp_fin_timeout",
-                                "tcp_rst_timeout", "flow_table_size", "mtu"});
+    check_keys(tb, "emulator",
+               {"era", "enforce_limits", "decrement_ttl", "flow_idle_timeout", "tcp_fin_timeout", "tcp_rst_timeout",
+                "flow_table_size", "mtu"});
     if (auto* n = tb.get("era")) {
       t_.emulator.era = enum_value<Era>(*n, "emulator.era", {{"2016", Era::k2016}, {"current", Era::kCurrent}});
     }
@@ -346,8 +351,8 @@ class Loader {
       auto* iv = n->as_integer();
       if (iv == nullptr) fail(loc_of(*n), p, std::string("expected an integer, found ") + type_name(*n));
       if (iv->get() < lo || iv->get() > hi)
-        fail(loc_of(*n), p, std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" +
-                                std::to_string(hi) + " " + unit);
+        fail(loc_of(*n), p,
+             std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi) + " " + unit);
       out = static_cast<uint32_t>(iv->get());
     };
     // Azure lets the idle timeout go from 4 to 30 minutes (azure-semantics 7.3).
@@ -360,8 +365,9 @@ class Loader {
   }
 
   void load_l2(const toml::table& tb) {
-    check_keys(tb, "l2", {"arp", "internet_next_hop", "onprem_next_hop", "internet_fabric_ip", "onprem_fabric_ip",
-                          "vnet_fabric_ip", "neighbor_timeout"});
+    check_keys(tb, "l2",
+               {"arp", "internet_next_hop", "onprem_next_hop", "internet_fabric_ip", "onprem_fabric_ip",
+                "vnet_fabric_ip", "neighbor_timeout"});
     if (auto* n = tb.get("arp")) t_.l2.arp = boolean(*n, "l2.arp");
     auto addr = [&](const char* key, std::optional<uint32_t>& out) {
       if (auto* n = tb.get(key)) out = ip(*n, std::string("l2.") + key);
@@ -373,7 +379,8 @@ class Loader {
     addr("vnet_fabric_ip", t_.l2.vnet_fabric_ip);
     if (auto* n = tb.get("neighbor_timeout")) {
       auto* iv = n->as_integer();
-      if (iv == nullptr) fail(loc_of(*n), "l2.neighbor_timeout", std::string("expected an integer, found ") + type_name(*n));
+      if (iv == nullptr)
+        fail(loc_of(*n), "l2.neighbor_timeout", std::string("expected an integer, found ") + type_name(*n));
       if (iv->get() < 1 || iv->get() > 86400)
         fail(loc_of(*n), "l2.neighbor_timeout", std::to_string(iv->get()) + " is outside 1-86400 seconds");
       t_.l2.neighbor_timeout_s = static_cast<uint32_t>(iv->get());
@@ -389,8 +396,8 @@ class Loader {
     for (size_t i = 0; i < t_.address_space.size(); ++i)
       for (size_t j = 0; j < i; ++j)
         if (t_.address_space[i].overlaps(t_.address_space[j]))
-          fail(loc_of(as), "vnet.address_space", format_cidr(t_.address_space[i]) + " overlaps " +
-                                                     format_cidr(t_.address_space[j]));
+          fail(loc_of(as), "vnet.address_space",
+               format_cidr(t_.address_space[i]) + " overlaps " + format_cidr(t_.address_space[j]));
   }
 
   void load_service_tags(const toml::table& tb) {
@@ -435,8 +442,8 @@ class Loader {
         auto key = std::make_pair(r.direction, r.priority);
         if (auto it = seen.find(key); it != seen.end())
           fail(loc_of(required(rt, "priority", rp)), join(rp, "priority"),
-               "priority " + std::to_string(r.priority) + " is already used by " + to_string(r.direction) +
-                   " rule '" + it->second + "' (priorities are unique per direction)");
+               "priority " + std::to_string(r.priority) + " is already used by " + to_string(r.direction) + " rule '" +
+                   it->second + "' (priorities are unique per direction)");
         if (!names.insert(r.name).second) fail(loc_of(rt), join(rp, "name"), "duplicate rule name '" + r.name + "'");
         seen[key] = r.name;
         nsg.rules.push_back(std::move(r));
@@ -454,16 +461,17 @@ class Loader {
   }
 
   NsgRule load_rule(const toml::table& tb, const std::string& path) {
-    check_keys(tb, path, {"name", "priority", "direction", "access", "protocol", "description",
-                          "source_address_prefixes", "source_address_prefix", "source_port_ranges",
-                          "source_port_range", "destination_address_prefixes", "destination_address_prefix",
-                          "destination_port_ranges", "destination_port_range"});
+    check_keys(tb, path,
+               {"name", "priority", "direction", "access", "protocol", "description", "source_address_prefixes",
+                "source_address_prefix", "source_port_ranges", "source_port_range", "destination_address_prefixes",
+                "destination_address_prefix", "destination_port_ranges", "destination_port_range"});
     NsgRule r;
     r.name = name(tb, path, NameKind::kSecurityRule);
     r.loc = loc_of(tb);
     const auto& pn = required(tb, "priority", path);
     auto* pi = pn.as_integer();
-    if (pi == nullptr) fail(loc_of(pn), join(path, "priority"), std::string("expected an integer, found ") + type_name(pn));
+    if (pi == nullptr)
+      fail(loc_of(pn), join(path, "priority"), std::string("expected an integer, found ") + type_name(pn));
     if (pi->get() < 100 || pi->get() > 4096)
       fail(loc_of(pn), join(path, "priority"), std::to_string(pi->get()) + " is outside 100-4096");
     r.priority = static_cast<uint32_t>(pi->get());
@@ -472,15 +480,18 @@ class Loader {
     r.access = enum_value<Access>(required(tb, "access", path), join(path, "access"),
                                   {{"Allow", Access::kAllow}, {"Deny", Access::kDeny}});
     r.protocol = enum_value<Protocol>(required(tb, "protocol", path), join(path, "protocol"),
-                                      {{"Tcp", Protocol::kTcp}, {"Udp", Protocol::kUdp},
-                                       {"Icmp", Protocol::kIcmp}, {"Any", Protocol::kAny}, {"*", Protocol::kAny}});
+                                      {{"Tcp", Protocol::kTcp},
+                                       {"Udp", Protocol::kUdp},
+                                       {"Icmp", Protocol::kIcmp},
+                                       {"Any", Protocol::kAny},
+                                       {"*", Protocol::kAny}});
     // ARM has both the singular and the plural form of each field; take either, not both.
     auto side = [&](std::string_view plural, std::string_view singular) -> const toml::node* {
       const toml::node* a = tb.get(plural);
       const toml::node* b = tb.get(singular);
       if (a != nullptr && b != nullptr)
-        fail(loc_of(*b), join(path, singular), "give either '" + std::string(plural) + "' or '" +
-                                                   std::string(singular) + "', not both");
+        fail(loc_of(*b), join(path, singular),
+             "give either '" + std::string(plural) + "' or '" + std::string(singular) + "', not both");
       return a != nullptr ? a : b;
     };
     auto addr = [&](std::string_view pl, std::string_view sg) {
@@ -517,7 +528,8 @@ class Loader {
         Route route;
         route.name = name(r, rp, NameKind::kRoute);
         route.loc = loc_of(r);
-        if (!names.insert(route.name).second) fail(loc_of(r), join(rp, "name"), "duplicate route name '" + route.name + "'");
+        if (!names.insert(route.name).second)
+          fail(loc_of(r), join(rp, "name"), "duplicate route name '" + route.name + "'");
         route.prefix = cidr(required(r, "address_prefix", rp), join(rp, "address_prefix"));
         auto key = std::make_pair(route.prefix.addr, route.prefix.len);
         if (auto it = prefixes.find(key); it != prefixes.end())
@@ -525,11 +537,12 @@ class Loader {
                format_cidr(route.prefix) + " is already routed by '" + it->second + "' in this table");
         prefixes[key] = route.name;
         const auto& nht = required(r, "next_hop_type", rp);
-        route.next_hop = enum_value<NextHopKind>(
-            nht, join(rp, "next_hop_type"),
-            {{"VnetLocal", NextHopKind::kVnetLocal}, {"Internet", NextHopKind::kInternet},
-             {"VirtualAppliance", NextHopKind::kVirtualAppliance},
-             {"VirtualNetworkGateway", NextHopKind::kVirtualNetworkGateway}, {"None", NextHopKind::kNone}});
+        route.next_hop = enum_value<NextHopKind>(nht, join(rp, "next_hop_type"),
+                                                 {{"VnetLocal", NextHopKind::kVnetLocal},
+                                                  {"Internet", NextHopKind::kInternet},
+                                                  {"VirtualAppliance", NextHopKind::kVirtualAppliance},
+                                                  {"VirtualNetworkGateway", NextHopKind::kVirtualNetworkGateway},
+                                                  {"None", NextHopKind::kNone}});
         const toml::node* nhip = r.get("next_hop_ip_address");
         if (route.next_hop == NextHopKind::kVirtualAppliance) {
           if (nhip == nullptr)
@@ -547,8 +560,9 @@ class Loader {
     if (t_.emulator.enforce_limits) {
       const size_t limit = t_.emulator.era == Era::k2016 ? 100 : 400;
       if (rt.routes.size() > limit)
-        fail(loc_of(tb), join(path, "routes"), std::to_string(rt.routes.size()) + " routes exceed Azure's limit of " +
-                                                   std::to_string(limit) + " per route table for this era");
+        fail(loc_of(tb), join(path, "routes"),
+             std::to_string(rt.routes.size()) + " routes exceed Azure's limit of " + std::to_string(limit) +
+                 " per route table for this era");
     }
     t_.route_tables.push_back(std::move(rt));
   }
@@ -558,10 +572,12 @@ class Loader {
     Subnet s;
     s.name = name(tb, path, NameKind::kSubnet);
     s.loc = loc_of(tb);
-    if (t_.find_subnet(s.name) != nullptr) fail(loc_of(tb), join(path, "name"), "duplicate subnet name '" + s.name + "'");
+    if (t_.find_subnet(s.name) != nullptr)
+      fail(loc_of(tb), join(path, "name"), "duplicate subnet name '" + s.name + "'");
     const auto& pn = required(tb, "prefix", path);
     s.prefix = cidr(pn, join(path, "prefix"));
-    if (!std::any_of(t_.address_space.begin(), t_.address_space.end(), [&](const Cidr& c) { return c.contains(s.prefix); })) {
+    if (!std::any_of(t_.address_space.begin(), t_.address_space.end(),
+                     [&](const Cidr& c) { return c.contains(s.prefix); })) {
       std::string as;
       for (auto& c : t_.address_space) as += (as.empty() ? "" : ", ") + format_cidr(c);
       fail(loc_of(pn), join(path, "prefix"), format_cidr(s.prefix) + " is outside the VNet address space (" + as + ")");
@@ -570,8 +586,9 @@ class Loader {
       fail(loc_of(pn), join(path, "prefix"), format_cidr(s.prefix) + " is smaller than Azure's minimum subnet (/29)");
     for (size_t i = 0; i < t_.subnets.size(); ++i) {
       if (t_.subnets[i].prefix.overlaps(s.prefix))
-        fail(loc_of(pn), join(path, "prefix"), format_cidr(s.prefix) + " overlaps subnet '" + t_.subnets[i].name +
-                                                   "' (" + format_cidr(t_.subnets[i].prefix) + ")");
+        fail(loc_of(pn), join(path, "prefix"),
+             format_cidr(s.prefix) + " overlaps subnet '" + t_.subnets[i].name + "' (" +
+                 format_cidr(t_.subnets[i].prefix) + ")");
     }
     if (auto* n = tb.get("nsg")) {
       s.nsg = str(*n, join(path, "nsg"));
@@ -586,9 +603,10 @@ class Loader {
   }
 
   void load_ase(const toml::table& tb, const std::string& path) {
-    check_keys(tb, path, {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down", "tcp_reset",
-                          "load_distribution", "management", "app", "ftp", "remote_debugging", "probe_port",
-                          "probe_protocol", "probe_path", "probe_interval", "probe_threshold", "probe_up_threshold"});
+    check_keys(tb, path,
+               {"name", "subnet", "public_vip", "ilb_address", "ilb_mode", "instances", "down", "tcp_reset",
+                "load_distribution", "management", "app", "ftp", "remote_debugging", "probe_port", "probe_protocol",
+                "probe_path", "probe_interval", "probe_threshold", "probe_up_threshold"});
     Ase a;
     a.name = name(tb, path, NameKind::kAse);
     a.loc = loc_of(tb);
@@ -598,11 +616,12 @@ class Loader {
     a.subnet = str(sn, join(path, "subnet"));
     a.subnet_loc = loc_of(sn);
     const Subnet* subnet = t_.find_subnet(a.subnet);
-    if (subnet == nullptr) fail(loc_of(sn), join(path, "subnet"), "unknown subnet " + quote(a.subnet) + known_subnets());
+    if (subnet == nullptr)
+      fail(loc_of(sn), join(path, "subnet"), "unknown subnet " + quote(a.subnet) + known_subnets());
     for (auto& other : t_.ases)
       if (other.subnet == a.subnet)
-        fail(loc_of(sn), join(path, "subnet"), "subnet '" + a.subnet + "' already holds ASE '" + other.name +
-                                                   "'; an ASE needs a dedicated subnet");
+        fail(loc_of(sn), join(path, "subnet"),
+             "subnet '" + a.subnet + "' already holds ASE '" + other.name + "'; an ASE needs a dedicated subnet");
     const auto& vn = required(tb, "public_vip", path);
     a.public_vip = ip(vn, join(path, "public_vip"));
     if (auto why = public_address_problem(a.public_vip))
@@ -621,11 +640,12 @@ class Loader {
                    "' in route table '" + rt.name +
                    "'; a VIP is a public address Azure allocates, not a prefix the VNet routes elsewhere");
     if (t_.in_vnet(a.public_vip))
-      fail(loc_of(vn), join(path, "public_vip"), format_ipv4(a.public_vip) +
-                                                     " is inside the VNet address space; the VIP is a public address");
+      fail(loc_of(vn), join(path, "public_vip"),
+           format_ipv4(a.public_vip) + " is inside the VNet address space; the VIP is a public address");
     for (auto& other : t_.ases)
       if (other.public_vip == a.public_vip)
-        fail(loc_of(vn), join(path, "public_vip"), format_ipv4(a.public_vip) + " is already the VIP of ASE '" + other.name + "'");
+        fail(loc_of(vn), join(path, "public_vip"),
+             format_ipv4(a.public_vip) + " is already the VIP of ASE '" + other.name + "'");
     if (auto* n = tb.get("ilb_address")) {
       a.ilb_address = ip(*n, join(path, "ilb_address"));
       check_usable(*subnet, *a.ilb_address, loc_of(*n), join(path, "ilb_address"), "ILB address");
@@ -633,12 +653,14 @@ class Loader {
     }
     if (auto* n = tb.get("ilb_mode")) {
       a.ilb_mode = enum_value<IlbMode>(*n, join(path, "ilb_mode"),
-                                       {{"None", IlbMode::kNone}, {"Web", IlbMode::kWeb},
+                                       {{"None", IlbMode::kNone},
+                                        {"Web", IlbMode::kWeb},
                                         {"Publishing", IlbMode::kPublishing},
                                         {"Web, Publishing", IlbMode::kWebPublishing}});
       if (!a.ilb_address && a.ilb_mode != IlbMode::kNone)
-        fail(loc_of(*n), join(path, "ilb_mode"), std::string("ilb_mode ") + to_string(a.ilb_mode) +
-                                                     " needs ilb_address (only an ILB ASE has an internal frontend)");
+        fail(loc_of(*n), join(path, "ilb_mode"),
+             std::string("ilb_mode ") + to_string(a.ilb_mode) +
+                 " needs ilb_address (only an ILB ASE has an internal frontend)");
     }
     const auto& in = required(tb, "instances", path);
     auto its = items(in);
@@ -649,8 +671,7 @@ class Loader {
       check_usable(*subnet, v, loc_of(*its[i]), p, "instance");
       if (std::find(a.instances.begin(), a.instances.end(), v) != a.instances.end())
         fail(loc_of(*its[i]), p, format_ipv4(v) + " is listed twice");
-      if (a.ilb_address && *a.ilb_address == v)
-        fail(loc_of(*its[i]), p, format_ipv4(v) + " is the ILB address");
+      if (a.ilb_address && *a.ilb_address == v) fail(loc_of(*its[i]), p, format_ipv4(v) + " is the ILB address");
       a.instances.push_back(v);
     }
     if (auto* n = tb.get("down")) {
@@ -675,8 +696,8 @@ class Loader {
       auto* iv = n->as_integer();
       if (iv == nullptr) fail(loc_of(*n), join(path, key), std::string("expected an integer, found ") + type_name(*n));
       if (iv->get() < lo || iv->get() > hi)
-        fail(loc_of(*n), join(path, key), std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" +
-                                              std::to_string(hi) + " " + unit);
+        fail(loc_of(*n), join(path, key),
+             std::to_string(iv->get()) + " is outside " + std::to_string(lo) + "-" + std::to_string(hi) + " " + unit);
       return static_cast<uint32_t>(iv->get());
     };
     if (auto v = int_in("probe_port", 1, 65535, "")) a.probe_port = static_cast<uint16_t>(*v);
@@ -699,27 +720,30 @@ class Loader {
     if (auto v = int_in("probe_threshold", 1, 100, "probes")) a.probe_threshold = *v;
     if (auto v = int_in("probe_up_threshold", 1, 100, "probes")) a.probe_up_threshold = *v;
     if (auto* n = tb.get("load_distribution")) {
-      a.load_distribution = enum_value<LoadDistribution>(
-          *n, join(path, "load_distribution"),
-          {{"Default", LoadDistribution::kDefault}, {"SourceIP", LoadDistribution::kSourceIP},
-           {"SourceIPProtocol", LoadDistribution::kSourceIPProtocol}});
+      a.load_distribution = enum_value<LoadDistribution>(*n, join(path, "load_distribution"),
+                                                         {{"Default", LoadDistribution::kDefault},
+                                                          {"SourceIP", LoadDistribution::kSourceIP},
+                                                          {"SourceIPProtocol", LoadDistribution::kSourceIPProtocol}});
     }
     if (auto* n = tb.get("management")) a.ports.management = ports(*n, join(path, "management"), false);
     if (auto* n = tb.get("app")) a.ports.app = ports(*n, join(path, "app"), false);
     if (auto* n = tb.get("ftp")) a.ports.ftp = ports(*n, join(path, "ftp"), false);
-    if (auto* n = tb.get("remote_debugging")) a.ports.remote_debugging = ports(*n, join(path, "remote_debugging"), false);
+    if (auto* n = tb.get("remote_debugging"))
+      a.ports.remote_debugging = ports(*n, join(path, "remote_debugging"), false);
     ase_paths_.push_back(path);
     t_.ases.push_back(std::move(a));
   }
 
   void check_usable(const Subnet& s, uint32_t v, Loc l, const std::string& path, const char* what) const {
     if (!s.prefix.contains(v))
-      fail(l, path, std::string(what) + " " + format_ipv4(v) + " is outside subnet '" + s.name + "' (" +
-                        format_cidr(s.prefix) + ")");
+      fail(l, path,
+           std::string(what) + " " + format_ipv4(v) + " is outside subnet '" + s.name + "' (" + format_cidr(s.prefix) +
+               ")");
     const uint32_t off = v - s.prefix.addr;
     if (off <= 3 || v == s.prefix.last())
-      fail(l, path, std::string(what) + " " + format_ipv4(v) + " is reserved by Azure in " + format_cidr(s.prefix) +
-                        " (network, gateway .1, DNS .2/.3 and broadcast)");
+      fail(l, path,
+           std::string(what) + " " + format_ipv4(v) + " is reserved by Azure in " + format_cidr(s.prefix) +
+               " (network, gateway .1, DNS .2/.3 and broadcast)");
   }
 
   std::string known_subnet_prefixes() const {
@@ -767,16 +791,17 @@ class Loader {
                known_subnet_prefixes());
     check_usable(*home, h.ip, loc_of(in), join(path, "ip"), "host");
     for (auto& other : t_.hosts)
-      if (other.ip == h.ip) fail(loc_of(in), join(path, "ip"), format_ipv4(h.ip) + " is already host '" + other.name + "'");
+      if (other.ip == h.ip)
+        fail(loc_of(in), join(path, "ip"), format_ipv4(h.ip) + " is already host '" + other.name + "'");
     for (auto& a : t_.ases) {
       if (std::find(a.instances.begin(), a.instances.end(), h.ip) != a.instances.end() ||
           (a.ilb_address && *a.ilb_address == h.ip))
         fail(loc_of(in), join(path, "ip"), format_ipv4(h.ip) + " is already used by ASE '" + a.name + "'");
       const Subnet* s = t_.find_subnet(a.subnet);
       if (s != nullptr && s->prefix.contains(h.ip))
-        warn(loc_of(in), join(path, "ip"), "host '" + h.name + "' is inside ASE '" + a.name + "' subnet " +
-                                               format_cidr(s->prefix) +
-                                               "; Azure allows it but the ASE cannot reach it");
+        warn(loc_of(in), join(path, "ip"),
+             "host '" + h.name + "' is inside ASE '" + a.name + "' subnet " + format_cidr(s->prefix) +
+                 "; Azure allows it but the ASE cannot reach it");
     }
     if (auto* n = tb.get("nsg")) {
       h.nsg = str(*n, join(path, "nsg"));

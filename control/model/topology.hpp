@@ -125,9 +125,9 @@ struct Ase {
   /// port probed on each instance (0: none), every interval seconds; this many
   /// consecutive failures mark an instance down, this many successes up again.
   uint16_t probe_port = 0;
-  bool probe_http = false;          ///< probe_protocol = "Http": GET probe_path must answer 200
+  bool probe_http = false;  ///< probe_protocol = "Http": GET probe_path must answer 200
   std::string probe_path = "/";
-  uint32_t probe_interval_s = 0;    ///< 0: the era's default (2016: 15 s, current: 5 s)
+  uint32_t probe_interval_s = 0;  ///< 0: the era's default (2016: 15 s, current: 5 s)
   uint32_t probe_threshold = 2;
   uint32_t probe_up_threshold = 0;  ///< 0: the era's default (2016: 2, current: 1)
   LoadDistribution load_distribution = LoadDistribution::kDefault;
@@ -154,10 +154,10 @@ struct Emulator {
   bool enforce_limits = true;
   bool decrement_ttl = true;
   uint32_t flow_idle_timeout_s = dataplane::kDefaultFlowIdleTimeoutS;  ///< Azure's 4-minute flow (and LB idle) timeout
-  uint32_t tcp_fin_timeout_s = dataplane::kDefaultTcpFinTimeoutS;    ///< a flow lingers this long after both FINs
-  uint32_t tcp_rst_timeout_s = dataplane::kDefaultTcpRstTimeoutS;    ///< and this long after an RST
-  uint32_t flow_table_size = 262144;   ///< flows per worker (Azure: 500,000 per NIC)
-  uint32_t mtu = 1500;                 ///< IPv4 MTU of every port (Azure VNets: 1500)
+  uint32_t tcp_fin_timeout_s = dataplane::kDefaultTcpFinTimeoutS;      ///< a flow lingers this long after both FINs
+  uint32_t tcp_rst_timeout_s = dataplane::kDefaultTcpRstTimeoutS;      ///< and this long after an RST
+  uint32_t flow_table_size = 262144;                                   ///< flows per worker (Azure: 500,000 per NIC)
+  uint32_t mtu = 1500;                                                 ///< IPv4 MTU of every port (Azure VNets: 1500)
 };
 
 /// [l2] (extension): real hosts on the ports. With `arp`, the fabric answers
@@ -165,7 +165,8 @@ struct Emulator {
 struct L2 {
   bool arp = false;
   std::optional<uint32_t> internet_next_hop, onprem_next_hop;  ///< a router on that side
-  std::optional<uint32_t> internet_fabric_ip, onprem_fabric_ip, vnet_fabric_ip;  ///< sender of the fabric's ARP requests
+  std::optional<uint32_t> internet_fabric_ip, onprem_fabric_ip,
+      vnet_fabric_ip;  ///< sender of the fabric's ARP requests
   uint32_t neighbor_timeout_s = 300;
 };
 

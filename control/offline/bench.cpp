@@ -146,9 +146,8 @@ std::string prefix_text(Cidr c) { return c.len == 0 ? "*" : format_cidr(c); }
 std::vector<RuleBody> synthetic_rules(unsigned n) {
   std::vector<RuleBody> out;
   for (unsigned i = 0; i < n; ++i)
-    out.push_back({"Deny", "Tcp",
-                   std::to_string(11 + i / 256 % 200) + "." + std::to_string(i % 256) + ".0.0/16", "*", "*",
-                   std::to_string(1000 + i % 50000)});
+    out.push_back({"Deny", "Tcp", std::to_string(11 + i / 256 % 200) + "." + std::to_string(i % 256) + ".0.0/16", "*",
+                   "*", std::to_string(1000 + i % 50000)});
   return out;
 }
 
@@ -179,23 +178,25 @@ std::string bench_topology(const std::vector<RuleBody>& rules, unsigned flow_tab
     const size_t slot = i / kPriorities;
     const RuleBody& r = rules[i];
     std::string& nsg = slot < 2 ? subnet_nsg : nic_nsg;
-    nsg += "[[nsgs.rules]]\nname = \"r" + std::to_string(i) + "\"\npriority = " + std::to_string(100 + i % kPriorities) +
-           "\ndirection = \"" + (slot % 2 == 0 ? "Inbound" : "Outbound") + "\"\naccess = \"" + r.access +
-           "\"\nprotocol = \"" + r.protocol + "\"\nsource_address_prefixes = \"" + r.src +
-           "\"\nsource_port_ranges = \"" + r.sport + "\"\ndestination_address_prefixes = \"" + r.dst +
-           "\"\ndestination_port_ranges = \"" + r.dport + "\"\n";
+    nsg += "[[nsgs.rules]]\nname = \"r" + std::to_string(i) +
+           "\"\npriority = " + std::to_string(100 + i % kPriorities) + "\ndirection = \"" +
+           (slot % 2 == 0 ? "Inbound" : "Outbound") + "\"\naccess = \"" + r.access + "\"\nprotocol = \"" + r.protocol +
+           "\"\nsource_address_prefixes = \"" + r.src + "\"\nsource_port_ranges = \"" + r.sport +
+           "\"\ndestination_address_prefixes = \"" + r.dst + "\"\ndestination_port_ranges = \"" + r.dport + "\"\n";
   }
-  subnet_nsg += "[[nsgs.rules]]\nname = \"AllowHttps\"\npriority = 4096\ndirection = \"Inbound\"\naccess = \"Allow\"\n"
-                "protocol = \"Tcp\"\nsource_address_prefixes = \"*\"\nsource_port_ranges = \"*\"\n"
-                "destination_address_prefixes = \"*\"\ndestination_port_ranges = \"443\"\n";
-  std::string t = "[emulator]\nera = \"current\"\nenforce_limits = false\nflow_table_size = " +
-                  std::to_string(flow_table) +
-                  "\n[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
-                  "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/24\"\nnsg = \"n\"\n"
-                  "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
-                  "instances = [\"10.0.1.4\", \"10.0.1.5\", \"10.0.1.6\"]\n";
+  subnet_nsg +=
+      "[[nsgs.rules]]\nname = \"AllowHttps\"\npriority = 4096\ndirection = \"Inbound\"\naccess = \"Allow\"\n"
+      "protocol = \"Tcp\"\nsource_address_prefixes = \"*\"\nsource_port_ranges = \"*\"\n"
+      "destination_address_prefixes = \"*\"\ndestination_port_ranges = \"443\"\n";
+  std::string t =
+      "[emulator]\nera = \"current\"\nenforce_limits = false\nflow_table_size = " + std::to_string(flow_table) +
+      "\n[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
+      "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/24\"\nnsg = \"n\"\n"
+      "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
+      "instances = [\"10.0.1.4\", \"10.0.1.5\", \"10.0.1.6\"]\n";
   if (!nic_nsg.empty())
-    t += "[[subnets]]\nname = \"vms\"\nprefix = \"10.0.2.0/24\"\n[[hosts]]\nname = \"vm\"\nip = \"10.0.2.4\"\nnsg = \"h\"\n";
+    t += "[[subnets]]\nname = \"vms\"\nprefix = \"10.0.2.0/24\"\n[[hosts]]\nname = \"vm\"\nip = \"10.0.2.4\"\nnsg = "
+         "\"h\"\n";
   t += "[[nsgs]]\nname = \"n\"\n" + subnet_nsg;
   if (!nic_nsg.empty()) t += "[[nsgs]]\nname = \"h\"\n" + nic_nsg;
   return t;
@@ -333,7 +334,7 @@ int measure(void* arg) {
       for (int r = 0; r < 64; ++r) {
         if (est && cursor + kBurstSize > w.sc->flows) cursor = 0;
         fill(w, b, sides, cursor, est ? kTcpAck : kTcpSyn);  // ACKs of live flows, or SYNs of new ones
-        if (b.count == 0) return 1;                    // cannot happen: each burst is drained
+        if (b.count == 0) return 1;                          // cannot happen: each burst is drained
         cursor += kBurstSize;
         stamp_burst(b, w.ctx, sides.data());
         rd.packets += b.count;
@@ -418,10 +419,10 @@ void run_on_lcores(int (*fn)(void*), std::vector<std::unique_ptr<Worker>>& worke
 }
 
 struct RunResult {
-  double mpps = 0;            ///< pipeline packets per second, all workers (generator cost taken out)
-  double per_pkt = 0;         ///< cycles per packet on one worker, generator included
+  double mpps = 0;     ///< pipeline packets per second, all workers (generator cost taken out)
+  double per_pkt = 0;  ///< cycles per packet on one worker, generator included
   double gen_per_pkt = 0;
-  double conn_per_s = 0;      ///< new flows
+  double conn_per_s = 0;  ///< new flows
   uint64_t packets = 0, created = 0, drops = 0;
   uint32_t flows_live = 0;
   std::array<double, kNumStages> stages{};
@@ -556,10 +557,27 @@ bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vec
   const std::string mbufs = "131072";  // infinite_rx holds each capture in mbufs
   // testpmd: io forwarding, one forwarding lcore, port stats every second.
   const std::string tp_log = dir + "/testpmd.log";
-  const pid_t tp = spawn_logged({"dpdk-testpmd", "--lcores", cpus, "--no-huge", "--no-shconf", "-m", "1024", "--no-pci",
-                                 "--log-level=error", "--file-prefix", "asenet-tp-" + std::to_string(getpid()),
-                                 "--vdev", v0, "--vdev", v1, "--", "--forward-mode=io", "--auto-start",
-                                 "--stats-period=1", "--nb-cores=1", "--total-num-mbufs=" + mbufs},
+  const pid_t tp = spawn_logged({"dpdk-testpmd",
+                                 "--lcores",
+                                 cpus,
+                                 "--no-huge",
+                                 "--no-shconf",
+                                 "-m",
+                                 "1024",
+                                 "--no-pci",
+                                 "--log-level=error",
+                                 "--file-prefix",
+                                 "asenet-tp-" + std::to_string(getpid()),
+                                 "--vdev",
+                                 v0,
+                                 "--vdev",
+                                 v1,
+                                 "--",
+                                 "--forward-mode=io",
+                                 "--auto-start",
+                                 "--stats-period=1",
+                                 "--nb-cores=1",
+                                 "--total-num-mbufs=" + mbufs},
                                 tp_log);
   if (tp < 0) {
     why = "cannot run dpdk-testpmd (apt-get install dpdk)";
@@ -603,9 +621,26 @@ bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vec
     t << bench_topology(rules, 65536) << "\n[ports]\ninternet = \"" << v0 << "\"\nvnet = \"" << v1
       << "\"\nonprem = \"net_null0,no-rx=1\"\n";
   }
-  const pid_t ad = spawn_logged({opt.asenetd, "--lcores", cpus, "--no-huge", "--no-shconf", "-m", "1024", "--no-pci",
-                                 "--log-level=error", "--file-prefix", "asenet-ad-" + std::to_string(getpid()), "--",
-                                 "--topology", topo, "--duration", secs, "--summary", summary, "--mbufs", mbufs},
+  const pid_t ad = spawn_logged({opt.asenetd,
+                                 "--lcores",
+                                 cpus,
+                                 "--no-huge",
+                                 "--no-shconf",
+                                 "-m",
+                                 "1024",
+                                 "--no-pci",
+                                 "--log-level=error",
+                                 "--file-prefix",
+                                 "asenet-ad-" + std::to_string(getpid()),
+                                 "--",
+                                 "--topology",
+                                 topo,
+                                 "--duration",
+                                 secs,
+                                 "--summary",
+                                 summary,
+                                 "--mbufs",
+                                 mbufs},
                                 dir + "/asenetd.log");
   if (ad < 0) {
     why = "cannot run " + opt.asenetd;
@@ -682,10 +717,10 @@ int run_bench(const BenchOptions& opt) {
   const uint64_t per_worker_mib = static_cast<uint64_t>(table) * 300 / (1 << 20) + 64;
   const uint64_t mem_mib = std::max<uint64_t>(1024, per_worker_mib * (opt.workers + 1) + 256);
   std::string err;
-  if (eal_init({"asenetctl-bench", "--no-huge", "--no-shconf", "-m", std::to_string(mem_mib), "--no-pci",
-                "--no-telemetry", "--log-level=error", "--lcores", floating_lcores(opt.workers), "--file-prefix",
-                prefix},
-               err) < 0) {
+  if (eal_init(
+          {"asenetctl-bench", "--no-huge", "--no-shconf", "-m", std::to_string(mem_mib), "--no-pci", "--no-telemetry",
+           "--log-level=error", "--lcores", floating_lcores(opt.workers), "--file-prefix", prefix},
+          err) < 0) {
     std::cerr << "asenetctl bench: " << err << "\n";
     return 1;
   }
@@ -746,36 +781,38 @@ int run_bench(const BenchOptions& opt) {
                   sc.name.c_str(), opt.workers, mpps, hz / (mpps * 1e6),
                   have_vdev ? "asenetd on two pcap vdevs, one forwarding lcore" : "pipeline in process");
       if (have_vdev)
-        std::printf(",\"baseline\":{\"testpmd_io_mpps\":%.3f},\"ratio\":%.3f,\"vdev\":{\"traffic\":\"%s\","
-                    "\"asenetd_mpps\":%.3f,\"testpmd_io_mpps\":%.3f,\"asenetd_flows_created\":%llu,"
-                    "\"asenetd_connections_per_s\":%.0f}",
-                    vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps,
-                    sc.vdev == VdevTraffic::kChurn ? "syn+rst churn" : "established", vd.asenetd_mpps,
-                    vd.testpmd_mpps, static_cast<unsigned long long>(vd.asenetd_created),
-                    static_cast<double>(vd.asenetd_created) / opt.seconds);
-      std::printf(",\"in_process\":{\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
-                  "\"packets\":%llu,\"stage_cycles_per_packet\":%s,\"rounds_cycles_per_packet\":[%s]}",
-                  main.mpps, one.per_pkt - one.gen_per_pkt, one.gen_per_pkt,
-                  static_cast<unsigned long long>(main.packets), stage_json(one).c_str(),
-                  rounds_text(one, ",").c_str());
+        std::printf(
+            ",\"baseline\":{\"testpmd_io_mpps\":%.3f},\"ratio\":%.3f,\"vdev\":{\"traffic\":\"%s\","
+            "\"asenetd_mpps\":%.3f,\"testpmd_io_mpps\":%.3f,\"asenetd_flows_created\":%llu,"
+            "\"asenetd_connections_per_s\":%.0f}",
+            vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps,
+            sc.vdev == VdevTraffic::kChurn ? "syn+rst churn" : "established", vd.asenetd_mpps, vd.testpmd_mpps,
+            static_cast<unsigned long long>(vd.asenetd_created), static_cast<double>(vd.asenetd_created) / opt.seconds);
+      std::printf(
+          ",\"in_process\":{\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
+          "\"packets\":%llu,\"stage_cycles_per_packet\":%s,\"rounds_cycles_per_packet\":[%s]}",
+          main.mpps, one.per_pkt - one.gen_per_pkt, one.gen_per_pkt, static_cast<unsigned long long>(main.packets),
+          stage_json(one).c_str(), rounds_text(one, ",").c_str());
       if (opt.workers > 1)
-        std::printf(",\"scaling\":{\"one_worker_mpps\":%.3f,\"workers_mpps\":%.3f,\"ratio\":%.3f}", one.mpps,
-                    many.mpps, many.mpps / one.mpps);
-      std::printf(",\"flows_live\":%u,\"flows_created\":%llu,\"connections_per_s\":%.0f,\"nsg_rules\":%u,"
-                  "\"acl_rules\":%zu,\"rule_source\":\"%s\",\"drops\":%llu,\"memory\":{\"flow_capacity\":%u,"
-                  "\"flow_table_mib\":%.1f,\"snat_tables_mib\":%.1f,\"bytes_per_flow\":%.0f,"
-                  "\"flow_struct_bytes\":%zu}}\n",
-                  main.flows_live, static_cast<unsigned long long>(main.created),
-                  sc.established ? 0.0 : main.conn_per_s, sc.rules, ts->acl_rule_count(), rule_source.c_str(),
-                  static_cast<unsigned long long>(main.drops), one.flow_capacity, mem_mib_flows, mem_mib_snat,
-                  static_cast<double>(one.flow_table_bytes) / one.flow_capacity, sizeof(Flow));
+        std::printf(",\"scaling\":{\"one_worker_mpps\":%.3f,\"workers_mpps\":%.3f,\"ratio\":%.3f}", one.mpps, many.mpps,
+                    many.mpps / one.mpps);
+      std::printf(
+          ",\"flows_live\":%u,\"flows_created\":%llu,\"connections_per_s\":%.0f,\"nsg_rules\":%u,"
+          "\"acl_rules\":%zu,\"rule_source\":\"%s\",\"drops\":%llu,\"memory\":{\"flow_capacity\":%u,"
+          "\"flow_table_mib\":%.1f,\"snat_tables_mib\":%.1f,\"bytes_per_flow\":%.0f,"
+          "\"flow_struct_bytes\":%zu}}\n",
+          main.flows_live, static_cast<unsigned long long>(main.created), sc.established ? 0.0 : main.conn_per_s,
+          sc.rules, ts->acl_rule_count(), rule_source.c_str(), static_cast<unsigned long long>(main.drops),
+          one.flow_capacity, mem_mib_flows, mem_mib_snat, static_cast<double>(one.flow_table_bytes) / one.flow_capacity,
+          sizeof(Flow));
     } else {
       std::printf("scenario %s: %u NSG rules (%s; %zu rte_acl rules), %u live flows, %u worker%s\n", sc.name.c_str(),
                   sc.rules, rule_source.c_str(), ts->acl_rule_count(), main.flows_live, opt.workers,
                   opt.workers > 1 ? "s" : "");
-      std::printf("  in process: %.2f Mpps (one worker: %.1f cycles/packet, the median of rounds %s; generator alone "
-                  "%.1f more)\n",
-                  main.mpps, one.per_pkt - one.gen_per_pkt, rounds_text(one, " ").c_str(), one.gen_per_pkt);
+      std::printf(
+          "  in process: %.2f Mpps (one worker: %.1f cycles/packet, the median of rounds %s; generator alone "
+          "%.1f more)\n",
+          main.mpps, one.per_pkt - one.gen_per_pkt, rounds_text(one, " ").c_str(), one.gen_per_pkt);
       if (one.have_stages) {
         std::printf("  cycles/packet by stage:");
         for (size_t i = 0; i < kNumStages; ++i) std::printf("%s %s %.1f", i ? "," : "", kStages[i], one.stages[i]);
@@ -791,11 +828,11 @@ int run_bench(const BenchOptions& opt) {
                   one.flow_capacity, mem_mib_flows, static_cast<double>(one.flow_table_bytes) / one.flow_capacity,
                   mem_mib_snat);
       if (have_vdev) {
-        std::printf("  on two pcap vdevs (%s), one forwarding lcore: asenetd %.2f Mpps, dpdk-testpmd io %.2f Mpps, "
-                    "ratio %.2f\n",
-                    sc.vdev == VdevTraffic::kChurn ? "SYN+RST churn: a new connection every other packet"
-                                                   : "established",
-                    vd.asenetd_mpps, vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps);
+        std::printf(
+            "  on two pcap vdevs (%s), one forwarding lcore: asenetd %.2f Mpps, dpdk-testpmd io %.2f Mpps, "
+            "ratio %.2f\n",
+            sc.vdev == VdevTraffic::kChurn ? "SYN+RST churn: a new connection every other packet" : "established",
+            vd.asenetd_mpps, vd.testpmd_mpps, vd.asenetd_mpps / vd.testpmd_mpps);
         if (sc.vdev == VdevTraffic::kChurn)
           std::printf("  asenetd on the vdevs: %.2f M connections/s (each opened, reset and replaced)\n",
                       static_cast<double>(vd.asenetd_created) / opt.seconds / 1e6);

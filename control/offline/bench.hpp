@@ -11,11 +11,11 @@ namespace asenet::control {
 struct BenchOptions {
   /// established | new-flows | nsg-1k | nsg-10k | flows-1m
   std::string scenario = "established";
-  unsigned flows = 100000;   ///< established: concurrent flows (half in via the VIP, half out via SNAT)
-  unsigned nsg_rules = 1000; ///< established, new-flows: synthetic rules in the NSGs
+  unsigned flows = 100000;    ///< established: concurrent flows (half in via the VIP, half out via SNAT)
+  unsigned nsg_rules = 1000;  ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;
-  unsigned rounds = 3;       ///< measured rounds; the median counts
-  unsigned workers = 1;      ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
+  unsigned rounds = 3;   ///< measured rounds; the median counts
+  unsigned workers = 1;  ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
   bool json = false;
   /// Also time each stage (a second pass that calls the stages one by one
   /// with a TSC read between them; the main figure is measured without it).
@@ -23,8 +23,9 @@ struct BenchOptions {
   /// Also run asenetd and `dpdk-testpmd` io forwarding on the same pcap vdevs
   /// (infinite_rx) and lcores, and report the ratio.
   bool baseline = true;
-  std::string asenetd;     ///< the asenetd binary for the baseline (default: next to asenetctl)
-  std::string classbench;  ///< nsg-1k / nsg-10k: ClassBench directory (default: ../shared/testdata/classbench if present)
+  std::string asenetd;  ///< the asenetd binary for the baseline (default: next to asenetctl)
+  std::string
+      classbench;  ///< nsg-1k / nsg-10k: ClassBench directory (default: ../shared/testdata/classbench if present)
 };
 
 int run_bench(const BenchOptions& opt);

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <sstream>
 
-
 namespace asenet::control {
 
 namespace {
@@ -13,9 +12,12 @@ namespace {
 std::string q(const std::string& s) {
   std::string o = "\"";
   for (char c : s) {
-    if (c == '"') o += "\\\"";
-    else if (c == '\n') o += "\\n";
-    else o += c;
+    if (c == '"')
+      o += "\\\"";
+    else if (c == '\n')
+      o += "\\n";
+    else
+      o += c;
   }
   return o + "\"";
 }
@@ -28,7 +30,9 @@ std::string id(const std::string& kind, const std::string& name) {
 
 std::string ranges(const std::vector<PortRange>& v) {
   std::string s;
-  for (const auto& r : v) s += (s.empty() ? "" : ",") + (r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi));
+  for (const auto& r : v)
+    s += (s.empty() ? "" : ",") +
+         (r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + "-" + std::to_string(r.hi));
   return s;
 }
 
@@ -56,10 +60,12 @@ std::string topology_dot(const Topology& t) {
   o << "  internet [shape=ellipse, label=\"Internet\"];\n  internet -> port_internet [dir=both];\n";
   std::string space;
   for (const auto& c : t.address_space) space += (space.empty() ? "" : "\\n") + format_cidr(c);
-  o << "  subgraph cluster_vnet {\n    label=" << q("VNet " + t.vnet_name) << ";\n    style=rounded; color=\"#4a7ab5\";\n";
+  o << "  subgraph cluster_vnet {\n    label=" << q("VNet " + t.vnet_name)
+    << ";\n    style=rounded; color=\"#4a7ab5\";\n";
   o << "    vnet_space [shape=note, label=\"address space\\n" << space << "\"];\n";
   for (const auto& s : t.subnets) {
-    o << "    subgraph " << id("cluster_subnet", s.name) << " {\n      label=" << q("subnet " + s.name + " " + format_cidr(s.prefix))
+    o << "    subgraph " << id("cluster_subnet", s.name)
+      << " {\n      label=" << q("subnet " + s.name + " " + format_cidr(s.prefix))
       << ";\n      style=dashed; color=\"#777777\";\n";
     o << "      " << id("subnet", s.name) << " [shape=point, width=0.05, label=\"\"];\n";
     for (const auto& a : t.ases) {
@@ -67,32 +73,42 @@ std::string topology_dot(const Topology& t) {
       std::string label = "ASE " + a.name + "\\nVIP " + format_ipv4(a.public_vip);
       if (a.ilb_address) label += "\\nILB " + format_ipv4(*a.ilb_address);
       label += "\\nmanagement " + ranges(a.ports.management) + ", app " + ranges(a.ports.app);
-      o << "      " << id("ase", a.name) << " [shape=box3d, style=filled, fillcolor=\"#fde9c9\", label=" << q(label) << "];\n";
+      o << "      " << id("ase", a.name) << " [shape=box3d, style=filled, fillcolor=\"#fde9c9\", label=" << q(label)
+        << "];\n";
       for (size_t i = 0; i < a.instances.size(); ++i) {
         const bool down = std::find(a.down.begin(), a.down.end(), a.instances[i]) != a.down.end();
-        o << "      " << id("inst", a.name + "_" + std::to_string(i)) << " [shape=box, style=" << (down ? "\"rounded,dashed\"" : "rounded")
+        o << "      " << id("inst", a.name + "_" + std::to_string(i))
+          << " [shape=box, style=" << (down ? "\"rounded,dashed\"" : "rounded")
           << ", label=" << q("instance " + format_ipv4(a.instances[i]) + (down ? " (down)" : "")) << "];\n";
-        o << "      " << id("ase", a.name) << " -> " << id("inst", a.name + "_" + std::to_string(i)) << " [label=\"LB\"];\n";
+        o << "      " << id("ase", a.name) << " -> " << id("inst", a.name + "_" + std::to_string(i))
+          << " [label=\"LB\"];\n";
       }
     }
     for (const auto& h : t.hosts) {
       if (!s.prefix.contains(h.ip)) continue;
-      o << "      " << id("host", h.name) << " [shape=box, label=" << q("VM " + h.name + "\\n" + format_ipv4(h.ip)) << "];\n";
+      o << "      " << id("host", h.name) << " [shape=box, label=" << q("VM " + h.name + "\\n" + format_ipv4(h.ip))
+        << "];\n";
     }
     o << "    }\n";
   }
   o << "  }\n";
-  for (const auto& a : t.ases) o << "  port_internet -> " << id("ase", a.name) << " [label=" << q("VIP " + format_ipv4(a.public_vip)) << "];\n";
+  for (const auto& a : t.ases)
+    o << "  port_internet -> " << id("ase", a.name) << " [label=" << q("VIP " + format_ipv4(a.public_vip)) << "];\n";
   o << "  port_vnet -> vnet_space [dir=both];\n";
   for (const auto& n : t.nsgs) {
     std::string label = "NSG " + n.name + "\\n" + std::to_string(n.rules.size()) + " rules + 6 defaults";
     if (n.flow_logs) label += "\\nflow logs";
-    o << "  " << id("nsg", n.name) << " [shape=octagon, style=filled, fillcolor=\"#f6d5d5\", label=" << q(label) << "];\n";
+    o << "  " << id("nsg", n.name) << " [shape=octagon, style=filled, fillcolor=\"#f6d5d5\", label=" << q(label)
+      << "];\n";
   }
   for (const auto& s : t.subnets)
-    if (s.nsg) o << "  " << id("nsg", *s.nsg) << " -> " << id("subnet", s.name) << " [style=dotted, arrowhead=tee, label=\"filters\"];\n";
+    if (s.nsg)
+      o << "  " << id("nsg", *s.nsg) << " -> " << id("subnet", s.name)
+        << " [style=dotted, arrowhead=tee, label=\"filters\"];\n";
   for (const auto& h : t.hosts)
-    if (h.nsg) o << "  " << id("nsg", *h.nsg) << " -> " << id("host", h.name) << " [style=dotted, arrowhead=tee, label=\"NIC\"];\n";
+    if (h.nsg)
+      o << "  " << id("nsg", *h.nsg) << " -> " << id("host", h.name)
+        << " [style=dotted, arrowhead=tee, label=\"NIC\"];\n";
   for (const auto& rt : t.route_tables) {
     std::string label = "route table " + rt.name;
     for (const auto& r : rt.routes) {
@@ -103,7 +119,8 @@ std::string topology_dot(const Topology& t) {
     o << "  " << id("rt", rt.name) << " [shape=note, style=filled, fillcolor=\"#e3f1dc\", label=" << q(label) << "];\n";
   }
   for (const auto& s : t.subnets)
-    if (s.route_table) o << "  " << id("rt", *s.route_table) << " -> " << id("subnet", s.name) << " [style=dotted, label=\"routes\"];\n";
+    if (s.route_table)
+      o << "  " << id("rt", *s.route_table) << " -> " << id("subnet", s.name) << " [style=dotted, label=\"routes\"];\n";
   if (t.has_gateway) {
     std::string label = "VPN / ExpressRoute gateway";
     for (const auto& c : t.gateway_bgp_routes) label += "\\nBGP " + format_cidr(c);

@@ -91,10 +91,14 @@ std::string describe(const Slot& s) {
   }
   if (s.brief_parse != DropReason::kNone) {
     std::string what = "not IPv4";
-    if (s.ethertype == 0x86dd) what = "IPv6";
-    else if (s.ethertype == 0x0806) what = "ARP";
-    else if (s.ethertype == 0x8100 || s.ethertype == 0x88a8) what = "VLAN-tagged";
-    else if (s.ethertype == 0x0800) what = "IPv4, malformed";
+    if (s.ethertype == 0x86dd)
+      what = "IPv6";
+    else if (s.ethertype == 0x0806)
+      what = "ARP";
+    else if (s.ethertype == 0x8100 || s.ethertype == 0x88a8)
+      what = "VLAN-tagged";
+    else if (s.ethertype == 0x0800)
+      what = "IPv4, malformed";
     return what + ", " + std::to_string(s.wire_len) + " bytes";
   }
   const PacketMeta& m = s.brief;
@@ -104,11 +108,15 @@ std::string describe(const Slot& s) {
   if (ports) o << ':' << m.sport;
   o << " > " << format_ipv4(m.dst_ip);
   if (ports) o << ':' << m.dport;
-  if (const char* pn = proto_name(m.proto)) o << ' ' << pn; else o << " proto " << int{m.proto};
+  if (const char* pn = proto_name(m.proto))
+    o << ' ' << pn;
+  else
+    o << " proto " << int{m.proto};
   if (m.proto == kIpProtoTcp) {
     static const char kFlags[] = "FSRPAU";
     o << " [";
-    for (int b = 0; b < 6; ++b) if (m.tcp_flags & (1 << b)) o << kFlags[b];
+    for (int b = 0; b < 6; ++b)
+      if (m.tcp_flags & (1 << b)) o << kFlags[b];
     o << ']';
   }
   if (m.proto == kIpProtoIcmp) o << " type " << int{m.icmp_type};
@@ -159,7 +167,8 @@ int run_replay(const ReplayOptions& opt) {
   // Inputs first: a bad file must fail before anything starts.
   std::vector<Reader> readers;
   auto close_readers = [&] {
-    for (auto& r : readers) if (r.pcap != nullptr) pcap_close(r.pcap);
+    for (auto& r : readers)
+      if (r.pcap != nullptr) pcap_close(r.pcap);
   };
   for (size_t i = 0; i < opt.inputs.size(); ++i) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -198,10 +207,18 @@ int run_replay(const ReplayOptions& opt) {
     return 2;
   }
 
-  std::vector<std::string> eal = {"asenetctl-replay", "--no-huge", "--no-shconf", "-m", "512",
-                                  "--no-pci", "--no-telemetry", "--log-level=error",
-                                  "--lcores", floating_lcores(opt.workers + 1),
-                                  "--file-prefix", "asenet-replay-" + std::to_string(getpid())};
+  std::vector<std::string> eal = {"asenetctl-replay",
+                                  "--no-huge",
+                                  "--no-shconf",
+                                  "-m",
+                                  "512",
+                                  "--no-pci",
+                                  "--no-telemetry",
+                                  "--log-level=error",
+                                  "--lcores",
+                                  floating_lcores(opt.workers + 1),
+                                  "--file-prefix",
+                                  "asenet-replay-" + std::to_string(getpid())};
   eal.insert(eal.end(), opt.eal_args.begin(), opt.eal_args.end());
   std::string err;
   if (eal_init(eal, err) < 0) {
@@ -211,8 +228,8 @@ int run_replay(const ReplayOptions& opt) {
   }
   int rc = 0;
   {
-    rte_mempool* pool = rte_pktmbuf_pool_create("replay_pool", 2 * kWindow + 4096, 256, 0,
-                                                RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create("replay_pool", 2 * kWindow + 4096, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     int ts_off = -1, seq_off = -1;
     uint64_t ts_flag = 0;
     rte_mbuf_dynfield seq_desc{};
@@ -253,8 +270,10 @@ int run_replay(const ReplayOptions& opt) {
     // NSG flow logs: only when some generation has an NSG with flow logs on.
     // The rings block when full (the reader drains them), so no event is lost.
     bool flow_logs = false;
-    for (const auto* s : {&spec}) for (const auto& n : s->nsgs) flow_logs = flow_logs || n.flow_logs;
-    for (const auto& s : later) for (const auto& n : s.nsgs) flow_logs = flow_logs || n.flow_logs;
+    for (const auto* s : {&spec})
+      for (const auto& n : s->nsgs) flow_logs = flow_logs || n.flow_logs;
+    for (const auto& s : later)
+      for (const auto& n : s.nsgs) flow_logs = flow_logs || n.flow_logs;
     constexpr uint64_t kFlowLogRing = 1u << 16;
     std::vector<std::vector<FlowLogEvent>> flow_log_rings(flow_logs ? opt.workers : 0);
     std::vector<std::unique_ptr<FlowLogSink>> flow_log_sinks;
@@ -262,8 +281,7 @@ int run_replay(const ReplayOptions& opt) {
     for (unsigned w = 0; w < opt.workers; ++w) {
       WorkerTables tables;
       if (!make_worker_tables("replay_w" + std::to_string(w), topo.emulator.flow_table_size, tables, err)) {
-        std::cerr << "asenetctl replay: connection table: " << err
-                  << " (lower [emulator] flow_table_size)\n";
+        std::cerr << "asenetctl replay: connection table: " << err << " (lower [emulator] flow_table_size)\n";
         close_readers();
         return 1;
       }
@@ -377,7 +395,8 @@ int run_replay(const ReplayOptions& opt) {
           h.ts.tv_usec = static_cast<suseconds_t>(t % kNsPerSecond);
           h.caplen = h.len = m->pkt_len;
           const void* bytes = rte_pktmbuf_read(m, 0, m->pkt_len, frame_buf.data());
-          if (dumpers[side] != nullptr) pcap_dump(reinterpret_cast<u_char*>(dumpers[side]), &h, static_cast<const u_char*>(bytes));
+          if (dumpers[side] != nullptr)
+            pcap_dump(reinterpret_cast<u_char*>(dumpers[side]), &h, static_cast<const u_char*>(bytes));
           out_by_side[side]++;
           rte_pktmbuf_free(m);
         }
@@ -398,14 +417,17 @@ int run_replay(const ReplayOptions& opt) {
         if (last_enq[w] < 0) continue;
         const bool any = ctxs[w]->done_any.load(std::memory_order_acquire);
         const auto done = static_cast<int64_t>(ctxs[w]->done_seq.load(std::memory_order_acquire));
-        if (!any) bound = std::min(bound, first_enq[w] - 1);
-        else if (done < last_enq[w]) bound = std::min(bound, done);
+        if (!any)
+          bound = std::min(bound, first_enq[w] - 1);
+        else if (done < last_enq[w])
+          bound = std::min(bound, done);
       }
       std::array<rte_mbuf*, 64> buf;
       for (size_t s = 0; s < kNumPorts; ++s) {
         for (unsigned w = 0; w < opt.workers; ++w) {
           unsigned n;
-          while ((n = rte_ring_dequeue_burst(ports.out_rings[s][w], reinterpret_cast<void**>(buf.data()), 64, nullptr)) > 0) {
+          while ((n = rte_ring_dequeue_burst(ports.out_rings[s][w], reinterpret_cast<void**>(buf.data()), 64,
+                                             nullptr)) > 0) {
             for (unsigned i = 0; i < n; ++i) {
               const uint64_t seq = *RTE_MBUF_DYNFIELD(buf[i], seq_off, uint64_t*);
               slots[seq % kWindow].out.push_back(
@@ -429,11 +451,12 @@ int run_replay(const ReplayOptions& opt) {
         // common: replay what is complete, say so, and carry on (as tshark
         // does). Anything else wrong with the file is bad input.
         if (why.find("truncated") != std::string::npos) {
-          std::cerr << "warning: " << r.in.path << ": cut short in packet " << r.index + 1 << " (" << why
-                    << "); the " << r.index << " complete packets before it are replayed\n";
+          std::cerr << "warning: " << r.in.path << ": cut short in packet " << r.index + 1 << " (" << why << "); the "
+                    << r.index << " complete packets before it are replayed\n";
           truncated.push_back(r.in.path);
         } else {
-          std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << why << " (the rest of this capture is skipped)\n";
+          std::cerr << r.in.path << ": packet " << r.index + 1 << ": " << why
+                    << " (the rest of this capture is skipped)\n";
           if (!read_error) read_error_text = r.in.path + ": packet " + std::to_string(r.index + 1) + ": " + why;
           read_error = true;
         }
@@ -575,10 +598,12 @@ int run_replay(const ReplayOptions& opt) {
     js << "{\"packets_in\":" << next_seq << ",\"packets_in_by_port\":" << per_port_json(in_by_side)
        << ",\"packets_forwarded\":" << total.forwarded << ",\"packets_dropped\":" << dropped
        << ",\"packets_out\":" << per_port_json(out_by_side) << ",\"drops\":" << drops_json(total)
-       << ",\"rule_hits\":" << [&] {
-            add_rule_hits(*handover.acquire(), retired_hits);
-            return rule_hits_json(retired_hits);
-          }() << ",\"flows_created\":" << total.flows_created
+       << ",\"rule_hits\":" <<
+        [&] {
+          add_rule_hits(*handover.acquire(), retired_hits);
+          return rule_hits_json(retired_hits);
+        }()
+       << ",\"flows_created\":" << total.flows_created
        << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec)
        << ",\"generation\":" << handover.generation() << ",\"workers\":" << opt.workers;
     js << ",\"icmp_frag_needed_sent\":" << total.icmp_frag_needed;
@@ -606,8 +631,8 @@ int run_replay(const ReplayOptions& opt) {
       std::cout << "replayed " << next_seq << " packets (internet " << in_by_side[0] << ", vnet " << in_by_side[1]
                 << ", onprem " << in_by_side[2] << ") through generation " << handover.generation() << " on "
                 << opt.workers << " worker" << (opt.workers > 1 ? "s" : "") << "\n";
-      std::cout << "  forwarded " << total.forwarded << ": internet " << out_by_side[0] << ", vnet "
-                << out_by_side[1] << ", onprem " << out_by_side[2] << "\n";
+      std::cout << "  forwarded " << total.forwarded << ": internet " << out_by_side[0] << ", vnet " << out_by_side[1]
+                << ", onprem " << out_by_side[2] << "\n";
       std::cout << "  dropped   " << dropped;
       bool first = true;
       for (size_t r = 1; r < total.drops.size(); ++r) {

@@ -21,8 +21,8 @@ struct ReplayOptions {
   std::string out_dir;
   unsigned workers = 1;
   bool trace = false;
-  bool report = false;   ///< one human line per packet on stdout
-  bool json = false;     ///< print summary.json on stdout instead of the text summary
+  bool report = false;                ///< one human line per packet on stdout
+  bool json = false;                  ///< print summary.json on stdout instead of the text summary
   std::vector<std::string> eal_args;  ///< extra EAL arguments
   /// Rule changes: at `seconds` after the first input packet, the topology
   /// `path` becomes the next generation (in the order given; times ascending).

@@ -59,7 +59,8 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
       if (!subnet->prefix.contains(h.ip)) continue;
       squat = true;
       add(false, "dedicated-subnet",
-          "VM '" + h.name + "' (" + format_ipv4(h.ip) + ") is deployed in the ASE subnet " + format_cidr(subnet->prefix) +
+          "VM '" + h.name + "' (" + format_ipv4(h.ip) + ") is deployed in the ASE subnet " +
+              format_cidr(subnet->prefix) +
               ": the ASE cannot reach it, and an ASE subnet must hold nothing else (azure-semantics 1.3)");
     }
     if (!squat) add(true, "dedicated-subnet", "nothing else is deployed in " + format_cidr(subnet->prefix));
@@ -106,8 +107,8 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
     // 3. Outbound dependencies (azure-semantics 4): reachable, and out through the VIP.
     struct Dep {
       const char* what;
-      const char* tag;       // service tag to sample, or nullptr: fixed address
-      const char* address;   // fixed address when tag is nullptr
+      const char* tag;      // service tag to sample, or nullptr: fixed address
+      const char* address;  // fixed address when tag is nullptr
       uint8_t proto;
       uint16_t port;
     };
@@ -132,7 +133,8 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
       }
       bool ok = true;
       for (uint32_t dst : dsts) {
-        const std::string flow = std::string(d.proto == 6 ? "TCP " : "UDP ") + format_ipv4(dst) + ":" + std::to_string(d.port);
+        const std::string flow =
+            std::string(d.proto == 6 ? "TCP " : "UDP ") + format_ipv4(dst) + ":" + std::to_string(d.port);
         VerifyQuery q{NsgDirection::kOutbound, d.proto, inst, 50000, dst, d.port};
         const auto v = verify_flow(spec, q);
         if (v && !v->allow) {
@@ -145,22 +147,23 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
           case NextHopType::kInternet: break;
           case NextHopType::kVirtualNetworkGateway:
             ok = false;
-            add(false, "dependency", std::string(d.what) + " " + flow + " is forced on-premises via " + describe(*r, spec) +
-                                         ": it leaves with the instance's own address, not the VIP, and Azure does not "
-                                         "recognise it (azure-semantics 8.5)");
+            add(false, "dependency",
+                std::string(d.what) + " " + flow + " is forced on-premises via " + describe(*r, spec) +
+                    ": it leaves with the instance's own address, not the VIP, and Azure does not "
+                    "recognise it (azure-semantics 8.5)");
             break;
           case NextHopType::kVirtualAppliance:
             if (d.tag != nullptr) {  // SQL and Storage cannot go through a firewall (S-FW)
               ok = false;
-              add(false, "dependency", std::string(d.what) + " " + flow + " goes through the appliance via " +
-                                           describe(*r, spec) +
-                                           ": it does not leave with the VIP; SQL and Storage need service endpoints "
-                                           "(azure-semantics 4.2, 8.5)");
+              add(false, "dependency",
+                  std::string(d.what) + " " + flow + " goes through the appliance via " + describe(*r, spec) +
+                      ": it does not leave with the VIP; SQL and Storage need service endpoints "
+                      "(azure-semantics 4.2, 8.5)");
             } else {
               ok = false;  // reported below as a note, not a failure
-              add(true, "dependency", std::string(d.what) + " " + flow + " goes through the appliance via " +
-                                          describe(*r, spec) +
-                                          ": healthy only if the appliance lets it out (azure-semantics 8.5, fix 3)");
+              add(true, "dependency",
+                  std::string(d.what) + " " + flow + " goes through the appliance via " + describe(*r, spec) +
+                      ": healthy only if the appliance lets it out (azure-semantics 8.5, fix 3)");
             }
             break;
           case NextHopType::kNone:
@@ -169,12 +172,13 @@ std::vector<DoctorReport> run_doctor(const Topology& topo) {
             break;
           default:
             ok = false;
-            add(false, "dependency", std::string(d.what) + " " + flow + " is routed " + describe(*r, spec) +
-                                         ", not to the Internet");
+            add(false, "dependency",
+                std::string(d.what) + " " + flow + " is routed " + describe(*r, spec) + ", not to the Internet");
         }
       }
-      if (ok) add(true, "dependency", std::string(d.what) + " (port " + std::to_string(d.port) +
-                                          ") is allowed and leaves through the VIP");
+      if (ok)
+        add(true, "dependency",
+            std::string(d.what) + " (port " + std::to_string(d.port) + ") is allowed and leaves through the VIP");
     }
     // DNS: Azure's resolver 168.63.129.16 is not subject to NSGs or UDRs.
     (void)kPlatformIp;

@@ -23,7 +23,7 @@ struct VerifyStep {
   std::string nsg;
   std::string rule_name;  ///< "securityRules/X" or "defaultSecurityRules/X"
   bool allow = false;
-  std::string level;      ///< "subnet" or "nic"
+  std::string level;  ///< "subnet" or "nic"
 };
 
 struct VerifyResult {

@@ -74,7 +74,8 @@ void FlowLogWriter::record(const Level& l, uint64_t time_ns, char access, char s
 }
 
 bool FlowLogWriter::flush(uint64_t now_ns, std::string& error) {
-  const uint64_t now_unix = now_ns == UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(static_cast<int64_t>(now_ns) + offset_);
+  const uint64_t now_unix =
+      now_ns == UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(static_cast<int64_t>(now_ns) + offset_);
   for (auto it = pending_.begin(); it != pending_.end();) {
     const uint64_t minute = it->first.first;
     if (now_unix != UINT64_MAX && (minute + 1) * 60000000000ull > now_unix) {
@@ -93,16 +94,21 @@ bool FlowLogWriter::flush(uint64_t now_ns, std::string& error) {
       std::snprintf(b, sizeof b, "%s=%0*d", key, width, v);
       return std::string(b);
     };
-    const std::vector<std::string> dirs = {nsg, part("y", tm.tm_year + 1900, 4), part("m", tm.tm_mon + 1, 2),
-                                           part("d", tm.tm_mday, 2), part("h", tm.tm_hour, 2), part("m", tm.tm_min, 2)};
+    const std::vector<std::string> dirs = {nsg,
+                                           part("y", tm.tm_year + 1900, 4),
+                                           part("m", tm.tm_mon + 1, 2),
+                                           part("d", tm.tm_mday, 2),
+                                           part("h", tm.tm_hour, 2),
+                                           part("m", tm.tm_min, 2)};
     const std::time_t end = secs + 60;
     std::tm te{};
     gmtime_r(&end, &te);
     std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.0000000Z", te.tm_year + 1900, te.tm_mon + 1,
                   te.tm_mday, te.tm_hour, te.tm_min, te.tm_sec);
     std::ostringstream o;
-    const std::string resource = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/PROVIDERS/"
-                                 "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/";
+    const std::string resource =
+        "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/PROVIDERS/"
+        "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/";
     std::string upper = nsg;
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
     o << "{\"records\":[";

@@ -45,7 +45,7 @@ bool write_file_beneath(const std::string& root, const std::vector<std::string>&
     }
     if (next < 0) {
       error = where + (errno == ELOOP || errno == ENOTDIR ? ": is a symlink or not a folder; not followed"
-                                                           : std::string(": ") + std::strerror(errno));
+                                                          : std::string(": ") + std::strerror(errno));
       ::close(fd);
       return false;
     }

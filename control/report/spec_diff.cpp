@@ -15,7 +15,8 @@ std::string ports_text(const std::vector<PortSpan>& v) {
   if (v.empty()) return "*";
   std::string out;
   for (const auto& p : v)
-    out += (out.empty() ? "" : ",") + (p.lo == p.hi ? std::to_string(p.lo) : std::to_string(p.lo) + "-" + std::to_string(p.hi));
+    out += (out.empty() ? "" : ",") +
+           (p.lo == p.hi ? std::to_string(p.lo) : std::to_string(p.lo) + "-" + std::to_string(p.hi));
   return out;
 }
 
@@ -34,8 +35,8 @@ std::string rule_text(const NsgRuleSpec& r) {
   std::ostringstream o;
   o << (r.direction == NsgDirection::kInbound ? "Inbound" : "Outbound") << " " << r.priority << " "
     << (r.allow ? "Allow" : "Deny") << " proto " << static_cast<unsigned>(r.proto) << " "
-    << prefixes_text(r.src, r.src_tag) << ":" << ports_text(r.sports) << " > " << prefixes_text(r.dst, r.dst_tag)
-    << ":" << ports_text(r.dports) << (r.never ? " never" : "");
+    << prefixes_text(r.src, r.src_tag) << ":" << ports_text(r.sports) << " > " << prefixes_text(r.dst, r.dst_tag) << ":"
+    << ports_text(r.dports) << (r.never ? " never" : "");
   return o.str();
 }
 
@@ -48,8 +49,10 @@ Delta delta(const std::map<std::string, std::string>& a, const std::map<std::str
   Delta d;
   for (const auto& [k, v] : b) {
     const auto it = a.find(k);
-    if (it == a.end()) d.added.push_back(k);
-    else if (it->second != v) d.changed.push_back(k);
+    if (it == a.end())
+      d.added.push_back(k);
+    else if (it->second != v)
+      d.changed.push_back(k);
   }
   for (const auto& [k, v] : a)
     if (b.find(k) == b.end()) d.removed.push_back(k);
@@ -96,8 +99,8 @@ std::map<std::string, std::string> routes_of(const TableSpec& s) {
   for (const auto& sn : s.subnets) owners[sn.route_set].push_back(sn.name);
   std::map<std::string, std::string> m;
   for (size_t set = 0; set < s.route_sets.size(); ++set) {
-    std::vector<std::string> who = owners.count(static_cast<uint16_t>(set)) != 0 ? owners[static_cast<uint16_t>(set)]
-                                                                                 : std::vector<std::string>{};
+    std::vector<std::string> who =
+        owners.count(static_cast<uint16_t>(set)) != 0 ? owners[static_cast<uint16_t>(set)] : std::vector<std::string>{};
     if (set == 0) who.push_back("entering from outside");
     for (const auto& r : s.route_sets[set]) {
       const NextHop& h = s.next_hops[r.next_hop];
@@ -177,7 +180,8 @@ std::vector<std::string> describe_changes(const TableSpec& from, const TableSpec
     other.push_back(std::string("decrement_ttl ") + (from.decrement_ttl ? "true" : "false") + " -> " +
                     (to.decrement_ttl ? "true" : "false"));
   if (from.basic_lb != to.basic_lb || from.udp_cone_nat != to.udp_cone_nat)
-    other.push_back(std::string("era ") + (from.basic_lb ? "2016" : "current") + " -> " + (to.basic_lb ? "2016" : "current"));
+    other.push_back(std::string("era ") + (from.basic_lb ? "2016" : "current") + " -> " +
+                    (to.basic_lb ? "2016" : "current"));
   if (!other.empty()) out.push_back("packet handling: " + some(other));
   return out;
 }

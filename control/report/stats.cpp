@@ -13,10 +13,14 @@ namespace {
 std::string prom_label(std::string_view v) {
   std::string o;
   for (char c : v) {
-    if (c == '\\') o += "\\\\";
-    else if (c == '"') o += "\\\"";
-    else if (c == '\n') o += "\\n";
-    else o += c;
+    if (c == '\\')
+      o += "\\\\";
+    else if (c == '"')
+      o += "\\\"";
+    else if (c == '\n')
+      o += "\\n";
+    else
+      o += c;
   }
   return o;
 }
@@ -48,7 +52,8 @@ std::string stats_json(const StatsSnapshot& s) {
     first = false;
   }
   o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
-    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
+    << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent
     << "},\"snat\":{\"by_instance\":{";
   first = true;
   std::map<std::string, std::array<uint64_t, 3>> by_ase;
@@ -77,14 +82,13 @@ std::string stats_json(const StatsSnapshot& s) {
   }
   o << "}";
   if (s.l2) {
-    o << ",\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests
-      << ",\"neighbors\":[";
+    o << ",\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests << ",\"neighbors\":[";
     for (size_t i = 0; i < s.neighbors.size(); ++i) {
       const auto& n = s.neighbors[i];
       o << (i ? "," : "") << "{\"port\":" << json_str(port_name(n.port)) << ",\"ip\":" << json_str(format_ipv4(n.ip))
-        << ",\"mac\":" << (n.mac.empty() ? std::string("null") : json_str(n.mac)) << ",\"state\":"
-        << (n.mac.empty() ? "\"incomplete\"" : "\"reachable\"") << ",\"age_s\":" << static_cast<uint64_t>(n.age_s)
-        << ",\"worker\":" << n.worker << "}";
+        << ",\"mac\":" << (n.mac.empty() ? std::string("null") : json_str(n.mac))
+        << ",\"state\":" << (n.mac.empty() ? "\"incomplete\"" : "\"reachable\"")
+        << ",\"age_s\":" << static_cast<uint64_t>(n.age_s) << ",\"worker\":" << n.worker << "}";
     }
     o << "]}";
   }
@@ -93,15 +97,15 @@ std::string stats_json(const StatsSnapshot& s) {
     for (size_t i = 0; i < s.probes.size(); ++i) {
       const auto& p = s.probes[i];
       o << (i ? "," : "") << "{\"ase\":" << json_str(p.ase) << ",\"instance\":" << json_str(format_ipv4(p.ip))
-        << ",\"port\":" << p.port << ",\"state\":" << (p.up ? "\"up\"" : "\"down\"") << ",\"last\":"
-        << json_str(p.last) << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":"
-        << p.failed << "}";
+        << ",\"port\":" << p.port << ",\"state\":" << (p.up ? "\"up\"" : "\"down\"") << ",\"last\":" << json_str(p.last)
+        << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":" << p.failed << "}";
     }
     o << "]";
   }
-  o << ",\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total << ",\"heap_allocations\":" << s.heap_allocations
-    << ",\"mbufs_in_use\":" << s.mbufs_in_use << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":"
-    << s.pushes << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
+  o << ",\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total
+    << ",\"heap_allocations\":" << s.heap_allocations << ",\"mbufs_in_use\":" << s.mbufs_in_use
+    << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":" << s.pushes
+    << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
     << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
     << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}";
   if (s.flow_logs)
@@ -180,9 +184,9 @@ std::string stats_text(const StatsSnapshot& s) {
   }
   o << "\n  flows " << s.flows_live << " live of " << s.flow_capacity << ", " << s.flows_created << " created\n";
   for (const auto& i : s.instances)
-    o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports "
-      << i.snat_ports_in_use << "/" << i.snat_ports_preallocated
-      << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
+    o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports " << i.snat_ports_in_use
+      << "/" << i.snat_ports_preallocated << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "")
+      << "\n";
   for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
   for (const auto& p : s.probes)
     o << "  probe " << p.ase << " " << format_ipv4(p.ip) << ":" << p.port << " " << (p.up ? "up" : "down") << ", last "

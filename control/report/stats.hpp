@@ -28,8 +28,8 @@ struct StatsSnapshot {
   };
   std::vector<WorkerFigures> per_worker;
   struct PortFigures {
-    uint64_t rx = 0, tx = 0;           ///< packets the pipeline took in / sent out on this side
-    uint64_t nic_rx = 0, nic_tx = 0;   ///< the device's own counters (rte_eth_stats)
+    uint64_t rx = 0, tx = 0;          ///< packets the pipeline took in / sent out on this side
+    uint64_t nic_rx = 0, nic_tx = 0;  ///< the device's own counters (rte_eth_stats)
     uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
     [[nodiscard]] uint64_t drops() const noexcept { return imissed + ierrors + oerrors + rx_nombuf; }
   };
@@ -51,8 +51,8 @@ struct StatsSnapshot {
   struct NeighborFigures {
     dataplane::Port port = dataplane::Port::kVnet;
     uint32_t ip = 0;
-    std::string mac;      ///< empty while unresolved
-    double age_s = 0;     ///< since learned (or asked, while unresolved)
+    std::string mac;   ///< empty while unresolved
+    double age_s = 0;  ///< since learned (or asked, while unresolved)
     unsigned worker = 0;
   };
   struct ProbeFigures {

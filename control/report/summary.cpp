@@ -30,7 +30,8 @@ WorkerCounters sum_counters(const std::vector<std::unique_ptr<WorkerContext>>& c
 std::string per_port_json(const std::array<uint64_t, kNumPorts>& v) {
   std::ostringstream o;
   o << "{";
-  for (size_t s = 0; s < kNumPorts; ++s) o << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << v[s];
+  for (size_t s = 0; s < kNumPorts; ++s)
+    o << (s ? "," : "") << json_str(port_name(static_cast<Port>(s))) << ":" << v[s];
   o << "}";
   return o.str();
 }
@@ -92,16 +93,19 @@ std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& sp
   o << "{\"index\":" << index;
   if (live) {
     // Live lines also say when, where and what (replay's index names the input packet).
-    o << ",\"time_ns\":" << r.now_ns << ",\"worker\":" << r.worker << ",\"packet\":{\"src\":"
-      << json_str(format_ipv4(r.src)) << ",\"dst\":" << json_str(format_ipv4(r.dst)) << ",\"proto\":" << int{r.proto};
+    o << ",\"time_ns\":" << r.now_ns << ",\"worker\":" << r.worker
+      << ",\"packet\":{\"src\":" << json_str(format_ipv4(r.src)) << ",\"dst\":" << json_str(format_ipv4(r.dst))
+      << ",\"proto\":" << int{r.proto};
     if (r.proto == 6 || r.proto == 17) o << ",\"sport\":" << r.sport << ",\"dport\":" << r.dport;
     if (r.proto == 6) o << ",\"tcp_flags\":" << int{r.tcp_flags};
     o << ",\"length\":" << r.length << "}";
   }
   o << ",\"in_port\":" << json_str(port_name(r.in_port))
     << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
-  if (r.verdict == Verdict::kForward) o << ",\"out_port\":" << json_str(port_name(r.out_port));
-  else o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
+  if (r.verdict == Verdict::kForward)
+    o << ",\"out_port\":" << json_str(port_name(r.out_port));
+  else
+    o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
   if (r.flow != FlowState::kNone) {
     static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
     o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
@@ -121,8 +125,7 @@ std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& sp
       << ",\"dst\":" << json_str(format_ipv4(r.new_dst) + ":" + std::to_string(r.new_dport)) << "}";
   }
   if (r.routed && r.next_hop.type != NextHopType::kLocal) {
-    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type))
-      << ",\"route_table\":"
+    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type)) << ",\"route_table\":"
       << json_str(r.next_hop.origin < spec.route_origins.size() ? spec.route_origins[r.next_hop.origin] : "?");
     if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
     o << "}";

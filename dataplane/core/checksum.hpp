@@ -30,8 +30,8 @@ constexpr uint16_t csum_update16(uint16_t csum, uint16_t old_field, uint16_t new
 
 inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t load_be32(const uint8_t* p) noexcept {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
-         static_cast<uint32_t>(p[2]) << 8 | p[3];
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 |
+         p[3];
 }
 inline void store_be16(uint8_t* p, uint16_t v) noexcept {
   p[0] = static_cast<uint8_t>(v >> 8);
@@ -43,8 +43,9 @@ inline void store_be32(uint8_t* p, uint32_t v) noexcept {
 }
 /// RFC 1624 for a 32-bit field: two 16-bit updates.
 constexpr uint16_t csum_update32(uint16_t csum, uint32_t old_field, uint32_t new_field) noexcept {
-  return csum_update16(csum_update16(csum, static_cast<uint16_t>(old_field >> 16), static_cast<uint16_t>(new_field >> 16)),
-                       static_cast<uint16_t>(old_field), static_cast<uint16_t>(new_field));
+  return csum_update16(
+      csum_update16(csum, static_cast<uint16_t>(old_field >> 16), static_cast<uint16_t>(new_field >> 16)),
+      static_cast<uint16_t>(old_field), static_cast<uint16_t>(new_field));
 }
 
 /// Decrements the IPv4 TTL of the header at `ip` and patches its checksum.

@@ -47,12 +47,11 @@ inline constexpr uint16_t kRouteOriginGateway = 1;
 
 struct NextHop {
   NextHopType type = NextHopType::kInternet;
-  Port port = Port::kInternet;  ///< egress side for forwarding types
-  uint32_t ip = 0;              ///< VirtualAppliance address, else 0
+  Port port = Port::kInternet;           ///< egress side for forwarding types
+  uint32_t ip = 0;                       ///< VirtualAppliance address, else 0
   uint16_t origin = kRouteOriginSystem;  ///< index into TableSpec::route_origins
   bool operator==(const NextHop&) const noexcept = default;
 };
-
 
 struct MacAddr {
   std::array<uint8_t, 6> bytes{};

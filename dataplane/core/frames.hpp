@@ -70,8 +70,8 @@ inline void write_icmp_frag_needed(uint8_t* f, const MacAddr& dst_mac, const Mac
   store_be32(ip + 16, dst);
   store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
   uint8_t* icmp = ip + 20;
-  icmp[0] = 3;  // destination unreachable
-  icmp[1] = 4;  // fragmentation needed and DF set
+  icmp[0] = 3;                // destination unreachable
+  icmp[1] = 4;                // fragmentation needed and DF set
   store_be16(icmp + 6, mtu);  // next-hop MTU
   std::memcpy(icmp + 8, quoted, quoted_len);
   store_be16(icmp + 2, static_cast<uint16_t>(~ones_sum(icmp, icmp_len)));

@@ -58,11 +58,11 @@ struct PacketMeta {
   uint64_t seq = 0;     ///< replay: index of the packet in merged input order
   uint32_t src_ip = 0;  ///< host byte order
   uint32_t dst_ip = 0;
-  uint16_t sport = 0;   ///< TCP/UDP source port; ICMP echo identifier
-  uint16_t dport = 0;   ///< TCP/UDP destination port; ICMP echo identifier
+  uint16_t sport = 0;  ///< TCP/UDP source port; ICMP echo identifier
+  uint16_t dport = 0;  ///< TCP/UDP destination port; ICMP echo identifier
   uint16_t ip_total_len = 0;
-  uint8_t l3_off = 0;   ///< offset of the IPv4 header in the frame
-  uint8_t l4_off = 0;   ///< offset of the L4 header (valid unless a later fragment)
+  uint8_t l3_off = 0;  ///< offset of the IPv4 header in the frame
+  uint8_t l4_off = 0;  ///< offset of the L4 header (valid unless a later fragment)
   uint8_t proto = 0;
   uint8_t ttl = 0;
   uint8_t flags = 0;
@@ -86,7 +86,7 @@ struct PacketMeta {
   DropReason reason = DropReason::kNone;
   uint32_t next_hop = 0;  ///< index into the TableSet's next hops, set by the route stage
   bool routed = false;
-  NextHop hop{};          ///< the next hop itself (a flow hit carries it from the flow)
+  NextHop hop{};  ///< the next hop itself (a flow hit carries it from the flow)
   FlowState flow_state = FlowState::kNone;
   Flow* flow = nullptr;
   NsgVerdicts nsg{};
@@ -101,10 +101,10 @@ struct PacketMeta {
   uint16_t new_dport = 0;
   // Slow path only: a SNAT port still to take (snat_stage), for which instance.
   bool snat_pending = false;
-  bool hairpin = false;       ///< an instance calling a VIP: SNAT and DNAT both
+  bool hairpin = false;  ///< an instance calling a VIP: SNAT and DNAT both
   uint16_t snat_ase = 0;
   uint16_t snat_instance = 0;
-  uint16_t snat_port = 0;     ///< taken: release it if the packet dies before install
+  uint16_t snat_port = 0;  ///< taken: release it if the packet dies before install
 
   void drop(DropReason r) noexcept {
     verdict = Verdict::kDrop;
@@ -116,7 +116,6 @@ struct PacketMeta {
 /// first `len` bytes of the packet, `wire_len` bytes in all). Fills `meta` and
 /// returns kNone, or the reason to drop (kArp for a well-formed IPv4-over-Ethernet
 /// ARP, whose opcode and addresses are in `meta`). Any worker, no allocation.
-DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
-                        PacketMeta& meta) noexcept;
+DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len, PacketMeta& meta) noexcept;
 
 }  // namespace asenet::dataplane

@@ -18,7 +18,7 @@ struct SpscRing {
   bool block = false;
   alignas(64) std::atomic<uint64_t> head{0};  ///< written by the producer (release)
   alignas(64) std::atomic<uint64_t> tail{0};  ///< written by the reader (release)
-  uint64_t dropped = 0;                        ///< producer-written: entries lost to a full ring
+  uint64_t dropped = 0;                       ///< producer-written: entries lost to a full ring
 
   /// Producer only. False when the entry was dropped.
   bool push(const T& e) noexcept {

@@ -26,7 +26,7 @@ enum class FlowLogKind : uint8_t { kBegin, kContinue, kEnd, kDeny };
 
 struct FlowLogEvent {
   uint64_t time_ns = 0;
-  uint64_t generation = 0;  ///< the TableSet whose rule ids `rule` names (kBegin, kDeny)
+  uint64_t generation = 0;   ///< the TableSet whose rule ids `rule` names (kBegin, kDeny)
   uint64_t flow_serial = 0;  ///< with worker and slot: which flow (kContinue, kEnd)
   uint32_t flow_slot = 0;
   uint16_t worker = 0;
@@ -34,10 +34,10 @@ struct FlowLogEvent {
   uint8_t proto = 0;
   uint32_t src = 0, dst = 0;  ///< the first packet as it arrived
   uint16_t sport = 0, dport = 0;
-  uint32_t xdst = 0;          ///< its destination as delivered (after DNAT; = dst otherwise)
+  uint32_t xdst = 0;  ///< its destination as delivered (after DNAT; = dst otherwise)
   uint16_t xdport = 0;
   uint8_t nrules = 0;
-  std::array<uint32_t, 4> rule{};  ///< the deciding rule of each NSG level, in evaluation order
+  std::array<uint32_t, 4> rule{};     ///< the deciding rule of each NSG level, in evaluation order
   std::array<uint64_t, 2> packets{};  ///< [0] initiator -> responder, [1] back
   std::array<uint64_t, 2> bytes{};
 };

@@ -40,8 +40,7 @@ TcpState tcp_next(TcpState s, uint8_t flags, bool reply, uint8_t& fin_seen) noex
     case TcpState::kSynRecv:
       if (!reply && (flags & kAck)) return TcpState::kEstablished;
       return s;
-    default:
-      return s;
+    default: return s;
   }
 }
 
@@ -89,7 +88,8 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
     return false;
   }
   if (rte_eal_has_hugepages() != 0) {
-    flows_ = static_cast<Flow*>(rte_zmalloc_socket(name.c_str(), sizeof(Flow) * capacity, alignof(Flow), SOCKET_ID_ANY));
+    flows_ =
+        static_cast<Flow*>(rte_zmalloc_socket(name.c_str(), sizeof(Flow) * capacity, alignof(Flow), SOCKET_ID_ANY));
   } else {
     // EAL --no-huge: DPDK's memory is in 4 KiB pages, and a table of 100K
     // flows then costs a TLB miss per packet. Anonymous memory may get
@@ -106,8 +106,8 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
     }
   }
   if (flows_ == nullptr) {
-    error = "cannot allocate " + std::to_string(capacity) + " flows (" +
-            std::to_string(sizeof(Flow) * capacity >> 20) + " MiB) for " + name + ": raise EAL -m";
+    error = "cannot allocate " + std::to_string(capacity) + " flows (" + std::to_string(sizeof(Flow) * capacity >> 20) +
+            " MiB) for " + name + ": raise EAL -m";
     return false;
   }
   capacity_ = capacity;
@@ -204,8 +204,10 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
 void FlowTable::unlink(Flow& f) noexcept {
   if (f.wheel_slot == kNoWheelSlot) return;
   WheelLink& l = links_[slot_of(&f)];
-  if (l.prev != UINT32_MAX) links_[l.prev].next = l.next;
-  else wheel_[f.wheel_slot] = l.next;
+  if (l.prev != UINT32_MAX)
+    links_[l.prev].next = l.next;
+  else
+    wheel_[f.wheel_slot] = l.next;
   if (l.next != UINT32_MAX) links_[l.next].prev = l.prev;
   l = WheelLink{};
   f.wheel_slot = kNoWheelSlot;

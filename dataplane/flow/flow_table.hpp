@@ -51,9 +51,8 @@ enum class TcpState : uint8_t {
   kClosing,      ///< both sides sent FIN: timer `tcp_fin_timeout`
   kClosed,       ///< RST seen: timer `tcp_rst_timeout`
 };
-inline constexpr std::array<std::string_view, 7> kTcpStateNames = {
-    "none", "syn_sent", "syn_recv", "established", "fin_wait", "closing", "closed"};
-
+inline constexpr std::array<std::string_view, 7> kTcpStateNames = {"none",     "syn_sent", "syn_recv", "established",
+                                                                   "fin_wait", "closing",  "closed"};
 
 /// The action for one direction of a flow, computed on its first packet.
 /// 32 bytes: both directions share one cache line of the Flow. The tuple is
@@ -84,7 +83,7 @@ inline constexpr uint16_t kNoWheelSlot = UINT16_MAX;
 struct alignas(64) Flow {
   // Line 0: per-packet state.
   uint64_t expires_ns = 0;
-  std::array<uint64_t, 2> packets{};   ///< per direction, since the flow's last flow log event (or its start)
+  std::array<uint64_t, 2> packets{};  ///< per direction, since the flow's last flow log event (or its start)
   std::array<uint64_t, 2> bytes{};
   std::array<uint32_t, 2> next_seq{};  ///< per direction: the sequence number the sender sends next
   uint32_t log_last_s = 0;             ///< second of its last flow log event
@@ -94,10 +93,10 @@ struct alignas(64) Flow {
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
   uint8_t proto = 0;     ///< IP protocol of both keys
   bool in_use : 1 = false;
-  bool logged : 1 = false;     ///< an NSG with flow logs judged it: report its continuation and end
-  bool tcp_reset : 1 = false;  ///< RST both ends if it idles out ESTABLISHED
-  bool lb : 1 = false;         ///< came in on a frontend (VIP / ILB): initiator_key().dst
-  bool snat : 1 = false;       ///< holds a SNAT port (snat_of)
+  bool logged : 1 = false;       ///< an NSG with flow logs judged it: report its continuation and end
+  bool tcp_reset : 1 = false;    ///< RST both ends if it idles out ESTABLISHED
+  bool lb : 1 = false;           ///< came in on a frontend (VIP / ILB): initiator_key().dst
+  bool snat : 1 = false;         ///< holds a SNAT port (snat_of)
   bool snat_per_ip : 1 = false;  ///< that port is per destination IP (ICMP, UDP in era current)
   // Line 1: the cached actions, [0] initiator -> responder, [1] the reply direction.
   alignas(64) std::array<FlowAction, 2> action;
@@ -226,7 +225,7 @@ class FlowTable {
   uint32_t capacity_ = 0;
   uint32_t serial_ = 0;
   uint64_t memory_bytes_ = 0;
-  size_t flows_mapped_ = 0;   ///< EAL --no-huge: the flows are an anonymous mapping of this size
+  size_t flows_mapped_ = 0;     ///< EAL --no-huge: the flows are an anonymous mapping of this size
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
   static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)

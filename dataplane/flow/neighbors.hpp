@@ -77,7 +77,8 @@ class NeighborTable {
         victim = &n;
         break;
       }
-      if (victim == nullptr || std::max(n.updated_ns, n.requested_ns) < std::max(victim->updated_ns, victim->requested_ns))
+      if (victim == nullptr ||
+          std::max(n.updated_ns, n.requested_ns) < std::max(victim->updated_ns, victim->requested_ns))
         victim = &n;
     }
     *victim = Neighbor{};

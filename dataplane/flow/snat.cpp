@@ -79,8 +79,8 @@ void SnatTable::warm(const Request* r, unsigned n) noexcept {
   for (unsigned i = 0; i < n; ++i) {
     const uintptr_t taken = (hits >> i) & 1 ? reinterpret_cast<uintptr_t>(data[i]) : 0;
     const auto& ports = *r[i].ports;
-    uk[i] = UsedKey{r[i].vip, r[i].dst, ports.empty() ? uint16_t{0} : ports[taken % ports.size()], r[i].dport_key,
-                    r[i].proto, {}};
+    uk[i] = UsedKey{r[i].vip,       r[i].dst,   ports.empty() ? uint16_t{0} : ports[taken % ports.size()],
+                    r[i].dport_key, r[i].proto, {}};
     kp[i] = &uk[i];
   }
   int32_t pos[32];

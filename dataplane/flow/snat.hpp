@@ -90,8 +90,8 @@ struct FlowEndHook {
 struct WorkerTables {
   std::unique_ptr<FlowTable> flows;
   std::unique_ptr<SnatTable> snat;
-  std::unique_ptr<FlowEndHook> end;  ///< the hook's state (stable address)
-  std::unique_ptr<NeighborTable> neighbors;  ///< [l2] arp: this worker's ARP cache
+  std::unique_ptr<FlowEndHook> end;                ///< the hook's state (stable address)
+  std::unique_ptr<NeighborTable> neighbors;        ///< [l2] arp: this worker's ARP cache
   std::unique_ptr<NeighborHandoff> neighbor_copy;  ///< how the control thread gets a copy of it
 };
 bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& out, std::string& error);

@@ -3,14 +3,12 @@
 
 namespace asenet::dataplane {
 
-DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
-                        PacketMeta& meta) noexcept {
+DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len, PacketMeta& meta) noexcept {
   if (len < kEthHeaderLen) return DropReason::kMalformed;
   const uint16_t ethertype = load_be16(frame + 12);
   if (ethertype == kEtherTypeArp) {
     const uint8_t* a = frame + kEthHeaderLen;
-    if (len < kEthHeaderLen + 28 || load_be16(a) != 1 || load_be16(a + 2) != kEtherTypeIpv4 || a[4] != 6 ||
-        a[5] != 4)
+    if (len < kEthHeaderLen + 28 || load_be16(a) != 1 || load_be16(a + 2) != kEtherTypeIpv4 || a[4] != 6 || a[5] != 4)
       return DropReason::kMalformed;
     meta.arp_op = load_be16(a + 6);
     meta.src_ip = load_be32(a + 14);
@@ -57,8 +55,8 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
 
   meta.l4_off = static_cast<uint8_t>(kEthHeaderLen + ihl);
   const uint8_t* l4 = ip + ihl;
-  const uint32_t l4_len = total_len - ihl;             // per the IP header
-  const uint32_t l4_in_seg = len - meta.l4_off;        // contiguous bytes we may read
+  const uint32_t l4_len = total_len - ihl;       // per the IP header
+  const uint32_t l4_in_seg = len - meta.l4_off;  // contiguous bytes we may read
   const bool fragmented = (meta.flags & kFlagFragment) != 0;
   switch (meta.proto) {
     case kIpProtoTcp: {
@@ -89,8 +87,8 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
       meta.icmp_code = l4[1];
       // Echo request/reply (8/0), timestamp (13/14), info (15/16): the identifier
       // plays the role of a port for flows and SNAT.
-      if (meta.icmp_type == 8 || meta.icmp_type == 0 || meta.icmp_type == 13 ||
-          meta.icmp_type == 14 || meta.icmp_type == 15 || meta.icmp_type == 16) {
+      if (meta.icmp_type == 8 || meta.icmp_type == 0 || meta.icmp_type == 13 || meta.icmp_type == 14 ||
+          meta.icmp_type == 15 || meta.icmp_type == 16) {
         meta.sport = meta.dport = load_be16(l4 + 4);
         meta.flags |= kFlagHasPorts;
       } else if ((meta.icmp_type == 3 || meta.icmp_type == 4 || meta.icmp_type == 11 || meta.icmp_type == 12) &&
@@ -118,8 +116,7 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len,
       }
       break;
     }
-    default:
-      break;  // other protocols are routed on addresses alone
+    default: break;  // other protocols are routed on addresses alone
   }
   return DropReason::kNone;
 }

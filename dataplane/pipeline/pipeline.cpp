@@ -320,11 +320,9 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
     PacketMeta& m = b.meta[i];
     m = PacketMeta{};
     m.in_port = in_ports[i];
-    m.now_ns = ctx.clock == ClockMode::kPacketTimestamp
-                   ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.ts_dynfield, uint64_t*)
-                   : now;
-    m.seq = ctx.seq_dynfield >= 0 ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.seq_dynfield, uint64_t*)
-                                  : ctx.next_seq++;
+    m.now_ns =
+        ctx.clock == ClockMode::kPacketTimestamp ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.ts_dynfield, uint64_t*) : now;
+    m.seq = ctx.seq_dynfield >= 0 ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.seq_dynfield, uint64_t*) : ctx.next_seq++;
     ctx.counters.rx[static_cast<size_t>(m.in_port)]++;
   }
 }
@@ -336,8 +334,7 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     rte_mbuf* m = b.pkts[i];
     if (i + 1 < b.count) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 1], void*));
-    const DropReason r =
-        parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len, b.meta[i]);
+    const DropReason r = parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len, b.meta[i]);
     if (r == DropReason::kArp && l2) {
       answer_arp(m, b.meta[i], ts.spec(), ctx);
     } else if (r != DropReason::kNone) {
@@ -370,8 +367,7 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       // 60-byte minimum, its padding zeroed.
       const uint32_t keep = std::max<uint32_t>(ip_end, std::min<uint32_t>(m->pkt_len, 60));
       if (m->pkt_len > keep) trim_frame(m, keep);
-      if (keep > ip_end && m->data_len >= keep)
-        std::memset(rte_pktmbuf_mtod(m, uint8_t*) + ip_end, 0, keep - ip_end);
+      if (keep > ip_end && m->data_len >= keep) std::memset(rte_pktmbuf_mtod(m, uint8_t*) + ip_end, 0, keep - ip_end);
     }
   }
 }
@@ -532,7 +528,8 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     m.new_dport = a.dport;
     if (m.proto == kIpProtoTcp) {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, reply[k], f->fin_seen);
-      f->next_seq[dir] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
+      f->next_seq[dir] =
+          m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
     }
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
@@ -542,8 +539,8 @@ bool flow_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     if (f->logged && m.now_ns / kNsPerSecond - f->log_last_s >= kFlowLogContinueNs / kNsPerSecond &&
         ctx.flow_log != nullptr) {
       // Azure: a "C" tuple every 5 minutes with the counts since the last one.
-      ctx.flow_log->push(flow_log_progress(*f, FlowLogKind::kContinue, m.now_ns,
-                                           static_cast<uint16_t>(ctx.worker_id), ctx.flows->slot_of(f)));
+      ctx.flow_log->push(flow_log_progress(*f, FlowLogKind::kContinue, m.now_ns, static_cast<uint16_t>(ctx.worker_id),
+                                           ctx.flows->slot_of(f)));
       f->packets = {};
       f->bytes = {};
       f->log_last_s = static_cast<uint32_t>(m.now_ns / kNsPerSecond);
@@ -654,8 +651,8 @@ void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         continue;
       }
       uint64_t h = mix64((uint64_t{m.src_ip} << 32) | m.dst_ip);
-      if (ase.distribution != 1) h = mix64(h ^ m.proto);                                      // SourceIPProtocol
-      if (ase.distribution == 0) h = mix64(h ^ ((uint64_t{m.sport} << 16) | m.dport));    // Default: 5-tuple
+      if (ase.distribution != 1) h = mix64(h ^ m.proto);                                // SourceIPProtocol
+      if (ase.distribution == 0) h = mix64(h ^ ((uint64_t{m.sport} << 16) | m.dport));  // Default: 5-tuple
       m.rewrite = true;
       m.new_src = m.src_ip;
       m.new_sport = m.sport;
@@ -706,8 +703,12 @@ void snat_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       const PacketMeta& m = b.meta[i];
       if (!slow_path(m) || !m.snat_pending) continue;
       const AseSpec& ase = spec.ases[m.snat_ase];
-      req[n++] = SnatTable::Request{&ase.snat_ports[m.snat_instance], ase.instances[m.snat_instance], ase.vip,
-                                    m.dst_ip, snat_dport_key(m, spec), m.proto};
+      req[n++] = SnatTable::Request{&ase.snat_ports[m.snat_instance],
+                                    ase.instances[m.snat_instance],
+                                    ase.vip,
+                                    m.dst_ip,
+                                    snat_dport_key(m, spec),
+                                    m.proto};
     }
     if (n > 1) ctx.snat->warm(req.data(), n);
   }
@@ -749,8 +750,8 @@ void nsg_stage(Burst& b, const TableSet& ts, WorkerContext& ctx, bool hairpin_pa
   std::array<const uint8_t*, kMaxKeys> data;
   std::array<uint16_t, kMaxKeys> key_pkt;
   std::array<uint32_t, kMaxKeys * kAclCategories> results;
-  std::array<std::array<uint32_t, 4>, kBurstSize> verdict;   // per packet, per level: ACL result
-  std::array<std::array<uint8_t, 4>, kBurstSize> levels{};   // per packet, per level: NSG id (0 none)
+  std::array<std::array<uint32_t, 4>, kBurstSize> verdict;  // per packet, per level: ACL result
+  std::array<std::array<uint8_t, 4>, kBurstSize> levels{};  // per packet, per level: NSG id (0 none)
   uint16_t n = 0;
   auto add_key = [&](uint16_t i, const FiveTuple& t, const std::array<uint16_t, 4>& lv) {
     const bool dst_vnet = (lv[kCatOutSubnet] | lv[kCatOutNic]) != 0 && spec.in_virtual_network(t.dst);
@@ -955,7 +956,8 @@ void install_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
     back.rewrite = m.rewrite;  // replies get the original addresses back: key reversed, as insert() wrote
     if (m.proto == kIpProtoTcp) {
       f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
-      f->next_seq[0] = m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
+      f->next_seq[0] =
+          m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
     }
     f->expires_ns = flow_expiry(f->tcp, m.now_ns, timers);
     ctx.flows->schedule(f);
@@ -1030,8 +1032,7 @@ void forward_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     if (m.verdict != Verdict::kForward || (m.flags & kFlagArpReply) != 0) continue;
-    const MacAddr* dst_mac =
-        l2_destination(ctx, spec, m.out_port, m.rewrite ? m.new_dst : m.dst_ip, m.hop, m.now_ns);
+    const MacAddr* dst_mac = l2_destination(ctx, spec, m.out_port, m.rewrite ? m.new_dst : m.dst_ip, m.hop, m.now_ns);
     if (dst_mac == nullptr) {
       m.drop(DropReason::kNeighborUnresolved);
       continue;

@@ -93,15 +93,15 @@ struct TraceSink {
 struct alignas(64) WorkerCounters {
   std::array<uint64_t, kNumPorts> rx{};
   std::array<uint64_t, kNumPorts> tx{};
-  uint64_t forwarded = 0;  ///< input packets that left on some port
-  uint64_t handed_off = 0;     ///< live, several workers: received here, processed by the owning worker
-  uint64_t handed_in = 0;      ///< live, several workers: received by another worker, processed here
+  uint64_t forwarded = 0;   ///< input packets that left on some port
+  uint64_t handed_off = 0;  ///< live, several workers: received here, processed by the owning worker
+  uint64_t handed_in = 0;   ///< live, several workers: received by another worker, processed here
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
-  uint64_t resets_sent = 0;  ///< RSTs the LB sent for flows that idled out (tcp_reset)
-  uint64_t resets_unsent = 0;  ///< RSTs not sent: no mbuf (mempool exhausted) or the queue was full
-  uint64_t arp_replies = 0;    ///< [l2] ARP requests the fabric answered
-  uint64_t arp_requests = 0;   ///< [l2] ARP requests the fabric sent to resolve a next hop
+  uint64_t resets_sent = 0;       ///< RSTs the LB sent for flows that idled out (tcp_reset)
+  uint64_t resets_unsent = 0;     ///< RSTs not sent: no mbuf (mempool exhausted) or the queue was full
+  uint64_t arp_replies = 0;       ///< [l2] ARP requests the fabric answered
+  uint64_t arp_requests = 0;      ///< [l2] ARP requests the fabric sent to resolve a next hop
   uint64_t icmp_frag_needed = 0;  ///< ICMP fragmentation-needed the fabric sent for DF packets over the MTU
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
@@ -127,7 +127,7 @@ struct WorkerContext {
   uint64_t next_seq = 0;
   FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
   SnatTable* snat = nullptr;   ///< this worker's SNAT ports (nullptr: no SNAT, flows to the Internet keep their source)
-  rte_mempool* pool = nullptr; ///< for packets the worker makes itself (the LB's idle resets)
+  rte_mempool* pool = nullptr;  ///< for packets the worker makes itself (the LB's idle resets)
   // While timers run (FlowTable::advance): the tables, and the packet at whose
   // time they run, which generated packets are attributed to.
   const TableSet* timer_tables = nullptr;

@@ -19,8 +19,8 @@ struct ProbeReply {
   uint16_t sport = 0, dport = 0;
   uint8_t tcp_flags = 0;
   uint32_t seq = 0, ack = 0;
-  uint16_t payload_len = 0;           ///< TCP payload bytes in the segment
-  std::array<char, 16> payload{};     ///< its first bytes (an HTTP status line)
+  uint16_t payload_len = 0;        ///< TCP payload bytes in the segment
+  std::array<char, 16> payload{};  ///< its first bytes (an HTTP status line)
 };
 
 /// One worker's ring of probe answers, with its storage; a full ring drops

@@ -96,8 +96,10 @@ bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool
   const unsigned id = serial.fetch_add(1);
   auto ring = [&](const std::string& name) -> rte_ring* {
     rte_ring* r = rte_ring_create(name.c_str(), ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (r == nullptr) error = "rte_ring_create " + name + ": " + rte_strerror(rte_errno);
-    else out.all_rings.push_back(r);
+    if (r == nullptr)
+      error = "rte_ring_create " + name + ": " + rte_strerror(rte_errno);
+    else
+      out.all_rings.push_back(r);
     return r;
   };
   auto make_dev = [&](const std::string& name, std::vector<rte_ring*>& rx, std::vector<rte_ring*>& tx,
@@ -177,7 +179,8 @@ unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
   }
   // Fragments carry no ports: hash on addresses alone so all pieces meet.
   uint64_t h = (static_cast<uint64_t>(a) << 32 | b) * 0x9e3779b97f4a7c15ull;
-  if ((m.flags & kFlagFragment) == 0) h ^= (static_cast<uint64_t>(pa) << 16 | pb | uint64_t{m.proto} << 32) * 0xc2b2ae3d27d4eb4full;
+  if ((m.flags & kFlagFragment) == 0)
+    h ^= (static_cast<uint64_t>(pa) << 16 | pb | uint64_t{m.proto} << 32) * 0xc2b2ae3d27d4eb4full;
   h ^= h >> 29;
   return static_cast<unsigned>(h % workers);
 }

@@ -31,12 +31,11 @@ bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::strin
 struct ReplayPorts {
   uint16_t in_port = 0;
   std::array<uint16_t, kNumPorts> out_port{};
-  std::vector<rte_ring*> in_rings;                         ///< [worker]
+  std::vector<rte_ring*> in_rings;                          ///< [worker]
   std::array<std::vector<rte_ring*>, kNumPorts> out_rings;  ///< [side][worker]
   std::vector<rte_ring*> all_rings;                         ///< every ring, for cleanup
 };
-bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool, ReplayPorts& out,
-                         std::string& error);
+bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool, ReplayPorts& out, std::string& error);
 void destroy_replay_ports(ReplayPorts& ports);
 
 /// The worker a packet belongs to, so that both directions of a flow, NAT

@@ -29,9 +29,7 @@ class TableHandover {
   std::unique_ptr<TableSet> publish(std::unique_ptr<TableSet> next);
 
   /// Any worker, lock-free: the current generation (never null after the first publish).
-  [[nodiscard]] const TableSet* acquire() const noexcept {
-    return current_.load(std::memory_order_acquire);
-  }
+  [[nodiscard]] const TableSet* acquire() const noexcept { return current_.load(std::memory_order_acquire); }
   [[nodiscard]] uint64_t generation() const noexcept {
     const TableSet* t = acquire();
     return t != nullptr ? t->generation() : 0;

@@ -29,8 +29,7 @@ struct Steering {
   /// Processes what other workers handed over (up to a burst); true if any.
   bool drain(const TableSet& ts) {
     rte_ring* ring = setup.handoff[ctx.worker_id];
-    const unsigned n =
-        rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(in.pkts.data()), kBurstSize, nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(in.pkts.data()), kBurstSize, nullptr);
     if (n == 0) return false;
     uint16_t kept = 0;
     for (unsigned i = 0; i < n; ++i) {
@@ -140,8 +139,10 @@ void send_control_frames(WorkerContext& ctx) noexcept {
   const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(out), 8, nullptr);
   for (unsigned k = 0; k < n; ++k) {
     const size_t side = out[k]->port < kNumPorts ? out[k]->port : 0;
-    if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1) ctx.counters.tx[side]++;
-    else rte_pktmbuf_free(out[k]);
+    if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1)
+      ctx.counters.tx[side]++;
+    else
+      rte_pktmbuf_free(out[k]);
   }
 }
 

@@ -10,14 +10,11 @@
 //   [12] dst IPv4                    (MASK)
 //   [16] sport, dport                (2 x 2 bytes, RANGE)
 // On the remote end (destination outbound, source inbound) a VirtualNetwork or
-// Internet tag reduces to that bit: one ACL rule instead of dozens of prefixes. One-byte levels keep the key one input group shorter than two-byte
-// ones (about 10 % faster on ClassBench) and allow 127 attached NSGs
-// (enforced by the loader; docs/design/nsg.md).
-// One classify with four categories answers, for one packet, the first match of
-// the source's subnet NSG and NIC NSG (outbound) and of the destination's
-// subnet NSG and NIC NSG (inbound): category c only holds rules whose NSG id
-// field for that level equals the NSG, so a level with no NSG (id 0) matches
-// nothing.
+// Internet tag reduces to that bit: one ACL rule instead of dozens of prefixes. One-byte levels keep the key one input
+// group shorter than two-byte ones (about 10 % faster on ClassBench) and allow 127 attached NSGs (enforced by the
+// loader; docs/design/nsg.md). One classify with four categories answers, for one packet, the first match of the
+// source's subnet NSG and NIC NSG (outbound) and of the destination's subnet NSG and NIC NSG (inbound): category c only
+// holds rules whose NSG id field for that level equals the NSG, so a level with no NSG (id 0) matches nothing.
 #pragma once
 
 #include <array>
@@ -39,7 +36,7 @@ enum AclCategory : uint32_t {
   kCatInSubnet = 2,
   kCatInNic = 3,
 };
-inline constexpr uint32_t kAclCategories = 4;  // a multiple of RTE_ACL_RESULTS_MULTIPLIER
+inline constexpr uint32_t kAclCategories = 4;      // a multiple of RTE_ACL_RESULTS_MULTIPLIER
 inline constexpr uint32_t kMaxAttachedNsgs = 127;  // 7-bit ids, 0 = no NSG
 inline constexpr uint8_t kRemoteInVnet = 0x80;
 
@@ -68,8 +65,8 @@ struct AclRule {
   Cidr src{}, dst{};
   PortSpan sport{}, dport{};
   uint32_t category_mask = 1;
-  uint32_t priority = 1;   ///< rte_acl: higher wins
-  uint32_t userdata = 0;   ///< returned on match; must be > 0
+  uint32_t priority = 1;  ///< rte_acl: higher wins
+  uint32_t userdata = 0;  ///< returned on match; must be > 0
 };
 
 struct AclCtxDeleter {

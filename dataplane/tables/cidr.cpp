@@ -49,8 +49,8 @@ CidrParse parse_cidr(std::string_view text) noexcept {
 }
 
 std::string format_ipv4(uint32_t ip) {
-  return std::to_string(ip >> 24) + '.' + std::to_string((ip >> 16) & 0xff) + '.' +
-         std::to_string((ip >> 8) & 0xff) + '.' + std::to_string(ip & 0xff);
+  return std::to_string(ip >> 24) + '.' + std::to_string((ip >> 16) & 0xff) + '.' + std::to_string((ip >> 8) & 0xff) +
+         '.' + std::to_string(ip & 0xff);
 }
 
 std::string format_cidr(const Cidr& c) { return format_ipv4(c.addr) + '/' + std::to_string(c.len); }

@@ -40,13 +40,13 @@ enum class SideTag : uint8_t { kNone, kVirtualNetwork, kInternet };
 
 struct NsgRuleSpec {
   std::string name;
-  uint32_t nsg = 0;          ///< index into TableSpec::nsgs
+  uint32_t nsg = 0;  ///< index into TableSpec::nsgs
   NsgDirection direction = NsgDirection::kInbound;
-  uint32_t priority = 0;     ///< Azure priority: lower wins
+  uint32_t priority = 0;  ///< Azure priority: lower wins
   bool allow = false;
-  bool is_default = false;   ///< one of the six default rules
+  bool is_default = false;  ///< one of the six default rules
   uint8_t proto = kProtoAny;
-  std::vector<Cidr> src;     ///< empty = any
+  std::vector<Cidr> src;  ///< empty = any
   std::vector<Cidr> dst;
   std::vector<PortSpan> sports;  ///< empty = any
   std::vector<PortSpan> dports;
@@ -71,8 +71,7 @@ struct NsgRuleSpec {
         if (p >= r.lo && p <= r.hi) return true;
       return false;
     };
-    return in_prefixes(src, t.src) && in_prefixes(dst, t.dst) && in_ports(sports, t.sport) &&
-           in_ports(dports, t.dport);
+    return in_prefixes(src, t.src) && in_prefixes(dst, t.dst) && in_ports(sports, t.sport) && in_ports(dports, t.dport);
   }
   /// "securityRules/NAME" or "defaultSecurityRules/NAME", as Network Watcher prints it.
   [[nodiscard]] std::string arm_name() const {

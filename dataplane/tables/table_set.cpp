@@ -36,7 +36,7 @@ std::unique_ptr<TableSet> TableSet::build(const TableSpec& spec, unsigned worker
         return nullptr;
       }
       if (r.prefix.len == 0) default_nh = r.next_hop;  // the FIB's miss value
-      if (r.prefix.len > 24) ++tbl8;                    // each needs at most one tbl8 group
+      if (r.prefix.len > 24) ++tbl8;                   // each needs at most one tbl8 group
     }
     const std::string name = "asenet_fib_" + std::to_string(serial.fetch_add(1));
     rte_fib_conf cfg{};

@@ -44,9 +44,7 @@ class TableSet {
   /// attached. When one rte_acl context cannot hold every level (rte_acl stops
   /// at 8 tries), the levels are split over up to four contexts:
   /// nsg_acl_parts() lists them with the categories each one answers.
-  [[nodiscard]] const rte_acl_ctx* nsg_acl() const noexcept {
-    return nsg_parts_ == 0 ? nullptr : nsg_acl_[0].get();
-  }
+  [[nodiscard]] const rte_acl_ctx* nsg_acl() const noexcept { return nsg_parts_ == 0 ? nullptr : nsg_acl_[0].get(); }
   struct AclPart {
     const rte_acl_ctx* ctx;
     uint32_t categories;  ///< bit c set: this context answers category c
@@ -70,11 +68,11 @@ class TableSet {
   /// Some NSG has flow logs on.
   [[nodiscard]] bool flow_logs() const noexcept { return flow_logs_; }
   /// Rule `id` belongs to an NSG with flow logs on.
-  [[nodiscard]] bool rule_logged(uint32_t id) const noexcept { return id < rule_logged_.size() && rule_logged_[id] != 0; }
-  [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
-  [[nodiscard]] uint32_t next_hop_count() const noexcept {
-    return static_cast<uint32_t>(spec_.next_hops.size());
+  [[nodiscard]] bool rule_logged(uint32_t id) const noexcept {
+    return id < rule_logged_.size() && rule_logged_[id] != 0;
   }
+  [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
+  [[nodiscard]] uint32_t next_hop_count() const noexcept { return static_cast<uint32_t>(spec_.next_hops.size()); }
 
  private:
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}

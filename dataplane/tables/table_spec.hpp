@@ -45,17 +45,17 @@ struct NicSpec {
 struct AseSpec {
   std::string name;
   uint32_t vip = 0;
-  uint32_t ilb = 0;                  ///< 0 = an External ASE
-  std::vector<PortSpan> vip_ports;   ///< TCP ports the VIP serves (management always)
-  std::vector<PortSpan> ilb_ports;   ///< TCP ports the ILB serves, by ilb_mode
+  uint32_t ilb = 0;                 ///< 0 = an External ASE
+  std::vector<PortSpan> vip_ports;  ///< TCP ports the VIP serves (management always)
+  std::vector<PortSpan> ilb_ports;  ///< TCP ports the ILB serves, by ilb_mode
   std::vector<uint32_t> instances;
-  std::vector<uint8_t> up;           ///< health per instance (1 = up)
-  uint8_t distribution = 0;          ///< 0 Default (5-tuple), 1 SourceIP, 2 SourceIPProtocol
-  bool tcp_reset = false;            ///< RST both ends when an ESTABLISHED flow idles out (Standard)
+  std::vector<uint8_t> up;   ///< health per instance (1 = up)
+  uint8_t distribution = 0;  ///< 0 Default (5-tuple), 1 SourceIP, 2 SourceIPProtocol
+  bool tcp_reset = false;    ///< RST both ends when an ESTABLISHED flow idles out (Standard)
   /// Active TCP health probes (asenetd's control thread sends them): the port
   /// probed, 0 = none; interval; failures to go down; successes to come back.
   uint16_t probe_port = 0;
-  bool probe_http = false;       ///< HTTP: GET probe_path must answer 200; else a TCP handshake
+  bool probe_http = false;  ///< HTTP: GET probe_path must answer 200; else a TCP handshake
   std::string probe_path = "/";
   uint32_t probe_interval_ms = 15000;
   uint8_t probe_down = 2;
@@ -107,12 +107,12 @@ struct TableSpec {
   L2Spec l2{};
 
   std::vector<NsgSpec> nsgs;
-  std::vector<NsgRuleSpec> nsg_rules;  ///< every NSG's rules, default rules included
-  std::vector<SubnetSpec> subnets;     ///< sorted by address, non-overlapping
-  std::vector<NicSpec> nics;           ///< sorted by address
-  std::vector<Cidr> virtual_network;   ///< the VirtualNetwork tag, normalised (sorted, disjoint)
-  std::vector<uint32_t> hosts;         ///< every [[hosts]] address, sorted
-  std::vector<uint32_t> ase_instances; ///< every ASE instance address, sorted
+  std::vector<NsgRuleSpec> nsg_rules;   ///< every NSG's rules, default rules included
+  std::vector<SubnetSpec> subnets;      ///< sorted by address, non-overlapping
+  std::vector<NicSpec> nics;            ///< sorted by address
+  std::vector<Cidr> virtual_network;    ///< the VirtualNetwork tag, normalised (sorted, disjoint)
+  std::vector<uint32_t> hosts;          ///< every [[hosts]] address, sorted
+  std::vector<uint32_t> ase_instances;  ///< every ASE instance address, sorted
   std::vector<AseSpec> ases;
   bool udp_cone_nat = false;  ///< era current: UDP SNAT per destination IP (port-restricted cone)
   /// Era 2016 (Basic LB): when every instance of a frontend is down, its
@@ -120,8 +120,8 @@ struct TableSpec {
   bool basic_lb = true;
   bool some_frontend_down = false;  ///< some ASE has no healthy instance: hits must check
   uint64_t flow_idle_timeout_ns = kDefaultFlowIdleTimeoutS * kNsPerSecond;  ///< Azure's 4-minute flow timeout
-  uint64_t tcp_fin_timeout_ns = kDefaultTcpFinTimeoutS * kNsPerSecond;    ///< after both FINs
-  uint64_t tcp_rst_timeout_ns = kDefaultTcpRstTimeoutS * kNsPerSecond;    ///< after an RST
+  uint64_t tcp_fin_timeout_ns = kDefaultTcpFinTimeoutS * kNsPerSecond;      ///< after both FINs
+  uint64_t tcp_rst_timeout_ns = kDefaultTcpRstTimeoutS * kNsPerSecond;      ///< after an RST
 
   /// The subnet holding `ip`, or nullptr. Control thread or slow path.
   [[nodiscard]] const SubnetSpec* subnet_of(uint32_t ip) const noexcept {
@@ -158,8 +158,14 @@ struct TableSpec {
   /// The ASE whose VIP (on_ilb false) or ILB (true) is `ip`, or -1.
   [[nodiscard]] int frontend_of(uint32_t ip, bool& on_ilb) const noexcept {
     for (size_t i = 0; i < ases.size(); ++i) {
-      if (ases[i].vip == ip) { on_ilb = false; return static_cast<int>(i); }
-      if (ases[i].ilb != 0 && ases[i].ilb == ip) { on_ilb = true; return static_cast<int>(i); }
+      if (ases[i].vip == ip) {
+        on_ilb = false;
+        return static_cast<int>(i);
+      }
+      if (ases[i].ilb != 0 && ases[i].ilb == ip) {
+        on_ilb = true;
+        return static_cast<int>(i);
+      }
     }
     return -1;
   }
@@ -173,12 +179,16 @@ struct TableSpec {
   [[nodiscard]] int instance_of(uint32_t ip, uint32_t& index) const noexcept {
     for (size_t i = 0; i < ases.size(); ++i)
       for (size_t k = 0; k < ases[i].instances.size(); ++k)
-        if (ases[i].instances[k] == ip) { index = static_cast<uint32_t>(k); return static_cast<int>(i); }
+        if (ases[i].instances[k] == ip) {
+          index = static_cast<uint32_t>(k);
+          return static_cast<int>(i);
+        }
     return -1;
   }
   /// NSG id of the NIC at `ip` (0 = none).
   [[nodiscard]] uint16_t nic_nsg(uint32_t ip) const noexcept {
-    const auto it = std::lower_bound(nics.begin(), nics.end(), ip, [](const NicSpec& n, uint32_t a) { return n.ip < a; });
+    const auto it =
+        std::lower_bound(nics.begin(), nics.end(), ip, [](const NicSpec& n, uint32_t a) { return n.ip < a; });
     return it != nics.end() && it->ip == ip ? it->nsg_id : 0;
   }
 

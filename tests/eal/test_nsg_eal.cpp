@@ -178,8 +178,10 @@ TEST_P(AclDifferential, RteAclAgreesWithTheReferenceOnAMillionPackets) {
         t.dport = port();
       }
       tuples[i] = t;
-      ids[i] = {out ? subnet_ids[rng() % subnet_ids.size()] : uint16_t{0}, out ? nic_ids[rng() % nic_ids.size()] : uint16_t{0},
-                in ? subnet_ids[rng() % subnet_ids.size()] : uint16_t{0}, in ? nic_ids[rng() % nic_ids.size()] : uint16_t{0}};
+      ids[i] = {out ? subnet_ids[rng() % subnet_ids.size()] : uint16_t{0},
+                out ? nic_ids[rng() % nic_ids.size()] : uint16_t{0},
+                in ? subnet_ids[rng() % subnet_ids.size()] : uint16_t{0},
+                in ? nic_ids[rng() % nic_ids.size()] : uint16_t{0}};
       const bool dst_vnet = spec.in_virtual_network(t.dst), src_vnet = spec.in_virtual_network(t.src);
       make_acl_key(keys[i], t,
                    {acl_level(ids[i][0], dst_vnet), acl_level(ids[i][1], dst_vnet), acl_level(ids[i][2], src_vnet),

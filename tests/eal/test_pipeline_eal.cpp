@@ -24,9 +24,7 @@
 using namespace asenet;
 using namespace asenet::dataplane;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 rte_mempool* g_pool = nullptr;
 namespace {
 constexpr unsigned kPoolSize = 8191;
@@ -111,7 +109,8 @@ TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
     if (Cidr{*parse_ipv4("10.0.0.0"), 16}.overlaps(c) || c.contains(*parse_ipv4("192.23.1.2"))) continue;
     bgp += (bgp.empty() ? "\"" : ", \"") + format_cidr(c) + "\"";
   }
-  const TableSpec spec = spec_of(std::string(kTopo).replace(std::string(kTopo).find("[\"172.16.0.0/12\"]"), 17, "[" + bgp + "]"), 1);
+  const TableSpec spec =
+      spec_of(std::string(kTopo).replace(std::string(kTopo).find("[\"172.16.0.0/12\"]"), 17, "[" + bgp + "]"), 1);
   std::string err;
   auto ts = TableSet::build(spec, 1, err);
   ASSERT_TRUE(ts) << err;
@@ -131,7 +130,7 @@ TEST(Fib, RouteStageAgreesWithReferenceOnRandomAndEdgeAddresses) {
     for (uint16_t i = 0; i < b.count; ++i) {
       b.meta[i] = PacketMeta{};
       b.meta[i].dst_ip = probes[base + i];
-      b.meta[i].slow = true;  // as the flow stage leaves a miss
+      b.meta[i].slow = true;              // as the flow stage leaves a miss
       b.meta[i].in_port = Port::kOnprem;  // route set 0, no Internet-ingress filter
     }
     route_stage(b, *ts, ctx);
@@ -161,10 +160,10 @@ TEST(Pipeline, ForwardsRewritesAndCountsOnRealMbufs) {
   rig.ctx.fake_now_ns = 123456789;
   Burst b;
   const std::vector<std::pair<std::vector<uint8_t>, Port>> in = {
-      {udp_frame("10.0.1.4", "10.0.2.4"), Port::kVnet},         // VNet -> vnet
-      {udp_frame("10.0.1.4", "172.16.5.10"), Port::kVnet},      // BGP -> onprem
-      {udp_frame("172.16.5.10", "8.8.8.8"), Port::kOnprem},     // default -> internet
-      {udp_frame("10.0.1.4", "10.0.2.4", 1), Port::kVnet},      // TTL 1 -> dropped
+      {udp_frame("10.0.1.4", "10.0.2.4"), Port::kVnet},            // VNet -> vnet
+      {udp_frame("10.0.1.4", "172.16.5.10"), Port::kVnet},         // BGP -> onprem
+      {udp_frame("172.16.5.10", "8.8.8.8"), Port::kOnprem},        // default -> internet
+      {udp_frame("10.0.1.4", "10.0.2.4", 1), Port::kVnet},         // TTL 1 -> dropped
       {udp_frame("198.51.100.1", "192.23.1.2"), Port::kInternet},  // VIP, no frontend
   };
   std::array<Port, kBurstSize> sides{};
@@ -181,8 +180,8 @@ TEST(Pipeline, ForwardsRewritesAndCountsOnRealMbufs) {
   ASSERT_EQ(onprem.size(), 1u);
   ASSERT_EQ(inet.size(), 1u);
   const uint8_t* f = rte_pktmbuf_mtod(vnet[0], const uint8_t*);
-  EXPECT_EQ(f[14 + 8], 63);                          // TTL decremented
-  EXPECT_EQ(ones_sum(f + 14, 20), 0xffff);           // header checksum still right
+  EXPECT_EQ(f[14 + 8], 63);                 // TTL decremented
+  EXPECT_EQ(ones_sum(f + 14, 20), 0xffff);  // header checksum still right
   EXPECT_EQ(std::memcmp(f + 6, kFabricMac.bytes.data(), 6), 0);
   EXPECT_EQ(std::memcmp(f, kDefaultPeerMacs[1].bytes.data(), 6), 0);
   EXPECT_EQ(rig.ctx.counters.forwarded, 3u);
@@ -263,8 +262,7 @@ TEST(Handover, HundredGenerationsUnderTrafficLoseNothingAndFreeOldTables) {
     ASSERT_TRUE(next) << err;
     for (int i = 0; i < 64; ++i) {
       rte_mbuf* m = mbuf_of(frame);
-      while (rte_ring_enqueue(rig.ports.in_rings[0], m) != 0) {
-      }
+      while (rte_ring_enqueue(rig.ports.in_rings[0], m) != 0) {}
       ++sent;
     }
     handover.publish(std::move(next));
@@ -299,8 +297,8 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   std::string err;
   const std::string prefix = "asenet-eal-test-" + std::to_string(getpid());
-  if (eal_init({"eal_tests", "--no-huge", "--no-shconf", "-m", "512", "--no-pci", "--no-telemetry",
-                "--log-level=error", "--lcores", floating_lcores(2), "--file-prefix", prefix},
+  if (eal_init({"eal_tests", "--no-huge", "--no-shconf", "-m", "512", "--no-pci", "--no-telemetry", "--log-level=error",
+                "--lcores", floating_lcores(2), "--file-prefix", prefix},
                err) < 0) {
     std::cerr << err << "\n";
     return 1;

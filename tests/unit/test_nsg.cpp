@@ -254,8 +254,9 @@ TEST(Defaults, EveryNsgGetsAzuresSixRules) {
       if (spec.nsg_rules[id].is_default) in.emplace_back(spec.nsg_rules[id].name, spec.nsg_rules[id].priority);
     for (uint32_t id : nsg.outbound)
       if (spec.nsg_rules[id].is_default) out.emplace_back(spec.nsg_rules[id].name, spec.nsg_rules[id].priority);
-    EXPECT_EQ(in, (std::vector<std::pair<std::string, uint32_t>>{
-                      {"AllowVnetInBound", 65000}, {"AllowAzureLoadBalancerInBound", 65001}, {"DenyAllInBound", 65500}}));
+    EXPECT_EQ(in,
+              (std::vector<std::pair<std::string, uint32_t>>{
+                  {"AllowVnetInBound", 65000}, {"AllowAzureLoadBalancerInBound", 65001}, {"DenyAllInBound", 65500}}));
     EXPECT_EQ(out, (std::vector<std::pair<std::string, uint32_t>>{
                        {"AllowVnetOutBound", 65000}, {"AllowInternetOutBound", 65001}, {"DenyAllOutBound", 65500}}));
   }
@@ -271,8 +272,10 @@ TEST_F(Verify, FirstMatchInPriorityOrderDecides) {
 
 // 11.10: the default rules with no matching user rule.
 TEST_F(Verify, DefaultRulesDecideWhenNoUserRuleMatches) {
-  EXPECT_EQ(decided({"in", "tcp", "10.0.1.4", 8080, "10.0.3.9", 50000}), "Allow ase-nsg defaultSecurityRules/AllowVnetInBound");
-  EXPECT_EQ(decided({"in", "tcp", "10.0.1.4", 8080, "8.8.8.8", 50000}), "Deny ase-nsg defaultSecurityRules/DenyAllInBound");
+  EXPECT_EQ(decided({"in", "tcp", "10.0.1.4", 8080, "10.0.3.9", 50000}),
+            "Allow ase-nsg defaultSecurityRules/AllowVnetInBound");
+  EXPECT_EQ(decided({"in", "tcp", "10.0.1.4", 8080, "8.8.8.8", 50000}),
+            "Deny ase-nsg defaultSecurityRules/DenyAllInBound");
   EXPECT_EQ(decided({"out", "tcp", "10.0.1.4", 50000, "13.107.4.50", 443}),
             "Allow ase-nsg defaultSecurityRules/AllowInternetOutBound");
   EXPECT_EQ(decided({"out", "udp", "10.0.1.4", 50000, "10.0.3.9", 53}),
@@ -313,16 +316,19 @@ TEST_F(Verify, UserDenyOfThePlatformAddressBlocksProbes) {
 TEST_F(Verify, AugmentedRuleMatchesEachElement) {
   for (const char* src : {"203.0.113.1", "203.0.113.254", "198.51.100.7"})
     for (uint16_t port : {21, 10001, 10010, 10020})
-      EXPECT_EQ(decided({"in", "tcp", "10.0.1.5", port, src, 40000}), "Allow ase-nsg securityRules/FtpDev") << src << ":" << port;
+      EXPECT_EQ(decided({"in", "tcp", "10.0.1.5", port, src, 40000}), "Allow ase-nsg securityRules/FtpDev")
+          << src << ":" << port;
   for (uint16_t port : {20, 22, 10000, 10021})
-    EXPECT_NE(decided({"in", "tcp", "10.0.1.5", port, "203.0.113.1", 40000}), "Allow ase-nsg securityRules/FtpDev") << port;
+    EXPECT_NE(decided({"in", "tcp", "10.0.1.5", port, "203.0.113.1", 40000}), "Allow ase-nsg securityRules/FtpDev")
+        << port;
   EXPECT_NE(decided({"in", "tcp", "10.0.1.5", 21, "198.51.100.8", 40000}), "Allow ase-nsg securityRules/FtpDev");
 }
 
 TEST_F(Verify, IcmpIgnoresPortsAndUdpIsNotTcp) {
   // A TCP-only rule does not match ICMP or UDP; the defaults decide.
   EXPECT_EQ(decided({"in", "icmp", "10.0.1.4", 0, "8.8.8.8", 0}), "Deny ase-nsg defaultSecurityRules/DenyAllInBound");
-  EXPECT_EQ(decided({"in", "udp", "10.0.1.4", 454, "70.37.57.58", 1}), "Deny ase-nsg defaultSecurityRules/DenyAllInBound");
+  EXPECT_EQ(decided({"in", "udp", "10.0.1.4", 454, "70.37.57.58", 1}),
+            "Deny ase-nsg defaultSecurityRules/DenyAllInBound");
 }
 
 TEST(AzureJson, AzCliOutputAndArmResourceAndTemplate) {
@@ -375,10 +381,12 @@ TEST(AzureJson, BadJsonNamesLineAndColumn) {
 TEST(AzureJson, TopologyLoadsNsgFileRelativeToItself) {
   const std::string dir = ::testing::TempDir() + "/nsgfile";
   std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(kData + "/nsg-arm.json", dir + "/ase.json", std::filesystem::copy_options::overwrite_existing);
-  std::ofstream(dir + "/topo.toml") << "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\n"
-                                       "prefix = \"10.0.1.0/24\"\nnsg = \"imported\"\n[[nsgs]]\nname = \"imported\"\n"
-                                       "nsg_file = \"ase.json\"\n";
+  std::filesystem::copy_file(kData + "/nsg-arm.json", dir + "/ase.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir + "/topo.toml")
+      << "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\n"
+         "prefix = \"10.0.1.0/24\"\nnsg = \"imported\"\n[[nsgs]]\nname = \"imported\"\n"
+         "nsg_file = \"ase.json\"\n";
   Topology t = load_topology(dir + "/topo.toml");
   ASSERT_EQ(t.nsgs.size(), 1u);
   EXPECT_EQ(t.nsgs[0].name, "imported");

@@ -152,8 +152,6 @@ TEST(Wire, ValidationRefusesNamesAzureWouldRefuse) {
   EXPECT_TRUE(refused([](TableSpec& s) { s.subnets[0].name = ""; })) << err;
   EXPECT_TRUE(refused([](TableSpec& s) { s.ases[0].name = std::string(81, 'a'); })) << err;
   EXPECT_TRUE(refused([](TableSpec& s) { s.route_origins.push_back(".."); })) << err;
-  EXPECT_TRUE(refused([](TableSpec& s) {
-    s.nics.push_back(NicSpec{0xffffffffu, 0, "h\n"});
-  })) << err;
+  EXPECT_TRUE(refused([](TableSpec& s) { s.nics.push_back(NicSpec{0xffffffffu, 0, "h\n"}); })) << err;
   EXPECT_TRUE(wire::validate_spec(sample(), err)) << err;
 }

@@ -11,10 +11,12 @@ using namespace asenet::dataplane;
 namespace {
 
 Topology topo(const std::string& extra, const std::string& era = "2016") {
-  return load_topology_text("[emulator]\nera = \"" + era + "\"\n[vnet]\nname = \"vvnet\"\naddress_space = [\"10.0.0.0/16\"]\n"
-                            "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/26\"\n"
-                            "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
-                            "ilb_address = \"10.0.1.11\"\ninstances = [\"10.0.1.4\"]\n" + extra,
+  return load_topology_text("[emulator]\nera = \"" + era +
+                                "\"\n[vnet]\nname = \"vvnet\"\naddress_space = [\"10.0.0.0/16\"]\n"
+                                "[[subnets]]\nname = \"ase\"\nprefix = \"10.0.1.0/26\"\n"
+                                "[[ases]]\nname = \"ase\"\nsubnet = \"ase\"\npublic_vip = \"192.23.1.2\"\n"
+                                "ilb_address = \"10.0.1.11\"\ninstances = [\"10.0.1.4\"]\n" +
+                                extra,
                             "t.toml");
 }
 
@@ -62,7 +64,7 @@ TEST(Compile, CurrentEraAddsNoneRoutesOutsideTheVnet) {
   EXPECT_EQ(hop(s, "192.168.1.1").type, NextHopType::kNone);
   EXPECT_EQ(hop(s, "100.64.0.1").type, NextHopType::kNone);
   EXPECT_EQ(hop(s, "10.9.0.1").type, NextHopType::kNone);
-  EXPECT_EQ(hop(s, "10.0.2.4").type, NextHopType::kVnetLocal);  // inside the VNet: VNet wins
+  EXPECT_EQ(hop(s, "10.0.2.4").type, NextHopType::kVnetLocal);                 // inside the VNet: VNet wins
   EXPECT_EQ(hop(s, "172.16.5.10").type, NextHopType::kVirtualNetworkGateway);  // BGP beats the equal None route
   EXPECT_EQ(hop(s, "8.8.8.8").type, NextHopType::kInternet);
 }

@@ -65,9 +65,12 @@ TEST(Snat, PreallocationFollowsThePoolSize) {
   auto ase = [](int instances) {
     std::string list;
     for (int i = 0; i < instances; ++i)
-      list += (i ? ", \"" : "\"") + std::string("10.0.") + std::to_string(i / 200) + "." + std::to_string(4 + i % 200) + "\"";
-    return "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = \"10.0.0.0/20\"\n"
-           "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\ninstances = [" + list + "]\n";
+      list += (i ? ", \"" : "\"") + std::string("10.0.") + std::to_string(i / 200) + "." + std::to_string(4 + i % 200) +
+              "\"";
+    return "[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n[[subnets]]\nname = \"s\"\nprefix = "
+           "\"10.0.0.0/20\"\n"
+           "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\ninstances = [" +
+           list + "]\n";
   };
   for (auto [n, per] : std::vector<std::pair<int, size_t>>{{1, 1024}, {50, 1024}, {51, 512}, {100, 512}, {101, 256}}) {
     const auto spec = compile(load_topology_text(ase(n), "t.toml"), 1);
@@ -87,13 +90,14 @@ TEST(Snat, PreallocationFollowsThePoolSize) {
 
 TEST(Frontends, IlbModeDecidesWhatTheIlbServes) {
   auto spec_for = [](const char* mode) {
-    return compile(load_topology_text(std::string("[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
-                                                  "[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/26\"\n"
-                                                  "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\n"
-                                                  "ilb_address = \"10.0.1.11\"\nilb_mode = \"") + mode +
-                                          "\"\ninstances = \"10.0.1.4\"\n",
-                                      "t.toml"),
-                   1)
+    return compile(
+               load_topology_text(std::string("[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
+                                              "[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/26\"\n"
+                                              "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\n"
+                                              "ilb_address = \"10.0.1.11\"\nilb_mode = \"") +
+                                      mode + "\"\ninstances = \"10.0.1.4\"\n",
+                                  "t.toml"),
+               1)
         .ases[0];
   };
   const auto wp = spec_for("Web, Publishing");

@@ -55,9 +55,9 @@ prefix = "10.0.1.0/26"
 
 struct BadCase {
   const char* name;
-  std::string toml;      // appended to kBase unless it starts with "!" (then stands alone)
-  const char* path;      // expected path in the message
-  const char* message;   // expected substring of the message
+  std::string toml;     // appended to kBase unless it starts with "!" (then stands alone)
+  const char* path;     // expected path in the message
+  const char* message;  // expected substring of the message
   bool check_col = true;
 };
 
@@ -93,9 +93,7 @@ subnet = "ase-one"
 public_vip = "192.23.1.2"
 )";
 
-std::string nsg_rule(const std::string& body) {
-  return "\n[[nsgs]]\nname = \"n\"\n[[nsgs.rules]]\n" + body;
-}
+std::string nsg_rule(const std::string& body) { return "\n[[nsgs]]\nname = \"n\"\n[[nsgs.rules]]\n" + body; }
 const std::string kRuleOk =
     "name = \"r\"\npriority = 100\ndirection = \"Inbound\"\naccess = \"Allow\"\nprotocol = \"Tcp\"\n"
     "source_address_prefixes = \"*\"\nsource_port_ranges = \"*\"\n"
@@ -117,34 +115,40 @@ INSTANTIATE_TEST_SUITE_P(
                 "not an IPv4 address or CIDR"},
         BadCase{"cidr_host_bits", "\n[[subnets]]\nname = \"b\"\nprefix = @\"10.0.2.5/24\"\n", "subnets[1].prefix",
                 "host bits set"},
-        BadCase{"subnet_outside_vnet", "\n[[subnets]]\nname = \"b\"\nprefix = @\"10.1.0.0/24\"\n",
-                "subnets[1].prefix", "outside the VNet address space"},
+        BadCase{"subnet_outside_vnet", "\n[[subnets]]\nname = \"b\"\nprefix = @\"10.1.0.0/24\"\n", "subnets[1].prefix",
+                "outside the VNet address space"},
         BadCase{"subnet_overlap", "\n[[subnets]]\nname = \"b\"\nprefix = @\"10.0.1.32/27\"\n", "subnets[1].prefix",
                 "overlaps subnet 'ase-one'"},
-        BadCase{"unknown_nsg_ref", "!" + replace(kBase, "prefix = \"10.0.1.0/26\"\n", "prefix = \"10.0.1.0/26\"\nnsg = @\"nope\"\n"),
+        BadCase{"unknown_nsg_ref",
+                "!" + replace(kBase, "prefix = \"10.0.1.0/26\"\n", "prefix = \"10.0.1.0/26\"\nnsg = @\"nope\"\n"),
                 "subnets[0].nsg", "unknown NSG 'nope'"},
         BadCase{"unknown_route_table_ref",
                 "!" + replace(kBase, "prefix = \"10.0.1.0/26\"\n", "prefix = \"10.0.1.0/26\"\nroute_table = @\"rt\"\n"),
                 "subnets[0].route_table", "unknown route table 'rt'"},
-        BadCase{"unknown_subnet_ref", "\n[[ases]]\nname = \"a\"\nsubnet = @\"nowhere\"\npublic_vip = \"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
-                "ases[0].subnet", "unknown subnet 'nowhere'"},
-        BadCase{"unknown_host_nsg_ref", "\n[[hosts]]\nname = \"h\"\nip = \"10.0.1.20\"\nnsg = @\"missing\"\n", "hosts[0].nsg",
-                "unknown NSG 'missing'"},
+        BadCase{
+            "unknown_subnet_ref",
+            "\n[[ases]]\nname = \"a\"\nsubnet = @\"nowhere\"\npublic_vip = \"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+            "ases[0].subnet", "unknown subnet 'nowhere'"},
+        BadCase{"unknown_host_nsg_ref", "\n[[hosts]]\nname = \"h\"\nip = \"10.0.1.20\"\nnsg = @\"missing\"\n",
+                "hosts[0].nsg", "unknown NSG 'missing'"},
         BadCase{"instance_outside_subnet", kAse + "instances = [\"10.0.1.4\", @\"10.0.2.9\"]\n", "ases[0].instances[1]",
                 "outside subnet 'ase-one'"},
         BadCase{"instance_reserved", kAse + "instances = @\"10.0.1.1\"\n", "ases[0].instances", "reserved by Azure"},
         BadCase{"ilb_outside_subnet", kAse + "ilb_address = @\"10.0.3.11\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].ilb_address", "outside subnet 'ase-one'"},
-        BadCase{"vip_inside_vnet", "\n[[ases]]\nname = \"a\"\nsubnet = \"ase-one\"\npublic_vip = @\"10.0.9.9\"\ninstances = \"10.0.1.4\"\n",
-                "ases[0].public_vip", "inside the VNet"},
-        BadCase{"priority_low", nsg_rule(replace(kRuleOk, "priority = 100", "priority = @99")), "nsgs[0].rules[0].priority",
-                "99 is outside 100-4096"},
+        BadCase{
+            "vip_inside_vnet",
+            "\n[[ases]]\nname = \"a\"\nsubnet = \"ase-one\"\npublic_vip = @\"10.0.9.9\"\ninstances = \"10.0.1.4\"\n",
+            "ases[0].public_vip", "inside the VNet"},
+        BadCase{"priority_low", nsg_rule(replace(kRuleOk, "priority = 100", "priority = @99")),
+                "nsgs[0].rules[0].priority", "99 is outside 100-4096"},
         BadCase{"priority_high", nsg_rule(replace(kRuleOk, "priority = 100", "priority = @5000")),
                 "nsgs[0].rules[0].priority", "5000 is outside 100-4096"},
         BadCase{"priority_not_int", nsg_rule(replace(kRuleOk, "priority = 100", "priority = @\"100\"")),
                 "nsgs[0].rules[0].priority", "expected an integer"},
         BadCase{"priority_duplicate",
-                nsg_rule(kRuleOk) + "[[nsgs.rules]]\n" + replace(replace(kRuleOk, "priority = 100", "priority = @100"), "\"r\"", "\"r2\""),
+                nsg_rule(kRuleOk) + "[[nsgs.rules]]\n" +
+                    replace(replace(kRuleOk, "priority = 100", "priority = @100"), "\"r\"", "\"r2\""),
                 "nsgs[0].rules[1].priority", "already used by Inbound rule 'r'"},
         BadCase{"two_service_tags",
                 nsg_rule(replace(kRuleOk, "source_address_prefixes = \"*\"",
@@ -153,7 +157,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown_service_tag",
                 nsg_rule(replace(kRuleOk, "source_address_prefixes = \"*\"", "source_address_prefixes = @\"Storage\"")),
                 "nsgs[0].rules[0].source_address_prefixes", "unknown service tag 'Storage'"},
-        BadCase{"bad_port", nsg_rule(replace(kRuleOk, "destination_port_ranges = \"443\"", "destination_port_ranges = @\"70000\"")),
+        BadCase{"bad_port",
+                nsg_rule(replace(kRuleOk, "destination_port_ranges = \"443\"", "destination_port_ranges = @\"70000\"")),
                 "nsgs[0].rules[0].destination_port_ranges", "is not a port"},
         BadCase{"unknown_direction", nsg_rule(replace(kRuleOk, "direction = \"Inbound\"", "direction = @\"Sideways\"")),
                 "nsgs[0].rules[0].direction", "unknown value 'Sideways' (expected Inbound | Outbound)"},
@@ -162,23 +167,28 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown_protocol", nsg_rule(replace(kRuleOk, "protocol = \"Tcp\"", "protocol = @\"Sctp\"")),
                 "nsgs[0].rules[0].protocol", "unknown value 'Sctp'"},
         BadCase{"unknown_next_hop_type",
-                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = \"0.0.0.0/0\"\nnext_hop_type = @\"Gateway\"\n",
+                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = "
+                "\"0.0.0.0/0\"\nnext_hop_type = @\"Gateway\"\n",
                 "route_tables[0].routes[0].next_hop_type", "unknown value 'Gateway'"},
         BadCase{"appliance_without_ip",
-                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = \"0.0.0.0/0\"\nnext_hop_type = @\"VirtualAppliance\"\n",
+                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = "
+                "\"0.0.0.0/0\"\nnext_hop_type = @\"VirtualAppliance\"\n",
                 "route_tables[0].routes[0].next_hop_ip_address", "needs next_hop_ip_address"},
-        BadCase{"unknown_ilb_mode", kAse + "ilb_address = \"10.0.1.11\"\nilb_mode = @\"Everything\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"unknown_ilb_mode",
+                kAse + "ilb_address = \"10.0.1.11\"\nilb_mode = @\"Everything\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].ilb_mode", "unknown value 'Everything'"},
         BadCase{"unknown_load_distribution", kAse + "instances = \"10.0.1.4\"\nload_distribution = @\"RoundRobin\"\n",
                 "ases[0].load_distribution", "unknown value 'RoundRobin'"},
         BadCase{"unknown_era", "\n[emulator]\nera = @\"2030\"\n", "emulator.era", "unknown value '2030'"},
         BadCase{"tcp_reset_needs_standard", kAse + "instances = \"10.0.1.4\"\ntcp_reset = @true\n", "ases[0].tcp_reset",
                 "Standard load balancer feature"},
-        BadCase{"unknown_key", kAse + "instances = \"10.0.1.4\"\n@vip = \"1.2.3.4\"\n", "ases[0].vip", "unknown key 'vip'"},
+        BadCase{"unknown_key", kAse + "instances = \"10.0.1.4\"\n@vip = \"1.2.3.4\"\n", "ases[0].vip",
+                "unknown key 'vip'"},
         // Issue 14: names are Azure's (they become flow-log paths), addresses are ones Azure could assign.
         BadCase{"nsg_name_is_a_path", "\n[[nsgs]]\nname = @\"../../../x\"\nflow_logs = true\n", "nsgs[0].name",
                 "'../../../x' is not an Azure NSG name: character 3 ('/') is not allowed"},
-        BadCase{"nsg_name_absolute", "\n[[nsgs]]\nname = @\"/tmp/x\"\n", "nsgs[0].name", "character 1 ('/') is not allowed"},
+        BadCase{"nsg_name_absolute", "\n[[nsgs]]\nname = @\"/tmp/x\"\n", "nsgs[0].name",
+                "character 1 ('/') is not allowed"},
         BadCase{"nsg_name_ends_with_dot", "\n[[nsgs]]\nname = @\"nsg.\"\n", "nsgs[0].name",
                 "must end with a letter, digit or '_'"},
         BadCase{"nsg_name_too_long", "\n[[nsgs]]\nname = @\"" + std::string(81, 'n') + "\"\n", "nsgs[0].name",
@@ -187,48 +197,71 @@ INSTANTIATE_TEST_SUITE_P(
                 "nsgs[0].rules[0].name", "is not an Azure security rule name"},
         BadCase{"vnet_name_one_char", "![vnet]\nname = @\"v\"\naddress_space = \"10.0.0.0/16\"\n", "vnet.name",
                 "an Azure VNet name has 2-64"},
-        BadCase{"subnet_name_space", "\n[[subnets]]\nname = @\"my subnet\"\nprefix = \"10.0.2.0/24\"\n", "subnets[1].name",
-                "character 3 (' ') is not allowed"},
-        BadCase{"ase_name_control_char", "\n[[ases]]\nname = @\"a\\u0007\"\nsubnet = \"ase-one\"\npublic_vip = \"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"subnet_name_space", "\n[[subnets]]\nname = @\"my subnet\"\nprefix = \"10.0.2.0/24\"\n",
+                "subnets[1].name", "character 3 (' ') is not allowed"},
+        BadCase{"ase_name_control_char",
+                "\n[[ases]]\nname = @\"a\\u0007\"\nsubnet = \"ase-one\"\npublic_vip = \"192.23.1.2\"\ninstances = "
+                "\"10.0.1.4\"\n",
                 "ases[0].name", "'a\\x07' is not an Azure ASE name"},
         BadCase{"host_name_backslash", "\n[[hosts]]\nname = @\"h\\\\x\"\nip = \"10.0.1.20\"\n", "hosts[0].name",
                 "is not an Azure host (NIC) name"},
         BadCase{"route_table_name_dotdot", "\n[[route_tables]]\nname = @\"..\"\n", "route_tables[0].name",
                 "is not an Azure route table name"},
-        BadCase{"route_name_star", "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = @\"*\"\naddress_prefix = \"0.0.0.0/0\"\nnext_hop_type = \"Internet\"\n",
+        BadCase{"route_name_star",
+                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = @\"*\"\naddress_prefix = "
+                "\"0.0.0.0/0\"\nnext_hop_type = \"Internet\"\n",
                 "route_tables[0].routes[0].name", "is not an Azure route name"},
-        BadCase{"vip_zero", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"0.0.0.0\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_zero",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"0.0.0.0\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "0.0.0.0/8"},
-        BadCase{"vip_broadcast", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"255.255.255.255\"\ninstances = \"10.0.1.4\"\n",
-                "ases[0].public_vip", "limited broadcast"},
-        BadCase{"vip_loopback", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"127.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{
+            "vip_broadcast",
+            kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"255.255.255.255\"\ninstances = \"10.0.1.4\"\n",
+            "ases[0].public_vip", "limited broadcast"},
+        BadCase{"vip_loopback",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"127.0.0.1\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "loopback"},
-        BadCase{"vip_multicast", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"224.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_multicast",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"224.0.0.1\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "multicast"},
-        BadCase{"vip_reserved_class_e", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"240.0.0.1\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_reserved_class_e",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"240.0.0.1\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "240.0.0.0/4"},
-        BadCase{"vip_link_local", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"169.254.1.1\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_link_local",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"169.254.1.1\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "link-local"},
-        BadCase{"vip_platform_address", kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"168.63.129.16\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_platform_address",
+                kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"168.63.129.16\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "Azure's platform address"},
-        BadCase{"vip_in_bgp_prefix", "\n[gateway]\nbgp_routes = [\"0.0.0.0/0\", \"192.23.0.0/16\"]\n" + kAse.substr(0, kAse.find("public_vip")) +
+        BadCase{"vip_in_bgp_prefix",
+                "\n[gateway]\nbgp_routes = [\"0.0.0.0/0\", \"192.23.0.0/16\"]\n" +
+                    kAse.substr(0, kAse.find("public_vip")) +
                     "public_vip = @\"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "inside 192.23.0.0/16, which the gateway advertises"},
-        BadCase{"vip_in_udr_prefix", "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = \"192.23.1.0/24\"\nnext_hop_type = \"VirtualNetworkGateway\"\n" +
-                    kAse.substr(0, kAse.find("public_vip")) + "public_vip = @\"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
+        BadCase{"vip_in_udr_prefix",
+                "\n[[route_tables]]\nname = \"rt\"\n[[route_tables.routes]]\nname = \"x\"\naddress_prefix = "
+                "\"192.23.1.0/24\"\nnext_hop_type = \"VirtualNetworkGateway\"\n" +
+                    kAse.substr(0, kAse.find("public_vip")) +
+                    "public_vip = @\"192.23.1.2\"\ninstances = \"10.0.1.4\"\n",
                 "ases[0].public_vip", "of route 'x' in route table 'rt'"},
-        BadCase{"host_reserved_first", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.3\"\n", "hosts[0].ip", "reserved by Azure"},
-        BadCase{"host_reserved_broadcast", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.63\"\n", "hosts[0].ip", "reserved by Azure"},
-        BadCase{"host_outside_every_subnet", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.9.4\"\n", "hosts[0].ip", "is in no subnet"},
+        BadCase{"host_reserved_first", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.3\"\n", "hosts[0].ip",
+                "reserved by Azure"},
+        BadCase{"host_reserved_broadcast", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.1.63\"\n", "hosts[0].ip",
+                "reserved by Azure"},
+        BadCase{"host_outside_every_subnet", "\n[[hosts]]\nname = \"h\"\nip = @\"10.0.9.4\"\n", "hosts[0].ip",
+                "is in no subnet"},
         BadCase{"rule_destination_port_zero",
                 nsg_rule(replace(kRuleOk, "destination_port_ranges = \"443\"", "destination_port_ranges = @\"0\"")),
                 "nsgs[0].rules[0].destination_port_ranges", "port 0 is reserved"},
-        BadCase{"ase_app_port_zero", kAse + "instances = \"10.0.1.4\"\napp = [80, @0]\n", "ases[0].app[1]", "port 0 is reserved"},
-        BadCase{"missing_vnet", "!@[[subnets]]\nname = \"x\"\nprefix = \"10.0.0.0/24\"\n", "vnet", "missing [vnet]", false}),
+        BadCase{"ase_app_port_zero", kAse + "instances = \"10.0.1.4\"\napp = [80, @0]\n", "ases[0].app[1]",
+                "port 0 is reserved"},
+        BadCase{"missing_vnet", "!@[[subnets]]\nname = \"x\"\nprefix = \"10.0.0.0/24\"\n", "vnet", "missing [vnet]",
+                false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Topology, HostInsideAseSubnetIsAcceptedWithAWarning) {
-  const std::string t = kBase + kAse + "instances = \"10.0.1.4\"\n\n[[hosts]]\nname = \"squatter\"\nip = \"10.0.1.20\"\n";
+  const std::string t =
+      kBase + kAse + "instances = \"10.0.1.4\"\n\n[[hosts]]\nname = \"squatter\"\nip = \"10.0.1.20\"\n";
   Topology topo = load_topology_text(t, "topo.toml");
   ASSERT_EQ(topo.warnings.size(), 1u);
   EXPECT_NE(topo.warnings[0].find("topo.toml:"), std::string::npos);
@@ -249,7 +282,7 @@ TEST(Topology, RuleCountLimitFollowsEra) {
                                           "\"r\"", "\"r" + std::to_string(i) + "\"");
   }
   const std::string body = "\n[[nsgs]]\nname = \"n\"\n" + rules;
-  EXPECT_THROW(load_topology_text(kBase + body, "t.toml"), TopologyError);  // 2016: 200
+  EXPECT_THROW(load_topology_text(kBase + body, "t.toml"), TopologyError);                          // 2016: 200
   EXPECT_NO_THROW(load_topology_text("[emulator]\nera = \"current\"\n" + kBase + body, "t.toml"));  // 1,000
   EXPECT_NO_THROW(load_topology_text("[emulator]\nenforce_limits = false\n" + kBase + body, "t.toml"));
 }
@@ -381,7 +414,8 @@ onprem = "tap:onprem0"
 
 TEST(Topology, ClassicTagSpellingsMapToArmNames) {
   Topology topo = load_topology_text(
-      kBase + nsg_rule(replace(kRuleOk, "source_address_prefixes = \"*\"", "source_address_prefixes = \"INTERNET\"")), "t");
+      kBase + nsg_rule(replace(kRuleOk, "source_address_prefixes = \"*\"", "source_address_prefixes = \"INTERNET\"")),
+      "t");
   EXPECT_EQ(topo.nsgs[0].rules[0].source.tag, "Internet");
 }
 
@@ -408,9 +442,10 @@ TEST(Topology, ProbeSettingsFollowTheEraAndAzuresRules) {
   EXPECT_EQ(s.ases[0].probe_down, 2);
   EXPECT_EQ(s.ases[0].probe_up, 2);
   // Current: every 5 s, up after one success.
-  t = load_topology_text("[emulator]\nera = \"current\"\n" + kBase + kAse +
-                             "instances = \"10.0.1.4\"\nprobe_port = 80\nprobe_protocol = \"Http\"\nprobe_path = \"/health\"\n",
-                         "t.toml");
+  t = load_topology_text(
+      "[emulator]\nera = \"current\"\n" + kBase + kAse +
+          "instances = \"10.0.1.4\"\nprobe_port = 80\nprobe_protocol = \"Http\"\nprobe_path = \"/health\"\n",
+      "t.toml");
   s = compile(t, 1);
   EXPECT_TRUE(s.ases[0].probe_http);
   EXPECT_EQ(s.ases[0].probe_path, "/health");
@@ -418,7 +453,8 @@ TEST(Topology, ProbeSettingsFollowTheEraAndAzuresRules) {
   EXPECT_EQ(s.ases[0].probe_up, 1);
   // HTTP probes are refused on SMTP and friends; a path is a relative URL path.
   try {
-    load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 25\nprobe_protocol = \"Http\"\n", "t.toml");
+    load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 25\nprobe_protocol = \"Http\"\n",
+                       "t.toml");
     FAIL() << "an HTTP probe on port 25 was accepted";
   } catch (const TopologyError& e) {
     EXPECT_NE(std::string(e.what()).find("t.toml:"), std::string::npos) << e.what();
@@ -427,7 +463,8 @@ TEST(Topology, ProbeSettingsFollowTheEraAndAzuresRules) {
   EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 80\nprobe_path = \"health\"\n",
                                   "t.toml"),
                TopologyError);
-  EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 0\n", "t.toml"), TopologyError);
+  EXPECT_THROW(load_topology_text(kBase + kAse + "instances = \"10.0.1.4\"\nprobe_port = 0\n", "t.toml"),
+               TopologyError);
 }
 
 // Issue 14: errors quote a short escaped excerpt of the input, never a whole line.

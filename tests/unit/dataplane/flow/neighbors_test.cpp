@@ -20,7 +20,7 @@ TEST(Neighbors, LearnedMacIsFoundOnItsSideOnlyAndExpires) {
   EXPECT_EQ(t.lookup(Port::kInternet, 0x0a000104, 11 * kSec, 300 * kSec), nullptr);  // another side
   EXPECT_EQ(t.lookup(Port::kVnet, 0x0a000105, 11 * kSec, 300 * kSec), nullptr);
   EXPECT_EQ(t.lookup(Port::kVnet, 0x0a000104, 310 * kSec, 300 * kSec), nullptr);  // timed out
-  t.learn(Port::kVnet, 0x0a000104, mac(9), 311 * kSec);  // moved: the newest MAC wins
+  t.learn(Port::kVnet, 0x0a000104, mac(9), 311 * kSec);                           // moved: the newest MAC wins
   EXPECT_EQ(*t.lookup(Port::kVnet, 0x0a000104, 312 * kSec, 300 * kSec), mac(9));
 }
 
