@@ -15,25 +15,33 @@ namespace asenet::dataplane {
 inline constexpr size_t kTcpFrameLen = 54;  ///< Ethernet + IPv4 + TCP, no options
 inline constexpr size_t kArpFrameLen = 60;  ///< padded to Ethernet's minimum
 
+/// Writes Ethernet + a 20-byte IPv4 header at f for `l4_len` bytes of layer 4
+/// (zeroing the first kEthHeaderLen + 20 + `zero_l4` bytes); checksum done.
+/// Returns where layer 4 starts.
+inline uint8_t* write_eth_ipv4(uint8_t* f, const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
+                               uint8_t proto, uint8_t ttl, uint16_t l4_len, size_t zero_l4) noexcept {
+  std::memset(f, 0, kEthHeaderLen + 20 + zero_l4);
+  std::memcpy(f, dst_mac.bytes.data(), 6);
+  std::memcpy(f + 6, src_mac.bytes.data(), 6);
+  store_be16(f + 12, kEtherTypeIpv4);
+  uint8_t* ip = f + kEthHeaderLen;
+  ip[0] = 0x45;
+  store_be16(ip + 2, static_cast<uint16_t>(20 + l4_len));
+  ip[8] = ttl;
+  ip[9] = proto;
+  store_be32(ip + 12, src);
+  store_be32(ip + 16, dst);
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  return ip + 20;
+}
+
 /// Writes Ethernet + IPv4 + TCP headers at f for `payload_len` bytes of
 /// payload already at f + kTcpFrameLen; checksums done.
 inline void write_tcp_frame(uint8_t* f, const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src, uint32_t dst,
                             uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint8_t ttl,
                             uint16_t payload_len = 0) noexcept {
-  std::memset(f, 0, kTcpFrameLen);
-  std::memcpy(f, dst_mac.bytes.data(), 6);
-  std::memcpy(f + 6, src_mac.bytes.data(), 6);
-  store_be16(f + 12, kEtherTypeIpv4);
-  uint8_t* ip = f + kEthHeaderLen;
   const auto tcp_len = static_cast<uint16_t>(20 + payload_len);
-  ip[0] = 0x45;
-  store_be16(ip + 2, static_cast<uint16_t>(20 + tcp_len));
-  ip[8] = ttl;
-  ip[9] = kIpProtoTcp;
-  store_be32(ip + 12, src);
-  store_be32(ip + 16, dst);
-  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-  uint8_t* tcp = ip + 20;
+  uint8_t* tcp = write_eth_ipv4(f, dst_mac, src_mac, src, dst, kIpProtoTcp, ttl, tcp_len, 20);
   store_be16(tcp, sport);
   store_be16(tcp + 2, dport);
   store_be32(tcp + 4, seq);
@@ -56,20 +64,8 @@ inline void write_tcp_frame(uint8_t* f, const MacAddr& dst_mac, const MacAddr& s
 inline constexpr size_t kIcmpErrorHeadLen = kEthHeaderLen + 20 + 8;
 inline void write_icmp_frag_needed(uint8_t* f, const MacAddr& dst_mac, const MacAddr& src_mac, uint32_t src,
                                    uint32_t dst, uint16_t mtu, const uint8_t* quoted, size_t quoted_len) noexcept {
-  std::memset(f, 0, kIcmpErrorHeadLen);
-  std::memcpy(f, dst_mac.bytes.data(), 6);
-  std::memcpy(f + 6, src_mac.bytes.data(), 6);
-  store_be16(f + 12, kEtherTypeIpv4);
-  uint8_t* ip = f + kEthHeaderLen;
   const auto icmp_len = static_cast<uint16_t>(8 + quoted_len);
-  ip[0] = 0x45;
-  store_be16(ip + 2, static_cast<uint16_t>(20 + icmp_len));
-  ip[8] = 64;
-  ip[9] = kIpProtoIcmp;
-  store_be32(ip + 12, src);
-  store_be32(ip + 16, dst);
-  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-  uint8_t* icmp = ip + 20;
+  uint8_t* icmp = write_eth_ipv4(f, dst_mac, src_mac, src, dst, kIpProtoIcmp, 64, icmp_len, 8);
   icmp[0] = 3;                // destination unreachable
   icmp[1] = 4;                // fragmentation needed and DF set
   store_be16(icmp + 6, mtu);  // next-hop MTU
