@@ -3,8 +3,9 @@
 // lookup: answers ARP ([l2] arp), takes the answers to asenetd's own health
 // probes, trims bytes past the IPv4 total length, and refuses packets it
 // cannot carry.
-// Drop reasons: every reason parse_packet gives (malformed_*, non_ipv4,
-// ip_options..., arp without [l2] arp), arp (consumed by the fabric's ARP),
+// Drop reasons: those parse_packet gives (malformed, unsupported, martian,
+// vnet_blocked, and arp for every ARP frame without [l2] arp), arp (consumed
+// by the fabric's ARP),
 // probe_reply (an answer to asenetd's probe, taken by the probe engine),
 // ttl_exceeded (TTL 0 or 1 when the fabric decrements it), mtu_exceeded
 // (longer than [emulator] mtu; DF ones are answered with ICMP 3/4).

@@ -76,6 +76,9 @@ class TableSet {
 
  private:
   explicit TableSet(TableSpec spec) : spec_(std::move(spec)) {}
+  /// The NSG classifier: one rte_acl context for all four levels, or split by
+  /// direction, then by level, when rte_acl cannot build one that big.
+  bool build_nsg_acl(std::string& error);
   TableSpec spec_;
   std::vector<uint32_t> fabric_;
   std::vector<FibPtr> fibs_;
