@@ -6,6 +6,8 @@
 // contexts and tables; this class borrows them for the life of the process.
 #pragma once
 
+#include <rte_cycles.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -26,6 +28,9 @@ struct rte_mempool;
 struct rte_ring;
 
 namespace asenet::control {
+
+/// The live clock in ns (the TSC, as the workers read it).
+inline uint64_t tsc_now_ns() { return dataplane::tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz()); }
 
 class LiveDataplane {
  public:
@@ -138,10 +143,19 @@ class LiveDataplane {
   rte_ring* probe_tx_ = nullptr;
   uint16_t next_probe_sport_ = 0;
   void probe_result(Probe& p, bool ok, const char* why, uint64_t now);
+  void refresh_probe_list(uint64_t now);
+  void answer_probe(Probe& p, const dataplane::ProbeReply& r, uint64_t now);
+  void send_probe(Probe& p, uint64_t now);
   bool send_frame(const uint8_t* frame, size_t len);
   /// The MAC of a VNet address: the fixed peer MAC, or ([l2] arp) what a
   /// worker learned; nullptr when none knows it.
   const dataplane::MacAddr* vnet_mac(uint32_t ip, uint64_t now) const;
+
+  // The parts of snapshot().
+  void port_figures(StatsSnapshot& s, const dataplane::WorkerCounters& total) const;
+  void worker_figures(StatsSnapshot& s) const;
+  void instance_figures(StatsSnapshot& s, const dataplane::TableSpec& sp, const dataplane::WorkerCounters& total) const;
+  void memory_figures(StatsSnapshot& s) const;
 
   mutable std::mutex telemetry_mu_;
   StatsSnapshot telemetry_;
