@@ -1,0 +1,42 @@
+// asenetctl bench in process: the real pipeline on in-memory packets, one
+// worker per lcore with its own tables, fed from ring ports and drained at
+// once. Each round is timed with the TSC; the generator's own cost is
+// measured alone and taken out; a separate pass times the stages one by one.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/offline/bench_traffic.hpp"
+#include "dataplane/ports/ports.hpp"
+#include "dataplane/tables/table_set.hpp"
+
+struct rte_mempool;
+
+namespace asenet::control::bench {
+
+inline constexpr const char* kStages[] = {"parse", "flow", "route", "lb", "nsg", "nat", "install", "forward", "emit"};
+inline constexpr size_t kNumStages = 9;
+
+struct RunResult {
+  double mpps = 0;     ///< pipeline packets per second, all workers (generator cost taken out)
+  double per_pkt = 0;  ///< cycles per packet on one worker, generator included
+  double gen_per_pkt = 0;
+  double conn_per_s = 0;  ///< new flows
+  uint64_t packets = 0, created = 0, drops = 0;
+  uint32_t flows_live = 0;
+  std::array<double, kNumStages> stages{};
+  bool have_stages = false;
+  std::vector<double> round_cycles;  ///< worker 0, generator cost taken out
+  uint64_t flow_table_bytes = 0, snat_bytes = 0;
+  uint32_t flow_capacity = 0;
+};
+
+/// One measurement with `n` workers, each with its own tables.
+bool run_workers(const Scenario& sc, const BenchOptions& opt, const dataplane::TableSet& ts,
+                 const dataplane::ReplayPorts& ports, const std::vector<rte_mempool*>& pools, unsigned n,
+                 unsigned table, unsigned round, RunResult& out, std::string& err);
+
+}  // namespace asenet::control::bench

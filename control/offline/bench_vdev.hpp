@@ -1,0 +1,24 @@
+// asenetctl bench on the pcap vdevs: asenetd and dpdk-testpmd's io
+// forwarding on the same two looped captures (clients to the VIP on one,
+// instances to the Internet on the other) and the same lcores, one after the
+// other in child processes, so that their ratio is like for like.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/offline/bench_traffic.hpp"
+
+namespace asenet::control::bench {
+
+struct VdevResult {
+  double testpmd_mpps = 0, asenetd_mpps = 0;
+  uint64_t asenetd_created = 0;
+};
+
+/// Runs both; false with a reason when either cannot run.
+bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vector<RuleBody>& rules, VdevResult& res,
+                     std::string& why);
+
+}  // namespace asenet::control::bench
