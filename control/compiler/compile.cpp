@@ -161,6 +161,57 @@ std::vector<dataplane::NsgRuleSpec> default_rules(const Topology& topo, uint32_t
   };
 }
 
+namespace {
+
+/// A user route's next hop; `valid` false with a `note` when Azure shows it
+/// Invalid (no gateway for VirtualNetworkGateway, an appliance outside the
+/// VNet: azure-semantics 8.3).
+NextHop user_route_hop(const Topology& topo, const Route& r, uint16_t origin, bool& valid, std::string& note) {
+  NextHop h{NextHopType::kInternet, Port::kInternet, 0, origin};
+  switch (r.next_hop) {
+    case NextHopKind::kVnetLocal:
+      h.type = NextHopType::kVnetLocal;
+      h.port = Port::kVnet;
+      break;
+    case NextHopKind::kInternet: break;
+    case NextHopKind::kVirtualNetworkGateway:
+      h.type = NextHopType::kVirtualNetworkGateway;
+      h.port = Port::kOnprem;
+      if (!topo.has_gateway) {
+        valid = false;
+        note = "no [gateway] in the topology";
+      }
+      break;
+    case NextHopKind::kVirtualAppliance:
+      h.type = NextHopType::kVirtualAppliance;
+      h.port = Port::kVnet;
+      h.ip = *r.next_hop_ip;
+      // A next-hop address that is not directly reachable makes the route invalid (8.3).
+      if (!topo.in_vnet(h.ip)) {
+        valid = false;
+        note = "next hop " + format_ipv4(h.ip) + " is not in the VNet";
+      }
+      break;
+    case NextHopKind::kNone: h.type = NextHopType::kNone; break;
+  }
+  return h;
+}
+
+/// Per prefix, the valid route of the highest origin is active (user > BGP >
+/// system on equal prefixes); longest prefix match then chooses among prefixes.
+void mark_active(std::vector<RouteCandidate>& out) {
+  std::map<std::pair<uint32_t, uint8_t>, size_t> winner;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].valid) continue;
+    const auto key = std::make_pair(out[i].prefix.addr, out[i].prefix.len);
+    auto it = winner.find(key);
+    if (it == winner.end() || out[i].rank > out[it->second].rank) winner[key] = i;
+  }
+  for (const auto& [key, i] : winner) out[i].active = true;
+}
+
+}  // namespace
+
 std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet* subnet) {
   std::vector<RouteCandidate> out;
   auto inside_vnet = [&](const Cidr& c) {
@@ -201,35 +252,9 @@ std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet*
     for (size_t i = 0; i < topo.route_tables.size(); ++i)
       if (&topo.route_tables[i] == rt) origin = static_cast<uint16_t>(dataplane::kRouteOriginGateway + 1 + i);
     for (const auto& r : rt->routes) {
-      NextHop h{NextHopType::kInternet, Port::kInternet, 0, origin};
       bool valid = true;
       std::string note;
-      switch (r.next_hop) {
-        case NextHopKind::kVnetLocal:
-          h.type = NextHopType::kVnetLocal;
-          h.port = Port::kVnet;
-          break;
-        case NextHopKind::kInternet: break;
-        case NextHopKind::kVirtualNetworkGateway:
-          h.type = NextHopType::kVirtualNetworkGateway;
-          h.port = Port::kOnprem;
-          if (!topo.has_gateway) {
-            valid = false;
-            note = "no [gateway] in the topology";
-          }
-          break;
-        case NextHopKind::kVirtualAppliance:
-          h.type = NextHopType::kVirtualAppliance;
-          h.port = Port::kVnet;
-          h.ip = *r.next_hop_ip;
-          // A next-hop address that is not directly reachable makes the route invalid (8.3).
-          if (!topo.in_vnet(h.ip)) {
-            valid = false;
-            note = "next hop " + format_ipv4(h.ip) + " is not in the VNet";
-          }
-          break;
-        case NextHopKind::kNone: h.type = NextHopType::kNone; break;
-      }
+      const NextHop h = user_route_hop(topo, r, origin, valid, note);
       add(r.prefix, h, kUser, "User", r.name, valid, note);
     }
   }
@@ -237,16 +262,7 @@ std::vector<RouteCandidate> route_candidates(const Topology& topo, const Subnet*
     add(Cidr{a.public_vip, 32}, local, kFabric, "Default", "VIP of " + a.name, true);
     if (a.ilb_address) add(Cidr{*a.ilb_address, 32}, local, kFabric, "Default", "ILB of " + a.name, true);
   }
-  // Per prefix, the valid route of the highest origin is active (user > BGP >
-  // system on equal prefixes); longest prefix match then chooses among prefixes.
-  std::map<std::pair<uint32_t, uint8_t>, size_t> winner;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (!out[i].valid) continue;
-    const auto key = std::make_pair(out[i].prefix.addr, out[i].prefix.len);
-    auto it = winner.find(key);
-    if (it == winner.end() || out[i].rank > out[it->second].rank) winner[key] = i;
-  }
-  for (const auto& [key, i] : winner) out[i].active = true;
+  mark_active(out);
   return out;
 }
 
@@ -328,18 +344,14 @@ const RouteCandidate* effective_route(const std::vector<RouteCandidate>& routes,
   return best;
 }
 
-dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
-  dataplane::TableSpec spec;
-  spec.generation = generation;
-  spec.decrement_ttl = topo.emulator.decrement_ttl;
-  spec.mtu = static_cast<uint16_t>(topo.emulator.mtu);
-  spec.flow_idle_timeout_ns = uint64_t{topo.emulator.flow_idle_timeout_s} * dataplane::kNsPerSecond;
-  spec.tcp_fin_timeout_ns = uint64_t{topo.emulator.tcp_fin_timeout_s} * dataplane::kNsPerSecond;
-  spec.tcp_rst_timeout_ns = uint64_t{topo.emulator.tcp_rst_timeout_s} * dataplane::kNsPerSecond;
+namespace {
 
+/// The route pass: one FIB per distinct effective route set (set 0 is
+/// traffic that does not leave a subnet with a route table, and all traffic
+/// entering from outside), next hops deduplicated so that the FIB's 2-byte
+/// next-hop field indexes a small array. Returns each subnet's route set.
+std::map<std::string, uint16_t> compile_routes(const Topology& topo, dataplane::TableSpec& spec) {
   for (const auto& rt : topo.route_tables) spec.route_origins.push_back(rt.name);
-
-  // Deduplicate next hops so the FIB's 2-byte next-hop field indexes a small array.
   std::map<std::tuple<int, int, uint32_t, uint16_t>, uint32_t> hop_index;
   auto hop_id = [&](const NextHop& h) {
     const auto hk = std::make_tuple(static_cast<int>(h.type), static_cast<int>(h.port), h.ip, h.origin);
@@ -372,10 +384,15 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
   add_set(nullptr);
   std::map<std::string, uint16_t> subnet_sets;
   for (const auto& s : topo.subnets) subnet_sets[s.name] = add_set(&s);
+  return subnet_sets;
 
-  // NSGs: user rules then the six defaults, each direction by priority.
-  // NSGs attached to a subnet or NIC are numbered first: the data path's
-  // rte_acl key carries their id in one byte (acl.hpp).
+}
+
+/// The NSG pass: user rules then the six defaults, each direction by
+/// priority. NSGs attached to a subnet or NIC are numbered first: the data
+/// path's rte_acl key carries their id in one byte (acl.hpp). Returns each
+/// NSG's id (1-based).
+std::map<std::string, uint16_t> compile_nsgs(const Topology& topo, dataplane::TableSpec& spec) {
   std::vector<const Nsg*> order;
   auto attached = [&](const Nsg& n) {
     for (const auto& s : topo.subnets)
@@ -408,20 +425,12 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
     ns.flow_logs = n.flow_logs;
     spec.nsgs.push_back(std::move(ns));
   }
-  spec.virtual_network = expand_service_tag(topo, "VirtualNetwork");
-  for (const auto& s : topo.subnets)
-    spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name, subnet_sets.at(s.name)});
-  for (const auto& h : topo.hosts) spec.hosts.push_back(h.ip);
-  std::sort(spec.hosts.begin(), spec.hosts.end());
-  for (const auto& a : topo.ases)
-    for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
-  std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
-  spec.udp_cone_nat = topo.emulator.era == Era::kCurrent;
-  spec.l2.arp = topo.l2.arp;
-  spec.l2.next_hop = {topo.l2.internet_next_hop.value_or(0), 0, topo.l2.onprem_next_hop.value_or(0)};
-  spec.l2.fabric_ip = {topo.l2.internet_fabric_ip.value_or(0), topo.l2.vnet_fabric_ip.value_or(0),
-                       topo.l2.onprem_fabric_ip.value_or(0)};
-  spec.l2.neighbor_timeout_ns = uint64_t{topo.l2.neighbor_timeout_s} * dataplane::kNsPerSecond;
+  return nsg_ids;
+}
+
+/// The LB/NAT pass: every ASE's frontends, instances, Maglev table, SNAT
+/// ports and probe, with the era's probe defaults (azure-semantics 7.2).
+void compile_ases(const Topology& topo, dataplane::TableSpec& spec) {
   spec.basic_lb = topo.emulator.era == Era::k2016;
   for (const auto& a : topo.ases) {
     spec.ases.push_back(compile_ase(a));
@@ -434,11 +443,48 @@ dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
         static_cast<uint8_t>(a.probe_up_threshold != 0 ? a.probe_up_threshold : (cur ? 1u : 2u));
     spec.some_frontend_down = spec.some_frontend_down || spec.ases.back().maglev.empty();
   }
+}
+
+/// Where things are: subnets (with their NSG and route set), hosts, ASE
+/// instances, NICs with NSGs, the VirtualNetwork tag and [l2], sorted for the
+/// data path's binary searches.
+void compile_addresses(const Topology& topo, dataplane::TableSpec& spec, const std::map<std::string, uint16_t>& nsg_ids,
+                       const std::map<std::string, uint16_t>& subnet_sets) {
+  spec.virtual_network = expand_service_tag(topo, "VirtualNetwork");
+  for (const auto& s : topo.subnets)
+    spec.subnets.push_back({s.prefix, s.nsg ? nsg_ids.at(*s.nsg) : uint16_t{0}, s.name, subnet_sets.at(s.name)});
+  for (const auto& h : topo.hosts) spec.hosts.push_back(h.ip);
+  std::sort(spec.hosts.begin(), spec.hosts.end());
+  for (const auto& a : topo.ases)
+    for (uint32_t ip : a.instances) spec.ase_instances.push_back(ip);
+  std::sort(spec.ase_instances.begin(), spec.ase_instances.end());
+  spec.l2.arp = topo.l2.arp;
+  spec.l2.next_hop = {topo.l2.internet_next_hop.value_or(0), 0, topo.l2.onprem_next_hop.value_or(0)};
+  spec.l2.fabric_ip = {topo.l2.internet_fabric_ip.value_or(0), topo.l2.vnet_fabric_ip.value_or(0),
+                       topo.l2.onprem_fabric_ip.value_or(0)};
+  spec.l2.neighbor_timeout_ns = uint64_t{topo.l2.neighbor_timeout_s} * dataplane::kNsPerSecond;
   std::sort(spec.subnets.begin(), spec.subnets.end(),
             [](const auto& a, const auto& b) { return a.prefix.addr < b.prefix.addr; });
   for (const auto& h : topo.hosts)
     if (h.nsg) spec.nics.push_back({h.ip, nsg_ids.at(*h.nsg), h.name});
   std::sort(spec.nics.begin(), spec.nics.end(), [](const auto& a, const auto& b) { return a.ip < b.ip; });
+}
+
+}  // namespace
+
+dataplane::TableSpec compile(const Topology& topo, uint64_t generation) {
+  dataplane::TableSpec spec;
+  spec.generation = generation;
+  spec.decrement_ttl = topo.emulator.decrement_ttl;
+  spec.mtu = static_cast<uint16_t>(topo.emulator.mtu);
+  spec.flow_idle_timeout_ns = uint64_t{topo.emulator.flow_idle_timeout_s} * dataplane::kNsPerSecond;
+  spec.tcp_fin_timeout_ns = uint64_t{topo.emulator.tcp_fin_timeout_s} * dataplane::kNsPerSecond;
+  spec.tcp_rst_timeout_ns = uint64_t{topo.emulator.tcp_rst_timeout_s} * dataplane::kNsPerSecond;
+  spec.udp_cone_nat = topo.emulator.era == Era::kCurrent;
+  const auto subnet_sets = compile_routes(topo, spec);
+  const auto nsg_ids = compile_nsgs(topo, spec);
+  compile_addresses(topo, spec, nsg_ids, subnet_sets);
+  compile_ases(topo, spec);
   return spec;
 }
 
