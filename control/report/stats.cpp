@@ -27,9 +27,11 @@ std::string prom_label(std::string_view v) {
 
 }  // namespace
 
-std::string stats_json(const StatsSnapshot& s) {
-  std::ostringstream o;
-  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",\"per_worker\":[";
+namespace {
+
+/// "per_worker" and "ports".
+void workers_and_ports_json(std::ostringstream& o, const StatsSnapshot& s) {
+  o << "\"per_worker\":[";
   for (size_t w = 0; w < s.per_worker.size(); ++w) {
     const auto& f = s.per_worker[w];
     o << (w ? "," : "") << "{\"packets\":" << f.packets << ",\"handed_off\":" << f.handed_off
@@ -43,19 +45,13 @@ std::string stats_json(const StatsSnapshot& s) {
       << ",\"imissed\":" << f.imissed << ",\"ierrors\":" << f.ierrors << ",\"oerrors\":" << f.oerrors
       << ",\"rx_nombuf\":" << f.rx_nombuf << "}";
   }
-  o << "},\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
-    << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
+  o << "}";
+}
+
+/// "snat": per instance and per ASE, then "health".
+void snat_json(std::ostringstream& o, const StatsSnapshot& s) {
+  o << "\"snat\":{\"by_instance\":{";
   bool first = true;
-  for (size_t r = 1; r < s.drops.size(); ++r) {
-    if (s.drops[r] == 0) continue;
-    o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << s.drops[r];
-    first = false;
-  }
-  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
-    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
-    << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent
-    << "},\"snat\":{\"by_instance\":{";
-  first = true;
   std::map<std::string, std::array<uint64_t, 3>> by_ase;
   for (const auto& i : s.instances) {
     o << (first ? "" : ",") << json_str(format_ipv4(i.ip)) << ":{\"ase\":" << json_str(i.ase)
@@ -81,6 +77,10 @@ std::string stats_json(const StatsSnapshot& s) {
     first = false;
   }
   o << "}";
+}
+
+/// "l2" ([l2] arp: its counters and the neighbours) and "probes", when there.
+void l2_and_probes_json(std::ostringstream& o, const StatsSnapshot& s) {
   if (s.l2) {
     o << ",\"l2\":{\"arp_replies\":" << s.arp_replies << ",\"arp_requests\":" << s.arp_requests << ",\"neighbors\":[";
     for (size_t i = 0; i < s.neighbors.size(); ++i) {
@@ -102,6 +102,27 @@ std::string stats_json(const StatsSnapshot& s) {
     }
     o << "]";
   }
+}
+
+}  // namespace
+
+std::string stats_json(const StatsSnapshot& s) {
+  std::ostringstream o;
+  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",";
+  workers_and_ports_json(o, s);
+  o << ",\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
+    << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
+  bool first = true;
+  for (size_t r = 1; r < s.drops.size(); ++r) {
+    if (s.drops[r] == 0) continue;
+    o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << s.drops[r];
+    first = false;
+  }
+  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
+    << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
+    << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent << "},";
+  snat_json(o, s);
+  l2_and_probes_json(o, s);
   o << ",\"memory\":{\"heap_bytes_in_use\":" << s.heap_bytes_in_use << ",\"heap_bytes_total\":" << s.heap_bytes_total
     << ",\"heap_allocations\":" << s.heap_allocations << ",\"mbufs_in_use\":" << s.mbufs_in_use
     << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":" << s.pushes
