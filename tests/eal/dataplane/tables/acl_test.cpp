@@ -1,25 +1,33 @@
-// EAL suite, NSG engine: the 4-category rte_acl classifier against the plain
-// reference evaluator on random rule sets and packets biased toward rule edges,
-// the connection table, and statefulness through process_burst.
+// The NSG classifier (dataplane/tables/acl): the 4-category rte_acl classifier against the plain reference evaluator on random rule sets and packets biased toward rule edges.
 #include <gtest/gtest.h>
 #include <rte_acl.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "control/compiler/compile.hpp"
 #include "control/model/topology.hpp"
 #include "dataplane/core/checksum.hpp"
 #include "dataplane/pipeline/pipeline.hpp"
 #include "dataplane/ports/ports.hpp"
+#include "dataplane/runtime/handover.hpp"
+#include "dataplane/runtime/worker.hpp"
 #include "dataplane/tables/acl.hpp"
+#include "tests/eal/support/eal_rig.hpp"
 
 using namespace asenet;
 using namespace asenet::control;
 using namespace asenet::dataplane;
-
-extern rte_mempool* g_pool;
+using namespace asenet::eal_test;
 
 namespace {
 
@@ -228,237 +236,3 @@ TEST_P(AclDifferential, RteAclAgreesWithTheReferenceOnAMillionPackets) {
 INSTANTIATE_TEST_SUITE_P(RandomRuleSets, AclDifferential,
                          ::testing::Values(std::make_tuple(1u, 3, 60), std::make_tuple(2u, 5, 200),
                                            std::make_tuple(3u, 8, 400)));
-
-TEST(FlowTable, InsertLookupReplyExpireAndFull) {
-  FlowTable ft;
-  std::string err;
-  ASSERT_TRUE(ft.init("ft_test", 1024, err)) << err;
-  FlowKey k;
-  k.src = 1;
-  k.dst = 2;
-  k.sport = 3;
-  k.dport = 4;
-  k.proto = 6;
-  Flow* f = ft.insert(k, 100);
-  ASSERT_NE(f, nullptr);
-  f->expires_ns = 500ull * 1000000000ull;
-  ft.schedule(f);
-  FlowKey keys[3] = {k, k.reversed(), k};
-  keys[2].dport = 5;
-  Flow* found[3];
-  bool reply[3];
-  EXPECT_EQ(ft.lookup_bulk(keys, 3, found, reply), 2u);
-  EXPECT_EQ(found[0], f);
-  EXPECT_FALSE(reply[0]);
-  EXPECT_EQ(found[1], f);
-  EXPECT_TRUE(reply[1]);
-  EXPECT_EQ(found[2], nullptr);
-  ft.advance(100ull * 1000000000ull);  // starts the wheel's clock
-  ft.advance(500ull * 1000000000ull);  // second 500 is not over yet
-  EXPECT_EQ(ft.size(), 1u);
-  ft.advance(501ull * 1000000000ull);
-  EXPECT_EQ(ft.size(), 0u);
-  EXPECT_EQ(ft.lookup_bulk(keys, 2, found, reply), 0u);
-  for (uint32_t i = 0; i < 1024; ++i) {
-    FlowKey x = k;
-    x.sport = static_cast<uint16_t>(i);
-    x.src = 1000 + i;
-    ASSERT_NE(ft.insert(x, 1), nullptr) << i;
-  }
-  FlowKey extra = k;
-  extra.src = 99999;
-  EXPECT_EQ(ft.insert(extra, 1), nullptr) << "a full table refuses, it does not overwrite";
-  EXPECT_EQ(ft.size(), 1024u);
-}
-
-TEST(Stateful, ReplyInTheSameBurstAsItsSynPasses) {
-  // The branch may not open anything inbound; the instance opens to it, and the
-  // SYN-ACK arrives in the very burst that carries the SYN.
-  const char* topo = R"(
-[vnet]
-name = "vvnet"
-address_space = "10.0.0.0/16"
-[[subnets]]
-name = "s"
-prefix = "10.0.1.0/24"
-nsg = "n"
-[[nsgs]]
-name = "n"
-[[nsgs.rules]]
-name = "DenyBranch"
-priority = 100
-direction = "Inbound"
-access = "Deny"
-protocol = "*"
-source_address_prefixes = "172.16.0.0/12"
-source_port_ranges = "*"
-destination_address_prefixes = "*"
-destination_port_ranges = "*"
-[gateway]
-bgp_routes = "172.16.0.0/12"
-)";
-  std::string err;
-  auto ts = TableSet::build(compile(load_topology_text(topo, "t.toml"), 1), 1, err);
-  ASSERT_TRUE(ts) << err;
-  ReplayPorts ports;
-  ASSERT_TRUE(create_replay_ports(1, 1024, g_pool, ports, err)) << err;
-  FlowTable ft;
-  ASSERT_TRUE(ft.init("ft_burst", 1024, err)) << err;
-  WorkerContext ctx;
-  ctx.flows = &ft;
-  ctx.clock = ClockMode::kFake;
-  for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
-
-  auto frame = [](const char* src, const char* dst, uint16_t sp, uint16_t dp, uint8_t flags) {
-    std::vector<uint8_t> f(14 + 40, 0);
-    f[12] = 0x08;
-    uint8_t* ip = f.data() + 14;
-    ip[0] = 0x45;
-    store_be16(ip + 2, 40);
-    ip[8] = 64;
-    ip[9] = 6;
-    const uint32_t s = *parse_ipv4(src), d = *parse_ipv4(dst);
-    for (int i = 0; i < 4; ++i) {
-      ip[12 + i] = static_cast<uint8_t>(s >> (24 - 8 * i));
-      ip[16 + i] = static_cast<uint8_t>(d >> (24 - 8 * i));
-    }
-    store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-    store_be16(ip + 20, sp);
-    store_be16(ip + 22, dp);
-    ip[32] = 5 << 4;
-    ip[33] = flags;
-    return f;
-  };
-  const std::vector<std::pair<std::vector<uint8_t>, Port>> in = {
-      {frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x02), Port::kVnet},    // SYN out: allowed
-      {frame("172.16.5.10", "10.0.1.4", 443, 50000, 0x12), Port::kOnprem},  // its SYN-ACK: a reply
-      {frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x10), Port::kVnet},    // ACK: established
-      {frame("172.16.5.10", "10.0.1.4", 443, 50001, 0x12), Port::kOnprem},  // no flow: denied
-  };
-  Burst b;
-  std::array<Port, kBurstSize> sides{};
-  for (const auto& [bytes, side] : in) {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(), bytes.size());
-    sides[b.count] = side;
-    b.pkts[b.count++] = m;
-  }
-  TraceRecord slots[4];
-  TraceSink sink{slots, 3};
-  ctx.trace = &sink;
-  stamp_burst(b, ctx, sides.data());
-  process_burst(b, *ts, ctx);
-  EXPECT_EQ(slots[0].flow, FlowState::kNew);
-  EXPECT_EQ(slots[1].flow, FlowState::kReply);
-  EXPECT_EQ(slots[1].verdict, Verdict::kForward);
-  EXPECT_EQ(slots[2].flow, FlowState::kEstablished);
-  EXPECT_EQ(slots[3].verdict, Verdict::kDrop);
-  EXPECT_EQ(slots[3].reason, DropReason::kNsgDeny);
-  EXPECT_EQ(ctx.counters.forwarded, 3u);
-  EXPECT_EQ(ctx.counters.flows_created, 1u);
-  void* out[8];
-  for (size_t s = 0; s < kNumPorts; ++s) {
-    unsigned n;
-    while ((n = rte_ring_dequeue_burst(ports.out_rings[s][0], out, 8, nullptr)) > 0)
-      for (unsigned i = 0; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
-  }
-  destroy_replay_ports(ports);
-}
-
-TEST(Snat, PortsArePerDestinationAndRunOut) {
-  SnatTable st;
-  std::string err;
-  ASSERT_TRUE(st.init("snat_unit", 8192, err)) << err;
-  std::vector<uint16_t> ports;
-  for (uint16_t p = 1024; p < 2048; ++p) ports.push_back(p);
-  const uint32_t inst = 0x0a000104, vip = 0xc0170102, d1 = 0x0d6b0432, d2 = 0x0d6b0433;
-  for (uint16_t i = 0; i < 1024; ++i) ASSERT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1024 + i) << i;
-  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 0) << "the 1,025th to one destination fails";
-  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d2, 443), 1024) << "another destination reuses the port";
-  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 8443), 1024) << "another destination port too";
-  st.release(vip, 1500, 6, d1, 443, inst);
-  EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1500) << "a released port comes back";
-  EXPECT_EQ(st.in_use(), 1026u);
-}
-
-namespace {
-
-/// One TCP packet through process_burst; returns its trace record.
-TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side, const char* src, const char* dst,
-                       uint16_t sport, uint16_t dport, uint8_t flags) {
-  std::vector<uint8_t> f(14 + 40, 0);
-  f[12] = 0x08;
-  uint8_t* ip = f.data() + 14;
-  ip[0] = 0x45;
-  store_be16(ip + 2, 40);
-  ip[8] = 64;
-  ip[9] = 6;
-  store_be32(ip + 12, *parse_ipv4(src));
-  store_be32(ip + 16, *parse_ipv4(dst));
-  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-  store_be16(ip + 20, sport);
-  store_be16(ip + 22, dport);
-  ip[32] = 5 << 4;
-  ip[33] = flags;
-  Burst b;
-  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
-  b.pkts[0] = m;
-  b.count = 1;
-  std::array<Port, kBurstSize> sides{};
-  sides[0] = side;
-  TraceRecord slot[1];
-  TraceSink sink{slot, 0};
-  ctx.trace = &sink;
-  stamp_burst(b, ctx, sides.data());
-  process_burst(b, ts, ctx);
-  ctx.trace = nullptr;
-  return slot[0];
-}
-
-}  // namespace
-
-TEST(LbHealth, AllInstancesDownEndsTcpFlowsOnlyOnBasic) {
-  for (const char* era : {"2016", "current"}) {
-    auto topo = [&](bool down) {
-      return compile(load_topology_text(std::string("[emulator]\nera = \"") + era +
-                                            "\"\n[vnet]\nname = \"vvnet\"\naddress_space = \"10.0.0.0/16\"\n"
-                                            "[[subnets]]\nname = \"s\"\nprefix = \"10.0.1.0/26\"\n"
-                                            "[[ases]]\nname = \"a\"\nsubnet = \"s\"\npublic_vip = \"192.23.1.2\"\n"
-                                            "instances = [\"10.0.1.4\", \"10.0.1.5\"]\n" +
-                                            (down ? "down = [\"10.0.1.4\", \"10.0.1.5\"]\n" : ""),
-                                        "t.toml"),
-                     1);
-    };
-    std::string err;
-    auto up = TableSet::build(topo(false), 1, err);
-    auto all_down = TableSet::build(topo(true), 1, err);
-    ASSERT_TRUE(up && all_down) << err;
-    ReplayPorts ports;
-    ASSERT_TRUE(create_replay_ports(1, 1024, g_pool, ports, err)) << err;
-    FlowTable ft;
-    ASSERT_TRUE(ft.init(std::string("ft_health_") + era, 1024, err)) << err;
-    WorkerContext ctx;
-    ctx.flows = &ft;
-    ctx.clock = ClockMode::kFake;
-    for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
-    auto syn = one_packet(*up, ctx, Port::kInternet, "203.0.113.7", "192.23.1.2", 50000, 443, 0x02);
-    ASSERT_EQ(syn.verdict, Verdict::kForward);
-    // The instances' probes fail: a new generation with both down.
-    auto after = one_packet(*all_down, ctx, Port::kInternet, "203.0.113.7", "192.23.1.2", 50000, 443, 0x10);
-    auto fresh = one_packet(*all_down, ctx, Port::kInternet, "203.0.113.8", "192.23.1.2", 50001, 443, 0x02);
-    EXPECT_EQ(fresh.reason, DropReason::kNoBackend) << era << ": no new flows";
-    if (std::string(era) == "2016") {
-      EXPECT_EQ(after.reason, DropReason::kNoBackend) << "Basic ends established TCP flows";
-    } else {
-      EXPECT_EQ(after.verdict, Verdict::kForward) << "Standard keeps established TCP flows";
-    }
-    void* out[8];
-    for (size_t s = 0; s < kNumPorts; ++s) {
-      unsigned n;
-      while ((n = rte_ring_dequeue_burst(ports.out_rings[s][0], out, 8, nullptr)) > 0)
-        for (unsigned i = 0; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
-    }
-    destroy_replay_ports(ports);
-  }
-}
