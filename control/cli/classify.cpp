@@ -62,8 +62,8 @@ struct Classifier {
   void classify_all() {
     constexpr size_t kStep = 256;
     for (size_t i = 0; i < keys.size(); i += kStep)
-      rte_acl_classify(ctx, keys.data() + i, results.data() + i, static_cast<uint32_t>(std::min(kStep, keys.size() - i)),
-                       1);
+      rte_acl_classify(ctx, keys.data() + i, results.data() + i,
+                       static_cast<uint32_t>(std::min(kStep, keys.size() - i)), 1);
   }
 };
 

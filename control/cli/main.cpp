@@ -10,7 +10,6 @@ using namespace asenet::control::cli;
 
 namespace {
 
-
 constexpr const char* kUsage = R"(usage: asenetctl COMMAND [options]
 
 Emulates the network of Azure App Service Environments on a DPDK data plane.

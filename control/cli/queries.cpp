@@ -169,7 +169,6 @@ options)");
   return 0;
 }
 
-
 int cmd_next_hop(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl next-hop --topology T --source IP --destination IP [--json]
 

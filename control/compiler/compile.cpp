@@ -385,7 +385,6 @@ std::map<std::string, uint16_t> compile_routes(const Topology& topo, dataplane::
   std::map<std::string, uint16_t> subnet_sets;
   for (const auto& s : topo.subnets) subnet_sets[s.name] = add_set(&s);
   return subnet_sets;
-
 }
 
 /// The NSG pass: user rules then the six defaults, each direction by

@@ -113,8 +113,7 @@ void print_text(const Report& r) {
   const RunResult& one = r.one;
   const VdevResult& vd = r.vd;
   std::printf("scenario %s: %u NSG rules (%s; %zu rte_acl rules), %u live flows, %u worker%s\n", sc.name.c_str(),
-              sc.rules, r.rule_source().c_str(), r.acl_rules, main.flows_live, opt.workers,
-              opt.workers > 1 ? "s" : "");
+              sc.rules, r.rule_source().c_str(), r.acl_rules, main.flows_live, opt.workers, opt.workers > 1 ? "s" : "");
   std::printf(
       "  in process: %.2f Mpps (one worker: %.1f cycles/packet, the median of rounds %s; generator alone "
       "%.1f more)\n",
@@ -153,10 +152,10 @@ void print_text(const Report& r) {
 bool bench_eal(const BenchOptions& opt, unsigned table, const std::string& prefix, std::string& err) {
   const uint64_t per_worker_mib = static_cast<uint64_t>(table) * 300 / (1 << 20) + 64;
   const uint64_t mem_mib = std::max<uint64_t>(1024, per_worker_mib * (opt.workers + 1) + 256);
-  if (eal_init({"asenetctl-bench", "--no-huge", "--no-shconf", "-m", std::to_string(mem_mib), "--no-pci",
-                "--no-telemetry", "--log-level=error", "--lcores", floating_lcores(opt.workers), "--file-prefix",
-                prefix},
-               err) < 0)
+  if (eal_init(
+          {"asenetctl-bench", "--no-huge", "--no-shconf", "-m", std::to_string(mem_mib), "--no-pci", "--no-telemetry",
+           "--log-level=error", "--lcores", floating_lcores(opt.workers), "--file-prefix", prefix},
+          err) < 0)
     return false;
   rte_memseg_list_walk(
       [](const rte_memseg_list* msl, void*) {

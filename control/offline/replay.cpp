@@ -416,8 +416,7 @@ void Replay::print_summary(const WorkerCounters& total, uint64_t dropped) const 
   }
   std::cout << "\n  written   " << opt_.out_dir << "/{internet,vnet,onprem}.pcap, summary.json"
             << (opt_.trace ? ", trace.jsonl" : "") << "\n";
-  if (caps_.failed())
-    std::cout << "  FAILED    " << caps_.failure() << " (summary.json says \"status\":\"failed\")\n";
+  if (caps_.failed()) std::cout << "  FAILED    " << caps_.failure() << " (summary.json says \"status\":\"failed\")\n";
 }
 
 /// After the last packet: flow logs flushed, files closed, summary written.

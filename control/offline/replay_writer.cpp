@@ -110,8 +110,7 @@ void ReplayWriter::take_output(uint64_t seq, uint8_t side, uint16_t worker, rte_
   slots_[seq % window_].out.push_back(ReplayOutput{side, m->port == kMadeByFabric, worker, m});
 }
 
-void ReplayWriter::report_line(uint64_t seq, const ReplaySlot& sl, const TraceRecord& tr,
-                               const TableSpec& spec) const {
+void ReplayWriter::report_line(uint64_t seq, const ReplaySlot& sl, const TraceRecord& tr, const TableSpec& spec) const {
   std::cout << "#" << seq << " " << port_name(sl.in_side) << " " << describe_packet(sl) << "  ->  ";
   if (tr.verdict != Verdict::kForward) {
     std::cout << "drop (" << drop_reason_name(tr.reason);
@@ -129,7 +128,8 @@ void ReplayWriter::report_line(uint64_t seq, const ReplaySlot& sl, const TraceRe
                 << tr.new_dport;
   }
   const size_t own = tr.verdict == Verdict::kForward ? 1 : 0;
-  if (sl.out.size() > own) std::cout << "  [+" << sl.out.size() - own << " made by the fabric: timers up to this packet]";
+  if (sl.out.size() > own)
+    std::cout << "  [+" << sl.out.size() - own << " made by the fabric: timers up to this packet]";
   std::cout << "\n";
 }
 

@@ -158,7 +158,7 @@ struct AseCheck {
         add(false, "dependency",
             std::string(d.what) + " " + flow + " is routed " + describe(*r, spec) + ", not to the Internet");
     }
-  
+
     return ok;
   }
 

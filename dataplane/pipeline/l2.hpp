@@ -6,7 +6,6 @@
 // gives neighbor_unresolved when l2_destination has no MAC yet.
 #pragma once
 
-
 #include <cstdint>
 #include <cstring>
 
@@ -33,8 +32,8 @@ void send_arp_request(WorkerContext& ctx, const TableSpec& spec, Port port, uint
 /// The destination MAC of a packet leaving on `port` for `dst` by `hop`:
 /// static peer MACs, or ([l2] arp) the neighbour table; nullptr when the
 /// neighbour is not known yet (an ARP request has been sent).
-inline const MacAddr* l2_destination(WorkerContext& ctx, const TableSpec& spec, Port port, uint32_t dst, const NextHop& hop,
-                              uint64_t now) noexcept {
+inline const MacAddr* l2_destination(WorkerContext& ctx, const TableSpec& spec, Port port, uint32_t dst,
+                                     const NextHop& hop, uint64_t now) noexcept {
   if (!spec.l2.arp || ctx.neighbors == nullptr) return &spec.peer_macs[static_cast<size_t>(port)];
   uint32_t ip = spec.l2.next_hop[static_cast<size_t>(port)];
   if (hop.type == NextHopType::kVirtualAppliance && hop.ip != 0) ip = hop.ip;

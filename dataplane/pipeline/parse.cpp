@@ -147,8 +147,7 @@ DropReason parse_packet(const uint8_t* frame, uint32_t len, uint32_t wire_len, P
   switch (meta.proto) {
     case kIpProtoTcp: return parse_tcp(l4, l4_len, l4_in_seg, fragmented, meta);
     case kIpProtoUdp: return parse_udp(l4, l4_len, l4_in_seg, fragmented, meta);
-    case kIpProtoIcmp:
-      return parse_icmp(l4, l4_len, l4_in_seg, fragmented, kEthHeaderLen + total_len <= len, meta);
+    case kIpProtoIcmp: return parse_icmp(l4, l4_len, l4_in_seg, fragmented, kEthHeaderLen + total_len <= len, meta);
     default: return DropReason::kNone;  // other protocols are routed on addresses alone
   }
 }

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     std::cerr << err << "\n";
     return 1;
   }
-  g_pool = rte_pktmbuf_pool_create("test_pool", asenet::eal_test::kPoolSize, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  g_pool =
+      rte_pktmbuf_pool_create("test_pool", asenet::eal_test::kPoolSize, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (g_pool == nullptr) return 1;
   const int rc = RUN_ALL_TESTS();
   const std::string dir = rte_eal_get_runtime_dir();

@@ -97,7 +97,7 @@ struct Rig {
 
 /// One TCP packet through process_burst; returns its trace record.
 inline TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side, const char* src, const char* dst,
-                       uint16_t sport, uint16_t dport, uint8_t flags) {
+                              uint16_t sport, uint16_t dport, uint8_t flags) {
   std::vector<uint8_t> f(14 + 40, 0);
   f[12] = 0x08;
   uint8_t* ip = f.data() + 14;

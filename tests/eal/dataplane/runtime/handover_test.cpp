@@ -1,4 +1,5 @@
-// RCU table hand-over (dataplane/runtime/handover): a hundred generations under traffic lose nothing and free the old tables.
+// RCU table hand-over (dataplane/runtime/handover): a hundred generations under traffic lose nothing and free the old
+// tables.
 #include <gtest/gtest.h>
 #include <rte_acl.h>
 #include <rte_eal.h>

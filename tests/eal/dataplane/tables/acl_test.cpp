@@ -1,4 +1,5 @@
-// The NSG classifier (dataplane/tables/acl): the 4-category rte_acl classifier against the plain reference evaluator on random rule sets and packets biased toward rule edges.
+// The NSG classifier (dataplane/tables/acl): the 4-category rte_acl classifier against the plain reference evaluator on
+// random rule sets and packets biased toward rule edges.
 #include <gtest/gtest.h>
 #include <rte_acl.h>
 #include <rte_eal.h>

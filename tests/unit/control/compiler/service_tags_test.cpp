@@ -1,4 +1,5 @@
-// Service tags and prefix sets (control/compiler: expand_service_tag, normalize_prefixes, complement_prefixes), azure-semantics 6.
+// Service tags and prefix sets (control/compiler: expand_service_tag, normalize_prefixes, complement_prefixes),
+// azure-semantics 6.
 #include <gtest/gtest.h>
 
 #include <random>

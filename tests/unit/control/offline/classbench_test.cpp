@@ -1,4 +1,5 @@
-// ClassBench rule and trace files (control/offline/classbench): the reference scan against the expected matches in ../shared/testdata (skipped when absent).
+// ClassBench rule and trace files (control/offline/classbench): the reference scan against the expected matches in
+// ../shared/testdata (skipped when absent).
 #include <gtest/gtest.h>
 
 #include <filesystem>
