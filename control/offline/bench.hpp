@@ -4,13 +4,15 @@
 // figures and ratios, never a timed test).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace asenet::control {
 
 struct BenchOptions {
-  /// established | new-flows | nsg-1k | nsg-10k | flows-1m
+  /// established | new-flows | nsg-1k | nsg-10k | flows-1m | replay
   std::string scenario = "established";
+  uint64_t packets = 3000000;  ///< replay: packets in the capture
   unsigned flows = 100000;    ///< established: concurrent flows (half in via the VIP, half out via SNAT)
   unsigned nsg_rules = 1000;  ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <numeric>
 
 #include "dataplane/core/time.hpp"
 #include "dataplane/flow/flow_table.hpp"
@@ -36,6 +37,10 @@ struct Worker {
   std::vector<double> round_cycles;  ///< cycles per packet of each round, generator included
   std::array<uint64_t, kNumStages> stage_cycles{};
   uint64_t stage_packets = 0;
+  // The established pass in random order on cold frames (measure_random).
+  bool random = false;
+  std::vector<double> random_round_cycles;  ///< per packet, generator taken out
+  double random_gen_per_pkt = 0;
 };
 
 void drain(Worker& w) {
@@ -186,6 +191,71 @@ int measure_stages(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides, uin
   return 0;
 }
 
+/// Established traffic as a NIC would deliver it, against the two biases of
+/// measure_rounds (flows visited in the order they were installed, each
+/// frame written just before it is processed, so hot in L1): connections in
+/// a random order (a multiplicative permutation of their index), and every
+/// frame written kAhead bursts before it is processed (16,384 packets in
+/// flight: about 3 MiB of mbuf and header lines, more than L2), so that it
+/// arrives from the last-level cache, where DDIO would place it.
+constexpr unsigned kAhead = 512;
+
+/// A step coprime to n: k * step mod n visits every index once per n steps.
+uint64_t coprime_step(uint64_t n) {
+  uint64_t m = std::max<uint64_t>(2, 0x9E3779B1ull % n);
+  while (std::gcd(m, n) != 1) ++m;
+  return m;
+}
+
+int measure_random(Worker& w) {
+  const uint64_t n = w.sc->flows, step = coprime_step(n);
+  uint64_t k = 0;
+  std::vector<std::array<rte_mbuf*, kBurstSize>> q(kAhead);
+  std::vector<std::array<Port, kBurstSize>> qs(kAhead);
+  auto refill = [&](size_t j) {
+    if (rte_pktmbuf_alloc_bulk(w.pool, q[j].data(), kBurstSize) != 0) return false;
+    for (uint16_t i = 0; i < kBurstSize; ++i, ++k)
+      write_connection(q[j][i], w.id, (k % n) * step % n, kTcpAck, qs[j][i]);
+    return true;
+  };
+  for (size_t j = 0; j < kAhead; ++j)
+    if (!refill(j)) return 1;
+  const uint64_t hz = rte_get_tsc_hz();
+  Burst b;
+  size_t head = 0;
+  // One timed run of `secs`: the pipeline, or (generator) the same loop
+  // freeing each burst instead. Cycles per packet.
+  auto run = [&](bool pipeline, double secs) -> double {
+    uint64_t packets = 0;
+    const uint64_t start = rte_rdtsc(), deadline = start + static_cast<uint64_t>(secs * static_cast<double>(hz));
+    while (rte_rdtsc() < deadline) {
+      for (int r = 0; r < 64; ++r, head = (head + 1) % kAhead) {
+        std::copy(q[head].begin(), q[head].end(), b.pkts.begin());
+        b.count = kBurstSize;
+        if (pipeline) {
+          stamp_burst(b, w.ctx, qs[head].data());
+          process_burst(b, *w.ts, w.ctx);
+          drain(w);
+        } else {
+          rte_pktmbuf_free_bulk(b.pkts.data(), kBurstSize);
+        }
+        packets += kBurstSize;
+        if (!refill(head)) return -1;
+      }
+    }
+    return static_cast<double>(rte_rdtsc() - start) / static_cast<double>(packets);
+  };
+  const unsigned nr = std::clamp(w.rounds, 1u, static_cast<unsigned>(kMaxRounds));
+  w.random_gen_per_pkt = run(false, 0.3);
+  for (unsigned r = 0; r < nr && w.random_gen_per_pkt > 0; ++r) {
+    const double c = run(true, w.seconds / nr);
+    if (c < 0) break;
+    w.random_round_cycles.push_back(c - w.random_gen_per_pkt);
+  }
+  for (auto& burst : q) rte_pktmbuf_free_bulk(burst.data(), kBurstSize);
+  return w.random_round_cycles.size() == nr ? 0 : 1;
+}
+
 /// The measured loop: the generator alone first (its cost is taken out), then
 /// the pipeline for `seconds` (new flows: until the table is half full, so
 /// every connection is measured at a similar load), then the per-stage pass.
@@ -197,8 +267,8 @@ int measure(void* arg) {
   const int64_t cursor = measure_rounds(w, b, sides);
   if (cursor < 0) return 1;
   for (auto d : w.ctx.counters.drops) w.drops += d;
-  if (!w.stages) return 0;
-  return measure_stages(w, b, sides, static_cast<uint64_t>(cursor));
+  if (w.stages && measure_stages(w, b, sides, static_cast<uint64_t>(cursor)) != 0) return 1;
+  return w.random ? measure_random(w) : 0;
 }
 
 /// Runs `fn` on workers[0..n) at once: worker 0 on the main lcore, the others
@@ -231,6 +301,7 @@ bool run_workers(const Scenario& sc, const BenchOptions& opt, const TableSet& ts
     w->seconds = opt.seconds;
     w->rounds = opt.rounds;
     w->stages = opt.stages && n == 1;
+    w->random = sc.established && n == 1;
     if (!make_worker_tables("bench" + std::to_string(round) + "_" + std::to_string(i), table, w->tables, err))
       return false;
     attach_worker_tables(w->ctx, w->tables, pools[i]);
@@ -263,6 +334,14 @@ bool run_workers(const Scenario& sc, const BenchOptions& opt, const TableSet& ts
   out.flow_table_bytes = w0.tables.flows->memory_bytes();
   out.snat_bytes = w0.tables.snat->memory_bytes();
   out.flow_capacity = w0.tables.flows->capacity();
+  if (!w0.random_round_cycles.empty()) {
+    std::vector<double> r = w0.random_round_cycles;
+    out.random_round_cycles = r;
+    std::sort(r.begin(), r.end());
+    out.random_per_pkt = r[r.size() / 2];
+    out.random_gen_per_pkt = w0.random_gen_per_pkt;
+    out.have_random = true;
+  }
   if (w0.stage_packets > 0) {
     out.have_stages = true;
     for (size_t i = 0; i < kNumStages; ++i)

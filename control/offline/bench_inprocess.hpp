@@ -32,6 +32,11 @@ struct RunResult {
   std::vector<double> round_cycles;  ///< worker 0, generator cost taken out
   uint64_t flow_table_bytes = 0, snat_bytes = 0;
   uint32_t flow_capacity = 0;
+  /// Established, one worker: flows in random order, frames from the LLC
+  /// (measure_random); cycles per packet with the generator taken out.
+  bool have_random = false;
+  double random_per_pkt = 0, random_gen_per_pkt = 0;
+  std::vector<double> random_round_cycles;
 };
 
 /// One measurement with `n` workers, each with its own tables.

@@ -55,8 +55,14 @@ std::optional<Scenario> resolve(const BenchOptions& opt, std::string& why) {
         if (std::filesystem::exists(f)) s.classbench = f;
       }
     }
+  } else if (s.name == "replay") {
+    s.replay = true;
+    if (opt.packets < 1000 || opt.packets > 100000000) {
+      why = "--packets must be 1000-100000000";
+      return std::nullopt;
+    }
   } else {
-    why = "--scenario must be established, new-flows, nsg-1k, nsg-10k or flows-1m";
+    why = "--scenario must be established, new-flows, nsg-1k, nsg-10k, flows-1m or replay";
     return std::nullopt;
   }
   if (s.rules < 1 || s.rules > kMaxRules) {

@@ -28,6 +28,7 @@ struct Scenario {
   unsigned rules = 0;       ///< NSG rules in all
   std::string classbench;   ///< the ClassBench filter file the rules come from ("": synthetic)
   VdevTraffic vdev = VdevTraffic::kEstablished;
+  bool replay = false;  ///< asenetctl replay against libpcap (bench_replay), nothing in process
 };
 
 constexpr unsigned kMaxRounds = 9;

@@ -65,13 +65,15 @@ bool write_vdev_captures(const std::string& in_cap, const std::string& out_cap, 
   return write_cap(in_cap, true) && write_cap(out_cap, false);
 }
 
-/// dpdk-testpmd io forwarding, one forwarding lcore, port stats every second.
+/// dpdk-testpmd in forwarding `mode` (io: no header touched; 5tswap: MACs,
+/// IPs and ports swapped, as a NAT rewrites them), one forwarding lcore, port
+/// stats every second.
 /// testpmd prints "Rx-pps: N" per port every second, from its start (it
 /// loads the captures into mbufs first). Wait for a block with traffic, then
 /// for `seconds` more blocks; the last block counts.
-bool run_testpmd(const BenchOptions& opt, const std::string& dir, const std::string& v0, const std::string& v1,
-                 const std::string& mbufs, VdevResult& res, std::string& why) {
-  const std::string tp_log = dir + "/testpmd.log";
+bool run_testpmd(const BenchOptions& opt, const std::string& mode, const std::string& dir, const std::string& v0,
+                 const std::string& v1, const std::string& mbufs, double& mpps, std::string& why) {
+  const std::string tp_log = dir + "/testpmd-" + mode + ".log";
   const pid_t tp = spawn_logged({"dpdk-testpmd",
                                  "--lcores",
                                  floating_lcores(2),
@@ -88,7 +90,7 @@ bool run_testpmd(const BenchOptions& opt, const std::string& dir, const std::str
                                  "--vdev",
                                  v1,
                                  "--",
-                                 "--forward-mode=io",
+                                 "--forward-mode=" + mode,
                                  "--auto-start",
                                  "--stats-period=1",
                                  "--nb-cores=1",
@@ -126,7 +128,7 @@ bool run_testpmd(const BenchOptions& opt, const std::string& dir, const std::str
     why = "testpmd printed no rates (see " + tp_log + ")";
     return false;
   }
-  res.testpmd_mpps = (pps[pps.size() - 1] + pps[pps.size() - 2]) / 1e6;
+  mpps = (pps[pps.size() - 1] + pps[pps.size() - 2]) / 1e6;
   return true;
 }
 
@@ -198,7 +200,9 @@ bool vdev_comparison(const BenchOptions& opt, const Scenario& sc, const std::vec
   const std::string v0 = "net_pcap0,rx_pcap=" + in_cap + ",infinite_rx=1";
   const std::string v1 = "net_pcap1,rx_pcap=" + out_cap + ",infinite_rx=1";
   const std::string mbufs = "131072";  // infinite_rx holds each capture in mbufs
-  if (!run_testpmd(opt, dir, v0, v1, mbufs, res, why) || !run_asenetd(opt, rules, dir, v0, v1, mbufs, res, why))
+  if (!run_testpmd(opt, "io", dir, v0, v1, mbufs, res.testpmd_mpps, why) ||
+      !run_testpmd(opt, "5tswap", dir, v0, v1, mbufs, res.testpmd_5tswap_mpps, why) ||
+      !run_asenetd(opt, rules, dir, v0, v1, mbufs, res, why))
     return false;
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

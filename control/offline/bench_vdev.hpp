@@ -14,6 +14,7 @@ namespace asenet::control::bench {
 
 struct VdevResult {
   double testpmd_mpps = 0, asenetd_mpps = 0;
+  double testpmd_5tswap_mpps = 0;  ///< testpmd --forward-mode=5tswap: swaps and rewrites L2-L4 headers
   uint64_t asenetd_created = 0;
 };
 
