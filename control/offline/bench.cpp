@@ -192,7 +192,8 @@ void print_text(const Report& r) {
 /// that no page fault lands in the measured loop.
 bool bench_eal(const BenchOptions& opt, unsigned table, const std::string& prefix, std::string& err) {
   // 300 bytes a flow (with its keys and SNAT share), and the mbuf pool.
-  const uint64_t per_worker_mib = static_cast<uint64_t>(table) * 300 / (1 << 20) + 64 + kBenchPoolMbufs * 2432 / (1 << 20);
+  const uint64_t per_worker_mib =
+      static_cast<uint64_t>(table) * 300 / (1 << 20) + 64 + kBenchPoolMbufs * 2432 / (1 << 20);
   const uint64_t mem_mib = std::max<uint64_t>(1024, per_worker_mib * (opt.workers + 1) + 256);
   if (eal_init(
           {"asenetctl-bench", "--no-huge", "--no-shconf", "-m", std::to_string(mem_mib), "--no-pci", "--no-telemetry",

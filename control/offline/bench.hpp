@@ -13,8 +13,8 @@ struct BenchOptions {
   /// established | new-flows | nsg-1k | nsg-10k | flows-1m | replay
   std::string scenario = "established";
   uint64_t packets = 3000000;  ///< replay: packets in the capture
-  unsigned flows = 100000;    ///< established: concurrent flows (half in via the VIP, half out via SNAT)
-  unsigned nsg_rules = 1000;  ///< established, new-flows: synthetic rules in the NSGs
+  unsigned flows = 100000;     ///< established: concurrent flows (half in via the VIP, half out via SNAT)
+  unsigned nsg_rules = 1000;   ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;
   unsigned rounds = 3;   ///< measured rounds; the median counts
   unsigned workers = 1;  ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
