@@ -18,39 +18,18 @@ namespace asenet::dataplane {
 
 namespace {
 
-constexpr uint8_t kFin = kTcpFin, kSyn = kTcpSyn, kRst = kTcpRst, kAck = kTcpAck;
 constexpr uintptr_t kReplyBit = uintptr_t{1} << 31;
 
+/// The table's hash of a key, inline: what rte_hash_crc (the table's
+/// hash_func) computes for 16 bytes, two CRC32C instructions, without
+/// rte_hash's indirect call per key.
+inline hash_sig_t flow_hash(const FlowKey& k) noexcept {
+  uint64_t w[2];
+  std::memcpy(w, &k, sizeof w);
+  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0));
+}
+
 }  // namespace
-
-TcpState tcp_next(TcpState s, uint8_t flags, bool reply, uint8_t& fin_seen) noexcept {
-  if (flags & kRst) return TcpState::kClosed;
-  if (flags & kFin) {
-    fin_seen |= reply ? 2 : 1;
-    return fin_seen == 3 ? TcpState::kClosing : TcpState::kFinWait;
-  }
-  switch (s) {
-    case TcpState::kNone:
-      // First packet of the flow: a SYN opens a handshake; anything else is a
-      // connection picked up mid-stream (after a restart or a rule push).
-      return (flags & kSyn) && !(flags & kAck) ? TcpState::kSynSent : TcpState::kEstablished;
-    case TcpState::kSynSent:
-      if (reply && (flags & kSyn) && (flags & kAck)) return TcpState::kSynRecv;
-      return s;
-    case TcpState::kSynRecv:
-      if (!reply && (flags & kAck)) return TcpState::kEstablished;
-      return s;
-    default: return s;
-  }
-}
-
-uint64_t flow_expiry(TcpState s, uint64_t now, const FlowTimers& t) noexcept {
-  switch (s) {
-    case TcpState::kClosing: return now + t.fin_ns;
-    case TcpState::kClosed: return now + t.rst_ns;
-    default: return now + t.idle_ns;
-  }
-}
 
 FlowTable::~FlowTable() {
   rte_hash_free(hash_);
@@ -85,6 +64,12 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
   hash_ = rte_hash_create(&p);
   if (hash_ == nullptr) {
     error = "rte_hash_create " + name + ": " + rte_strerror(rte_errno);
+    return false;
+  }
+  // Keys are hashed here (flow_hash), inline; it must be the table's own hash.
+  const FlowKey probe{0x0a000104, 0xc0170102, 443, 50000, 6, {0, 0, 0}};
+  if (flow_hash(probe) != rte_hash_hash(hash_, &probe)) {
+    error = "rte_hash_create " + name + ": the table's hash is not rte_hash_crc";
     return false;
   }
   if (rte_eal_has_hugepages() != 0) {
@@ -125,9 +110,13 @@ bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& er
 unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept {
   const void* kp[32];
   void* data[32];
-  for (unsigned i = 0; i < n; ++i) kp[i] = &keys[i];
+  hash_sig_t sig[32];
+  for (unsigned i = 0; i < n; ++i) {
+    kp[i] = &keys[i];
+    sig[i] = flow_hash(keys[i]);
+  }
   uint64_t hits = 0;
-  if (rte_hash_lookup_bulk_data(hash_, kp, n, &hits, data) < 0) hits = 0;
+  if (rte_hash_lookup_with_hash_bulk_data(hash_, kp, sig, n, &hits, data) < 0) hits = 0;
   unsigned found = 0;
   for (unsigned i = 0; i < n; ++i) {
     if (hits & (uint64_t{1} << i)) {
@@ -149,16 +138,20 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
 
 void FlowTable::warm(const FlowKey* keys, unsigned n) noexcept {
   const void* kp[64];
+  hash_sig_t sig[64];
   int32_t pos[64];
   n = std::min(n, 64u);
-  for (unsigned i = 0; i < n; ++i) kp[i] = &keys[i];
-  if (n > 0) rte_hash_lookup_bulk(hash_, kp, n, pos);
+  for (unsigned i = 0; i < n; ++i) {
+    kp[i] = &keys[i];
+    sig[i] = flow_hash(keys[i]);
+  }
+  if (n > 0) rte_hash_lookup_with_hash_bulk(hash_, kp, sig, n, pos);
 }
 
 Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) noexcept {
   if (free_.empty()) return nullptr;
   const uint32_t slot = free_.back();
-  const hash_sig_t hk = rte_hash_hash(hash_, &key), hr = rte_hash_hash(hash_, &rev);
+  const hash_sig_t hk = flow_hash(key), hr = flow_hash(rev);
   // Never overwrite: a key already in use belongs to another flow.
   if (rte_hash_lookup_with_hash(hash_, &key, hk) >= 0 || rte_hash_lookup_with_hash(hash_, &rev, hr) >= 0)
     return nullptr;
@@ -194,8 +187,8 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   if ((f->snat || f->logged) && release_ != nullptr) release_(release_arg_, *f, now);
   unlink(*f);
   const FlowKey key = initiator_key(*f), rev = reply_key(*f);
-  rte_hash_del_key(hash_, &key);
-  rte_hash_del_key(hash_, &rev);
+  rte_hash_del_key_with_hash(hash_, &key, flow_hash(key));
+  rte_hash_del_key_with_hash(hash_, &rev, flow_hash(rev));
   f->in_use = false;
   free_.push_back(slot_of(f));
   --live_;
@@ -213,9 +206,7 @@ void FlowTable::unlink(Flow& f) noexcept {
   f.wheel_slot = kNoWheelSlot;
 }
 
-void FlowTable::schedule(Flow* f) noexcept {
-  const auto slot = static_cast<uint16_t>((f->expires_ns / kNsPerSecond) % kWheelSlots);
-  if (slot == f->wheel_slot) return;
+void FlowTable::refile(Flow* f, uint16_t slot) noexcept {
   unlink(*f);
   const uint32_t self = slot_of(f);
   f->wheel_slot = slot;

@@ -155,10 +155,37 @@ inline FlowLogEvent flow_log_progress(const Flow& f, FlowLogKind kind, uint64_t 
 uint64_t heap_allocated_bytes() noexcept;
 
 /// Applies one packet's TCP flags to the state; returns the new state.
-/// `reply` = the packet goes responder -> initiator. A pure function (tested).
-TcpState tcp_next(TcpState s, uint8_t tcp_flags, bool reply, uint8_t& fin_seen) noexcept;
-/// When a flow in state `s` last seen at `now` expires.
-uint64_t flow_expiry(TcpState s, uint64_t now, const FlowTimers& t) noexcept;
+/// `reply` = the packet goes responder -> initiator. A pure function (tested),
+/// inline: every TCP hit runs it.
+/// When a flow in state `s` last seen at `now` expires: flow_expiry below.
+inline TcpState tcp_next(TcpState s, uint8_t flags, bool reply, uint8_t& fin_seen) noexcept {
+  if (flags & kTcpRst) return TcpState::kClosed;
+  if (flags & kTcpFin) {
+    fin_seen |= reply ? 2 : 1;
+    return fin_seen == 3 ? TcpState::kClosing : TcpState::kFinWait;
+  }
+  switch (s) {
+    case TcpState::kNone:
+      // First packet of the flow: a SYN opens a handshake; anything else is a
+      // connection picked up mid-stream (after a restart or a rule push).
+      return (flags & kTcpSyn) && !(flags & kTcpAck) ? TcpState::kSynSent : TcpState::kEstablished;
+    case TcpState::kSynSent:
+      if (reply && (flags & kTcpSyn) && (flags & kTcpAck)) return TcpState::kSynRecv;
+      return s;
+    case TcpState::kSynRecv:
+      if (!reply && (flags & kTcpAck)) return TcpState::kEstablished;
+      return s;
+    default: return s;
+  }
+}
+
+inline uint64_t flow_expiry(TcpState s, uint64_t now, const FlowTimers& t) noexcept {
+  switch (s) {
+    case TcpState::kClosing: return now + t.fin_ns;
+    case TcpState::kClosed: return now + t.rst_ns;
+    default: return now + t.idle_ns;
+  }
+}
 
 class FlowTable {
  public:
@@ -201,7 +228,11 @@ class FlowTable {
   /// The slot of a flow (with its created time: which flow, for flow logs).
   [[nodiscard]] uint32_t slot_of(const Flow* f) const noexcept { return static_cast<uint32_t>(f - flows_); }
   /// Files `f` under its expires_ns second; call after every change of it.
-  void schedule(Flow* f) noexcept;
+  void schedule(Flow* f) noexcept {
+    // Inline: a hit usually leaves its flow in the same second's slot.
+    const auto slot = static_cast<uint16_t>((f->expires_ns / kNsPerSecond) % kWheelSlots);
+    if (slot != f->wheel_slot) refile(f, slot);
+  }
   /// Frees every flow that expired in a second that `now` has passed (timers
   /// fire within a second of their time; a lookup is exact: an expired flow
   /// never matches). Cost: the flows due, plus one step per elapsed second.
@@ -228,6 +259,7 @@ class FlowTable {
   size_t flows_mapped_ = 0;     ///< EAL --no-huge: the flows are an anonymous mapping of this size
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
+  void refile(Flow* f, uint16_t slot) noexcept;
   static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)
   std::vector<uint32_t> wheel_;                  ///< list head per second slot
   uint64_t wheel_second_ = UINT64_MAX;           ///< the last second advance() has passed
