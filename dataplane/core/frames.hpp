@@ -31,7 +31,7 @@ inline uint8_t* write_eth_ipv4(uint8_t* f, const MacAddr& dst_mac, const MacAddr
   ip[9] = proto;
   store_be32(ip + 12, src);
   store_be32(ip + 16, dst);
-  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
+  store_be16(ip + 10, static_cast<uint16_t>(~ones_sum_bytes(ip, 20)));  // bytes just stored: no wide loads
   return ip + 20;
 }
 
@@ -55,7 +55,7 @@ inline void write_tcp_frame(uint8_t* f, const MacAddr& dst_mac, const MacAddr& s
   pseudo[8] = 0;
   pseudo[9] = kIpProtoTcp;
   store_be16(pseudo + 10, tcp_len);
-  store_be16(tcp + 16, static_cast<uint16_t>(~ones_sum(tcp, tcp_len, ones_sum(pseudo, 12))));
+  store_be16(tcp + 16, static_cast<uint16_t>(~ones_sum_bytes(tcp, tcp_len, ones_sum_bytes(pseudo, 12))));
 }
 
 /// ICMP destination unreachable, fragmentation needed (type 3 code 4, RFC 1191):
@@ -70,7 +70,7 @@ inline void write_icmp_frag_needed(uint8_t* f, const MacAddr& dst_mac, const Mac
   icmp[1] = 4;                // fragmentation needed and DF set
   store_be16(icmp + 6, mtu);  // next-hop MTU
   std::memcpy(icmp + 8, quoted, quoted_len);
-  store_be16(icmp + 2, static_cast<uint16_t>(~ones_sum(icmp, icmp_len)));
+  store_be16(icmp + 2, static_cast<uint16_t>(~ones_sum_bytes(icmp, icmp_len)));
 }
 
 /// Writes a broadcast ARP request "who has `target`, tell `sender`" (kArpFrameLen bytes).
