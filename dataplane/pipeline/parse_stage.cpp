@@ -31,9 +31,17 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   } else if (ctx.clock == ClockMode::kFake) {
     now = ctx.fake_now_ns;
   }
+  // Every frame's headers are fetched now, for the whole burst: a NIC's DMA
+  // leaves them in the last-level cache at best, and parse, right after,
+  // reads them in order (prefetching one packet ahead there is too late).
+  for (uint16_t i = 0; i < b.count; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i], void*));
+  // Each packet's metadata starts as a copy of one blank (plain loads and
+  // stores: `m = PacketMeta{}` compiled to a `rep stos` into a temporary
+  // and a copy that waited on it, 10 % of an established packet's cycles).
+  static const PacketMeta kBlank{};
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
-    m = PacketMeta{};
+    std::memcpy(&m, &kBlank, sizeof m);
     m.in_port = in_ports[i];
     m.now_ns =
         ctx.clock == ClockMode::kPacketTimestamp ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.ts_dynfield, uint64_t*) : now;
@@ -48,7 +56,6 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const uint32_t mtu = ts.spec().mtu;
   for (uint16_t i = 0; i < b.count; ++i) {
     rte_mbuf* m = b.pkts[i];
-    if (i + 1 < b.count) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 1], void*));
     const DropReason r = parse_packet(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len, b.meta[i]);
     if (r == DropReason::kArp && l2) {
       answer_arp(m, b.meta[i], ts.spec(), ctx);
