@@ -47,11 +47,12 @@ std::string list_text(const std::vector<double>& v, const char* sep) {
 
 std::string rounds_text(const RunResult& r, const char* sep) { return list_text(r.round_cycles, sep); }
 
-std::string stage_json(const RunResult& r) {
+std::string stage_json(const RunResult& r, bool random = false) {
   std::string s = "{";
   for (size_t i = 0; i < kNumStages && r.have_stages; ++i) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%s\"%s\":%.1f", i ? "," : "", kStages[i], r.stages[i]);
+    std::snprintf(buf, sizeof buf, "%s\"%s\":%.1f", i ? "," : "", kStages[i],
+                  random ? r.random_stages[i] : r.stages[i]);
     s += buf;
   }
   return s + "}";
@@ -84,8 +85,8 @@ std::string realistic_json(const Report& r) {
                   ",\"established_random\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f,"
                   "\"generator_cycles_per_packet\":%.1f,\"rounds_cycles_per_packet\":[",
                   r.one.random_per_pkt, hz / r.one.random_per_pkt / 1e6, r.one.random_gen_per_pkt);
-    s += buf + list_text(r.one.random_round_cycles, ",") +
-         "],\"order\":\"random\",\"frames\":\"written 16384 packets before they are processed\"}";
+    s += buf + list_text(r.one.random_round_cycles, ",") + "],\"stage_cycles_per_packet\":" + stage_json(r.one, true) +
+         ",\"order\":\"random\",\"frames\":\"written 16384 packets before they are processed\"}";
   }
   if (!r.sc.established) {
     std::snprintf(buf, sizeof buf, ",\"connection_cycles\":%.1f", r.one.per_pkt - r.one.gen_per_pkt);

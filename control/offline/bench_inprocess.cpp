@@ -41,6 +41,8 @@ struct Worker {
   bool random = false;
   std::vector<double> random_round_cycles;  ///< per packet, generator taken out
   double random_gen_per_pkt = 0;
+  std::array<uint64_t, kNumStages> random_stage_cycles{};
+  uint64_t random_stage_packets = 0;
 };
 
 void drain(Worker& w) {
@@ -144,6 +146,43 @@ int64_t measure_rounds(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides)
 /// Per-stage cost: the same traffic, the stages called one by one as
 /// process_group() does, a TSC read after each (about 20 cycles per burst,
 /// under one per packet). Guides optimisation; the totals stay the truth.
+/// One burst through the stages one by one, as process_group() does, with a
+/// TSC read after each (about 20 cycles a burst, under one a packet), added
+/// into `cycles`.
+void time_stages(Worker& w, Burst& b, std::array<uint64_t, kNumStages>& cycles) {
+  const TableSet& t = *w.ts;
+  WorkerContext& ctx = w.ctx;
+  uint64_t t0 = rte_rdtsc(), t1;
+  auto lap = [&](size_t i) {
+    t1 = rte_rdtsc();
+    cycles[i] += t1 - t0;
+    t0 = t1;
+  };
+  parse_stage(b, t, ctx);
+  lap(0);
+  bool again;
+  do {
+    again = flow_stage(b, t, ctx);
+    lap(1);
+    if (b.slow == 0) continue;  // as process_group does
+    route_stage(b, t, ctx);
+    lap(2);
+    lb_stage(b, t, ctx);
+    lap(3);
+    nsg_stage(b, t, ctx);
+    lap(4);
+    snat_stage(b, t, ctx);
+    nsg_stage(b, t, ctx, true);
+    lap(5);
+    install_stage(b, t, ctx);
+    lap(6);
+  } while (again);
+  forward_stage(b, t, ctx);
+  lap(7);
+  emit(b, t, ctx);
+  lap(8);
+}
+
 int measure_stages(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides, uint64_t cursor) {
   const bool est = w.sc->established;
   FlowTable& flows = *w.tables.flows;
@@ -154,37 +193,7 @@ int measure_stages(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides, uin
     if (b.count == 0) return 1;
     c2 += kBurstSize;
     stamp_burst(b, w.ctx, sides.data());
-    const TableSet& t = *w.ts;
-    WorkerContext& ctx = w.ctx;
-    uint64_t t0 = rte_rdtsc(), t1;
-    auto lap = [&](size_t i) {
-      t1 = rte_rdtsc();
-      w.stage_cycles[i] += t1 - t0;
-      t0 = t1;
-    };
-    parse_stage(b, t, ctx);
-    lap(0);
-    bool again;
-    do {
-      again = flow_stage(b, t, ctx);
-      lap(1);
-      if (b.slow == 0) continue;  // as process_group does
-      route_stage(b, t, ctx);
-      lap(2);
-      lb_stage(b, t, ctx);
-      lap(3);
-      nsg_stage(b, t, ctx);
-      lap(4);
-      snat_stage(b, t, ctx);
-      nsg_stage(b, t, ctx, true);
-      lap(5);
-      install_stage(b, t, ctx);
-      lap(6);
-    } while (again);
-    forward_stage(b, t, ctx);
-    lap(7);
-    emit(b, t, ctx);
-    lap(8);
+    time_stages(w, b, w.stage_cycles);
     drain(w);
     w.stage_packets += kBurstSize;
   }
@@ -197,7 +206,9 @@ int measure_stages(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides, uin
 /// a random order (a multiplicative permutation of their index), and every
 /// frame written kAhead bursts before it is processed (16,384 packets in
 /// flight: about 3 MiB of mbuf and header lines, more than L2), so that it
-/// arrives from the last-level cache, where DDIO would place it.
+/// arrives from the last-level cache, where DDIO would place it. The mbuf's
+/// first line is written just before the burst is processed, as a PMD's
+/// rx_burst writes it.
 constexpr unsigned kAhead = 512;
 
 /// A step coprime to n: k * step mod n visits every index once per n steps.
@@ -230,7 +241,12 @@ int measure_random(Worker& w) {
     const uint64_t start = rte_rdtsc(), deadline = start + static_cast<uint64_t>(secs * static_cast<double>(hz));
     while (rte_rdtsc() < deadline) {
       for (int r = 0; r < 64; ++r, head = (head + 1) % kAhead) {
-        std::copy(q[head].begin(), q[head].end(), b.pkts.begin());
+        // As a PMD's rx_burst leaves them: the mbuf's first line just
+        // written (packet type, lengths), the frame itself where DMA put it.
+        for (uint16_t i = 0; i < kBurstSize; ++i) {
+          q[head][i]->packet_type = 0;
+          b.pkts[i] = q[head][i];
+        }
         b.count = kBurstSize;
         if (pipeline) {
           stamp_burst(b, w.ctx, qs[head].data());
@@ -251,6 +267,19 @@ int measure_random(Worker& w) {
     const double c = run(true, w.seconds / nr);
     if (c < 0) break;
     w.random_round_cycles.push_back(c - w.random_gen_per_pkt);
+  }
+  // The same traffic through the stages one by one (for the figures by stage).
+  for (int r = 0; r < 4000 && w.stages; ++r, head = (head + 1) % kAhead) {
+    for (uint16_t i = 0; i < kBurstSize; ++i) {
+      q[head][i]->packet_type = 0;
+      b.pkts[i] = q[head][i];
+    }
+    b.count = kBurstSize;
+    stamp_burst(b, w.ctx, qs[head].data());
+    time_stages(w, b, w.random_stage_cycles);
+    drain(w);
+    w.random_stage_packets += kBurstSize;
+    if (!refill(head)) return 1;
   }
   for (auto& burst : q) rte_pktmbuf_free_bulk(burst.data(), kBurstSize);
   return w.random_round_cycles.size() == nr ? 0 : 1;
@@ -341,6 +370,9 @@ bool run_workers(const Scenario& sc, const BenchOptions& opt, const TableSet& ts
     out.random_per_pkt = r[r.size() / 2];
     out.random_gen_per_pkt = w0.random_gen_per_pkt;
     out.have_random = true;
+    for (size_t i = 0; i < kNumStages && w0.random_stage_packets > 0; ++i)
+      out.random_stages[i] =
+          static_cast<double>(w0.random_stage_cycles[i]) / static_cast<double>(w0.random_stage_packets);
   }
   if (w0.stage_packets > 0) {
     out.have_stages = true;

@@ -36,6 +36,7 @@ struct RunResult {
   /// (measure_random); cycles per packet with the generator taken out.
   bool have_random = false;
   double random_per_pkt = 0, random_gen_per_pkt = 0;
+  std::array<double, kNumStages> random_stages{};  ///< by stage (zero without --stages)
   std::vector<double> random_round_cycles;
 };
 
