@@ -4,6 +4,9 @@
 #include <rte_mbuf_dyn.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -15,6 +18,8 @@ namespace asenet::control {
 using namespace asenet::dataplane;
 
 namespace {
+
+constexpr size_t kOutputBuffer = 1 << 20;
 
 const char* proto_name(uint8_t p) {
   switch (p) {
@@ -86,13 +91,22 @@ bool ReplayWriter::open() {
   for (size_t s = 0; s < kNumPorts; ++s) {
     dead_[s] = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_NANO);
     const std::string path = opt_.out_dir + "/" + std::string(port_name(static_cast<Port>(s))) + ".pcap";
-    dumpers_[s] = pcap_dump_open(dead_[s], path.c_str());
+    // Written through a 1 MiB stdio buffer (pcap_dump writes each record
+    // with two small fwrites).
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (f != nullptr) std::setvbuf(f, nullptr, _IOFBF, kOutputBuffer);
+    dumpers_[s] = f != nullptr ? pcap_dump_fopen(dead_[s], f) : nullptr;
     if (dumpers_[s] == nullptr) {
-      std::cerr << path << ": " << pcap_geterr(dead_[s]) << "\n";
+      std::cerr << path << ": " << (f == nullptr ? std::strerror(errno) : pcap_geterr(dead_[s])) << "\n";
+      if (f != nullptr) std::fclose(f);
       ok = false;
     }
   }
-  if (opt_.trace) trace_out_.open(opt_.out_dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
+  if (opt_.trace) {
+    trace_buf_.resize(kOutputBuffer);
+    trace_out_.rdbuf()->pubsetbuf(trace_buf_.data(), static_cast<std::streamsize>(trace_buf_.size()));
+    trace_out_.open(opt_.out_dir + "/trace.jsonl", std::ios::binary | std::ios::trunc);
+  }
   return ok;
 }
 

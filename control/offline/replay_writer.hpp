@@ -80,6 +80,7 @@ class ReplayWriter {
   std::vector<dataplane::TraceRecord> trace_slots_;
   std::array<pcap_t*, dataplane::kNumPorts> dead_{};
   std::array<pcap_dumper_t*, dataplane::kNumPorts> dumpers_{};
+  std::vector<char> trace_buf_;  ///< trace_out_'s buffer: declared first, so it outlives the stream
   std::ofstream trace_out_;
   std::vector<uint8_t> frame_buf_;
   std::array<uint64_t, dataplane::kNumPorts> out_by_side_{};

@@ -88,50 +88,118 @@ std::string rule_hits_json(const TableSet& ts) {
   return rule_hits_json(hits);
 }
 
-std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& spec, bool live) {
-  std::ostringstream o;
-  o << "{\"index\":" << index;
-  if (live) {
-    // Live lines also say when, where and what (replay's index names the input packet).
-    o << ",\"time_ns\":" << r.now_ns << ",\"worker\":" << r.worker
-      << ",\"packet\":{\"src\":" << json_str(format_ipv4(r.src)) << ",\"dst\":" << json_str(format_ipv4(r.dst))
-      << ",\"proto\":" << int{r.proto};
-    if (r.proto == 6 || r.proto == 17) o << ",\"sport\":" << r.sport << ",\"dport\":" << r.dport;
-    if (r.proto == 6) o << ",\"tcp_flags\":" << int{r.tcp_flags};
-    o << ",\"length\":" << r.length << "}";
+namespace {
+
+// Trace lines are written with appends into one string rather than a
+// stream: replay --trace writes a line per packet, and this is most of its
+// cost.
+void key(std::string& o, const char* k) {  // ,"k":
+  o += ",\"";
+  o += k;
+  o += "\":";
+}
+
+void ip_str(std::string& o, uint32_t ip) {
+  o += '"';
+  append_ipv4(o, ip);
+  o += '"';
+}
+
+/// Live lines also say when, where and what (replay's index names the input
+/// packet).
+void append_packet(std::string& o, const TraceRecord& r) {
+  key(o, "time_ns");
+  append_uint(o, r.now_ns);
+  key(o, "worker");
+  append_uint(o, r.worker);
+  o += ",\"packet\":{\"src\":";
+  ip_str(o, r.src);
+  key(o, "dst");
+  ip_str(o, r.dst);
+  key(o, "proto");
+  append_uint(o, r.proto);
+  if (r.proto == 6 || r.proto == 17) {
+    key(o, "sport");
+    append_uint(o, r.sport);
+    key(o, "dport");
+    append_uint(o, r.dport);
   }
-  o << ",\"in_port\":" << json_str(port_name(r.in_port))
-    << ",\"verdict\":" << (r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"");
-  if (r.verdict == Verdict::kForward)
-    o << ",\"out_port\":" << json_str(port_name(r.out_port));
-  else
-    o << ",\"drop_reason\":" << json_str(drop_reason_name(r.reason));
-  if (r.flow != FlowState::kNone) {
-    static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
-    o << ",\"flow\":\"" << kFlow[static_cast<int>(r.flow)] << "\"";
+  if (r.proto == 6) {
+    key(o, "tcp_flags");
+    append_uint(o, r.tcp_flags);
   }
+  key(o, "length");
+  append_uint(o, r.length);
+  o += '}';
+}
+
+/// The NSG rules that judged it, its NAT and its route.
+void append_decisions(std::string& o, const TraceRecord& r, const TableSpec& spec) {
   if (r.nsg.count > 0) {
-    o << ",\"nsg\":[";
+    o += ",\"nsg\":[";
     for (uint8_t i = 0; i < r.nsg.count; ++i) {
       if (r.nsg.rule[i] >= spec.nsg_rules.size()) continue;  // a retired generation's rule
       const NsgRuleSpec& rule = spec.nsg_rules[r.nsg.rule[i]];
-      o << (i ? "," : "") << "{\"nsg\":" << json_str(spec.nsgs[rule.nsg].name) << ",\"rule\":" << json_str(rule.name)
-        << ",\"access\":" << (rule.allow ? "\"Allow\"" : "\"Deny\"") << "}";
+      o += i ? ",{\"nsg\":" : "{\"nsg\":";
+      append_json_str(o, spec.nsgs[rule.nsg].name);
+      key(o, "rule");
+      append_json_str(o, rule.name);
+      key(o, "access");
+      o += rule.allow ? "\"Allow\"}" : "\"Deny\"}";
     }
-    o << "]";
+    o += ']';
   }
   if (r.rewrite) {
-    o << ",\"nat\":{\"src\":" << json_str(format_ipv4(r.new_src) + ":" + std::to_string(r.new_sport))
-      << ",\"dst\":" << json_str(format_ipv4(r.new_dst) + ":" + std::to_string(r.new_dport)) << "}";
+    o += ",\"nat\":{\"src\":\"";
+    append_ipv4(o, r.new_src);
+    o += ':';
+    append_uint(o, r.new_sport);
+    o += "\",\"dst\":\"";
+    append_ipv4(o, r.new_dst);
+    o += ':';
+    append_uint(o, r.new_dport);
+    o += "\"}";
   }
   if (r.routed && r.next_hop.type != NextHopType::kLocal) {
-    o << ",\"route\":{\"next_hop_type\":" << json_str(next_hop_type_name(r.next_hop.type)) << ",\"route_table\":"
-      << json_str(r.next_hop.origin < spec.route_origins.size() ? spec.route_origins[r.next_hop.origin] : "?");
-    if (r.next_hop.ip != 0) o << ",\"next_hop_ip\":" << json_str(format_ipv4(r.next_hop.ip));
-    o << "}";
+    o += ",\"route\":{\"next_hop_type\":";
+    append_json_str(o, next_hop_type_name(r.next_hop.type));
+    key(o, "route_table");
+    append_json_str(o, r.next_hop.origin < spec.route_origins.size() ? spec.route_origins[r.next_hop.origin] : "?");
+    if (r.next_hop.ip != 0) {
+      key(o, "next_hop_ip");
+      ip_str(o, r.next_hop.ip);
+    }
+    o += '}';
   }
-  o << "}";
-  return o.str();
+}
+
+}  // namespace
+
+std::string trace_line(uint64_t index, const TraceRecord& r, const TableSpec& spec, bool live) {
+  std::string o;
+  o.reserve(384);
+  o += "{\"index\":";
+  append_uint(o, index);
+  if (live) append_packet(o, r);
+  key(o, "in_port");
+  append_json_str(o, port_name(r.in_port));
+  key(o, "verdict");
+  o += r.verdict == Verdict::kForward ? "\"forward\"" : "\"drop\"";
+  if (r.verdict == Verdict::kForward) {
+    key(o, "out_port");
+    append_json_str(o, port_name(r.out_port));
+  } else {
+    key(o, "drop_reason");
+    append_json_str(o, drop_reason_name(r.reason));
+  }
+  if (r.flow != FlowState::kNone) {
+    static const char* kFlow[] = {"none", "new", "established", "reply", "related"};
+    key(o, "flow");
+    append_json_str(o, kFlow[static_cast<int>(r.flow)]);
+  }
+  append_decisions(o, r, spec);
+  o += '}';
+  return o;
 }
 
 }  // namespace asenet::control
