@@ -102,6 +102,8 @@ same two pcap vdevs (infinite_rx) and lcores. Scenarios:
   flows-1m     established with 1,000,000 live flows: rate and memory
   replay       asenetctl replay of a --packets capture (3,000,000) against
                libpcap alone reading and writing it, with and without --trace
+  flow-tables  the flow table's key store (rte_hash) against DPDK's
+               rte_table_hash_key16_ext: cycles a lookup of 2 x --flows keys
 Prints Mpps, cycles per packet (the packet generator's own cost taken out),
 cycles per stage (parse, flow lookup, route, LB, NSG, NAT, install, forward,
 emit), new connections per second, the flow table's memory, and the
@@ -122,8 +124,9 @@ the classifier cannot stop early.
 options)");
   BenchOptions opt;
   bool no_stages = false, no_baseline = false, baseline = false;
-  d.add_options()("help,h", "show this help")("scenario", po::value(&opt.scenario)->required(),
-                                              "established, new-flows, nsg-1k, nsg-10k, flows-1m or replay")(
+  d.add_options()("help,h", "show this help")(
+      "scenario", po::value(&opt.scenario)->required(),
+      "established, new-flows, nsg-1k, nsg-10k, flows-1m, replay or flow-tables")(
       "seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure (each part)")(
       "rounds", po::value(&opt.rounds)->default_value(3), "measured rounds, 1-9; the median counts")(
       "workers", po::value(&opt.workers)->default_value(1), "lcores running the pipeline in process")(

@@ -20,6 +20,7 @@
 #include "control/model/topology.hpp"
 #include "control/offline/bench_inprocess.hpp"
 #include "control/offline/bench_replay.hpp"
+#include "control/offline/bench_tables.hpp"
 #include "control/offline/bench_traffic.hpp"
 #include "control/offline/bench_vdev.hpp"
 #include "dataplane/flow/flow_table.hpp"
@@ -283,6 +284,35 @@ int bench_replay(const BenchOptions& opt, const std::vector<RuleBody>& rules) {
   return 0;
 }
 
+/// --scenario flow-tables: the key store against rte_table_hash_key16_ext.
+int bench_tables(const BenchOptions& opt, const std::string& prefix) {
+  TablesResult r;
+  std::string why;
+  const bool ok = compare_tables(opt.flows, r, why);
+  rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
+  if (!ok) {
+    std::cerr << "asenetctl bench: flow-tables: " << why << "\n";
+    return 1;
+  }
+  if (opt.json) {
+    std::printf(
+        "{\"scenario\":\"flow-tables\",\"keys\":%u,\"rte_hash_cycles_per_lookup\":%.1f,"
+        "\"key16_ext_cycles_per_lookup\":%.1f,\"key16_ext_over_rte_hash\":%.3f,\"rte_hash_mib\":%.1f,\"key16_ext_mib\":"
+        "%.1f}\n",
+        r.keys, r.rte_hash_cycles, r.key16_ext_cycles, r.key16_ext_cycles / r.rte_hash_cycles, r.rte_hash_mib,
+        r.key16_ext_mib);
+  } else {
+    std::printf("scenario flow-tables: %u keys (%u flows), bursts of 32 in random order\n", r.keys, opt.flows);
+    std::printf("  rte_hash (as the flow table uses it): %.1f cycles a lookup, %.1f MiB\n", r.rte_hash_cycles,
+                r.rte_hash_mib);
+    std::printf("  rte_table_hash_key16_ext:            %.1f cycles a lookup, %.1f MiB\n", r.key16_ext_cycles,
+                r.key16_ext_mib);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_bench(const BenchOptions& opt) {
@@ -314,10 +344,11 @@ int run_bench(const BenchOptions& opt) {
   }
   const std::string prefix = "asenet-bench-" + std::to_string(getpid());
   std::string err;
-  if (!bench_eal(opt, table, prefix, err)) {
+  if (!bench_eal(opt, sc.flow_tables ? 2 * sc.flows : table, prefix, err)) {
     std::cerr << "asenetctl bench: " << err << "\n";
     return 1;
   }
+  if (sc.flow_tables) return bench_tables(opt, prefix);
   Report r{opt, sc, {}, {}, {}, false, 0};
   const int rc = measure_all(topo, table, rules, r);
   if (rc == 0 || r.one.packets > 0) {

@@ -55,6 +55,8 @@ std::optional<Scenario> resolve(const BenchOptions& opt, std::string& why) {
         if (std::filesystem::exists(f)) s.classbench = f;
       }
     }
+  } else if (s.name == "flow-tables") {
+    s.flow_tables = true;
   } else if (s.name == "replay") {
     s.replay = true;
     if (opt.packets < 1000 || opt.packets > 100000000) {
@@ -62,7 +64,7 @@ std::optional<Scenario> resolve(const BenchOptions& opt, std::string& why) {
       return std::nullopt;
     }
   } else {
-    why = "--scenario must be established, new-flows, nsg-1k, nsg-10k, flows-1m or replay";
+    why = "--scenario must be established, new-flows, nsg-1k, nsg-10k, flows-1m, replay or flow-tables";
     return std::nullopt;
   }
   if (s.rules < 1 || s.rules > kMaxRules) {

@@ -28,7 +28,8 @@ struct Scenario {
   unsigned rules = 0;       ///< NSG rules in all
   std::string classbench;   ///< the ClassBench filter file the rules come from ("": synthetic)
   VdevTraffic vdev = VdevTraffic::kEstablished;
-  bool replay = false;  ///< asenetctl replay against libpcap (bench_replay), nothing in process
+  bool replay = false;       ///< asenetctl replay against libpcap (bench_replay), nothing in process
+  bool flow_tables = false;  ///< rte_hash against rte_table_hash_key16_ext (bench_tables)
 };
 
 constexpr unsigned kMaxRounds = 9;
