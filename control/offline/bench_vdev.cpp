@@ -38,6 +38,22 @@ pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log)
   return rc == 0 ? pid : -1;
 }
 
+/// A DPDK program's EAL arguments for the vdev runs: the same two floating
+/// lcores, --no-huge, 1 GiB, no PCI, a file prefix of its own.
+std::vector<std::string> child_eal(const std::string& program, const std::string& prefix) {
+  return {program,
+          "--lcores",
+          floating_lcores(2),
+          "--no-huge",
+          "--no-shconf",
+          "-m",
+          "1024",
+          "--no-pci",
+          "--log-level=error",
+          "--file-prefix",
+          prefix + std::to_string(getpid())};
+}
+
 /// The two looped captures: `conns` connections a side, a SYN then eight
 /// ACKs each (established) or a SYN then a RST (churn).
 bool write_vdev_captures(const std::string& in_cap, const std::string& out_cap, bool churn) {
@@ -74,28 +90,10 @@ bool write_vdev_captures(const std::string& in_cap, const std::string& out_cap, 
 bool run_testpmd(const BenchOptions& opt, const std::string& mode, const std::string& dir, const std::string& v0,
                  const std::string& v1, const std::string& mbufs, double& mpps, std::string& why) {
   const std::string tp_log = dir + "/testpmd-" + mode + ".log";
-  const pid_t tp = spawn_logged({"dpdk-testpmd",
-                                 "--lcores",
-                                 floating_lcores(2),
-                                 "--no-huge",
-                                 "--no-shconf",
-                                 "-m",
-                                 "1024",
-                                 "--no-pci",
-                                 "--log-level=error",
-                                 "--file-prefix",
-                                 "asenet-tp-" + std::to_string(getpid()),
-                                 "--vdev",
-                                 v0,
-                                 "--vdev",
-                                 v1,
-                                 "--",
-                                 "--forward-mode=" + mode,
-                                 "--auto-start",
-                                 "--stats-period=1",
-                                 "--nb-cores=1",
-                                 "--total-num-mbufs=" + mbufs},
-                                tp_log);
+  std::vector<std::string> argv = child_eal("dpdk-testpmd", "asenet-tp-");
+  argv.insert(argv.end(), {"--vdev", v0, "--vdev", v1, "--", "--forward-mode=" + mode, "--auto-start",
+                           "--stats-period=1", "--nb-cores=1", "--total-num-mbufs=" + mbufs});
+  const pid_t tp = spawn_logged(argv, tp_log);
   if (tp < 0) {
     why = "cannot run dpdk-testpmd (apt-get install dpdk)";
     return false;
@@ -142,27 +140,10 @@ bool run_asenetd(const BenchOptions& opt, const std::vector<RuleBody>& rules, co
     t << bench_topology(rules, 65536) << "\n[ports]\ninternet = \"" << v0 << "\"\nvnet = \"" << v1
       << "\"\nonprem = \"net_null0,no-rx=1\"\n";
   }
-  const pid_t ad = spawn_logged({opt.asenetd,
-                                 "--lcores",
-                                 floating_lcores(2),
-                                 "--no-huge",
-                                 "--no-shconf",
-                                 "-m",
-                                 "1024",
-                                 "--no-pci",
-                                 "--log-level=error",
-                                 "--file-prefix",
-                                 "asenet-ad-" + std::to_string(getpid()),
-                                 "--",
-                                 "--topology",
-                                 topo,
-                                 "--duration",
-                                 std::to_string(opt.seconds),
-                                 "--summary",
-                                 summary,
-                                 "--mbufs",
-                                 mbufs},
-                                dir + "/asenetd.log");
+  std::vector<std::string> argv = child_eal(opt.asenetd, "asenet-ad-");
+  argv.insert(argv.end(), {"--", "--topology", topo, "--duration", std::to_string(opt.seconds), "--summary", summary,
+                           "--mbufs", mbufs});
+  const pid_t ad = spawn_logged(argv, dir + "/asenetd.log");
   if (ad < 0) {
     why = "cannot run " + opt.asenetd;
     return false;
