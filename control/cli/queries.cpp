@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/cli/common.hpp"
@@ -66,6 +67,14 @@ std::optional<int> parse_verify_query(std::string direction, std::string protoco
     q.proto = 1;
   else
     return bad_usage("verify", "--protocol must be TCP, UDP or ICMP");
+  // TCP and UDP flows have ports: a missing one is a question not asked, not
+  // a verdict for port 0 (ICMP has none; IP:* asks for any port, as az does).
+  if (q.proto != 1) {
+    for (const auto& [opt, text] : {std::pair<const char*, const std::string&>{"--local", local}, {"--remote", remote}})
+      if (text.find(':') == std::string::npos)
+        return bad_usage("verify", std::string(opt) + " '" + text + "' has no port: " + (q.proto == 6 ? "TCP" : "UDP") +
+                                       " needs IP:PORT (or IP:* for any port)");
+  }
   if (!parse_endpoint(local, q.local_ip, q.local_port))
     return bad_usage("verify", "--local '" + local + "' is not IP:PORT");
   if (!parse_endpoint(remote, q.remote_ip, q.remote_port))
@@ -138,7 +147,9 @@ side (an address in a subnet of the topology), --remote the far side. Walks ever
 NSG on the path in Azure's order (inbound: subnet then NIC; outbound: NIC then
 subnet; a deny ends it) and names the rule that decided. With --nsg-json, one
 exported NSG (`az network nsg show -o json` or an ARM resource) is evaluated
-alone; --vnet-prefix gives the VirtualNetwork tag's addresses. ICMP ignores ports.
+alone; --vnet-prefix gives the VirtualNetwork tag's addresses. TCP and UDP need
+both ports (IP:* asks for any port; an address alone is an error); ICMP
+ignores ports.
 
 options)");
   std::string topo_path, nsg_json, direction, protocol, local, remote;

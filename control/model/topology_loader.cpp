@@ -441,6 +441,17 @@ class Loader : RuleLoader {
   }
 };
 
+/// A JSON document rather than TOML: it opens with an object, or an array of
+/// objects (`az ... list`). A TOML file may open with `[table]`, never `{`.
+bool looks_like_json(const std::string& text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos) return false;
+  if (text[i] == '{') return true;
+  if (text[i] != '[') return false;
+  i = text.find_first_not_of(" \t\r\n", i + 1);
+  return i != std::string::npos && (text[i] == '{' || text[i] == ']');
+}
+
 }  // namespace
 
 Topology load_topology_text(const std::string& text, const std::string& file) {
@@ -451,6 +462,11 @@ Topology load_topology_text(const std::string& text, const std::string& file) {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
+    if (looks_like_json(text))
+      throw TopologyError(file, Loc{1, 1}, "",
+                          "this is JSON, not a topology (TOML, contract section 2); an Azure NSG export is used from "
+                          "a topology with an NSG's nsg_file = \"FILE\", or alone with `asenetctl verify --nsg-json "
+                          "FILE`");
     throw TopologyError(file, Loc{b.line, b.column}, "", "invalid TOML: " + std::string(e.description()));
   }
   Loader(topo).load(root);

@@ -24,7 +24,8 @@
 
 namespace asenet::dataplane {
 
-/// Fills meta[i].in_port, now_ns and seq for packets just received.
+/// Fills meta[i].in_port, now_ns and seq for packets just received, and
+/// prefetches every frame's headers for parse.
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept;
 
 /// Parses headers; drops malformed packets and, when the fabric decrements the

@@ -98,6 +98,23 @@ try:
     rc, v = verify("--topology", topo, "--direction", "Outbound", "--protocol", "TCP",
                    "--local", "192.168.1.1:1", "--remote", "8.8.8.8:443")
     check("verify: a local address in no subnet exits 2", rc == 2 and "no subnet" in v, str(v))
+    # A TCP or UDP flow without a port is a question not asked (issue 17): exit 2 naming the option.
+    rc, v = verify("--topology", topo, "--direction", "Inbound", "--protocol", "TCP",
+                   "--local", "10.0.1.4", "--remote", "70.37.57.58:50000")
+    check("verify: TCP without a --local port exits 2 naming it", rc == 2 and "--local '10.0.1.4' has no port" in v, str(v))
+    rc, v = verify("--topology", topo, "--direction", "Outbound", "--protocol", "UDP",
+                   "--local", "10.0.1.4:5000", "--remote", "8.8.8.8")
+    check("verify: UDP without a --remote port exits 2 naming it", rc == 2 and "--remote '8.8.8.8' has no port" in v, str(v))
+    rc, v = verify("--topology", topo, "--direction", "Inbound", "--protocol", "TCP",
+                   "--local", "10.0.1.4:*", "--remote", "70.37.57.58:*")
+    check("verify: IP:* asks for any port", rc == 0 and v["access"] in ("Allow", "Deny"), str(v))
+    rc, v = verify("--topology", topo, "--direction", "Outbound", "--protocol", "ICMP",
+                   "--local", "10.0.1.4", "--remote", "8.8.8.8")
+    check("verify: ICMP needs no port", rc == 0 and v["access"] in ("Allow", "Deny"), str(v))
+    r = run([asenetctl, "validate", "--topology", os.path.join(root, "tests", "unit", "data", "nsg-az-cli.json")])
+    check("validate on an Azure JSON export says it is JSON and where to use it",
+          r.returncode == 2 and ":1:1: this is JSON, not a topology" in r.stderr and "nsg_file" in r.stderr
+          and "verify --nsg-json" in r.stderr, r.stderr)
     rc, v = verify("--nsg-json", os.path.join(root, "tests", "unit", "data", "nsg-az-cli.json"),
                    "--vnet-prefix", "10.0.0.0/16", "--direction", "Outbound", "--protocol", "UDP",
                    "--local", "10.0.0.4:5000", "--remote", "8.8.8.8:53")
