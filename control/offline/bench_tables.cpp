@@ -24,14 +24,8 @@ namespace {
 constexpr unsigned kBurst = 32;
 constexpr uint32_t kKeyOffset = 256;  ///< where each mbuf holds its key: sizeof(rte_mbuf) + the 128-byte headroom
 
-hash_sig_t crc16(const FlowKey& k) {
-  uint64_t w[2];
-  std::memcpy(w, &k, sizeof w);
-  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0));
-}
-
 uint64_t table_hash(void* key, void* /*mask*/, uint32_t /*size*/, uint64_t /*seed*/) {
-  return crc16(*static_cast<const FlowKey*>(key));
+  return flow_hash(*static_cast<const FlowKey*>(key));
 }
 
 FlowKey key_of(uint32_t i) {
@@ -78,7 +72,7 @@ bool measure_rte_hash(const std::vector<FlowKey>& keys, const std::vector<uint32
     return false;
   }
   for (uint32_t i = 0; i < n; ++i)
-    rte_hash_add_key_with_hash_data(h, &keys[i], crc16(keys[i]), reinterpret_cast<void*>(uintptr_t{i}));
+    rte_hash_add_key_with_hash_data(h, &keys[i], flow_hash(keys[i]), reinterpret_cast<void*>(uintptr_t{i}));
   out.rte_hash_mib = static_cast<double>(heap_allocated_bytes() - h0) / (1 << 20);
   out.rte_hash_cycles = time_lookups(order, [&](const uint32_t* idx) {
     FlowKey k[kBurst];
@@ -89,7 +83,7 @@ bool measure_rte_hash(const std::vector<FlowKey>& keys, const std::vector<uint32
     for (unsigned j = 0; j < kBurst; ++j) {
       k[j] = keys[idx[j]];  // as the flow stage builds its keys from the packets
       kp[j] = &k[j];
-      sig[j] = crc16(k[j]);
+      sig[j] = flow_hash(k[j]);
     }
     rte_hash_lookup_with_hash_bulk_data(h, kp, sig, kBurst, &hits, data);
     sink += hits + reinterpret_cast<uintptr_t>(data[0]);

@@ -20,15 +20,6 @@ namespace {
 
 constexpr uintptr_t kReplyBit = uintptr_t{1} << 31;
 
-/// The table's hash of a key, inline: what rte_hash_crc (the table's
-/// hash_func) computes for 16 bytes, two CRC32C instructions, without
-/// rte_hash's indirect call per key.
-inline hash_sig_t flow_hash(const FlowKey& k) noexcept {
-  uint64_t w[2];
-  std::memcpy(w, &k, sizeof w);
-  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0));
-}
-
 }  // namespace
 
 FlowTable::~FlowTable() {

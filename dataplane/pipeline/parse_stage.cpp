@@ -24,6 +24,16 @@
 
 namespace asenet::dataplane {
 
+namespace {
+
+// Each packet's metadata starts as a copy of one blank (plain loads and
+// stores: `m = PacketMeta{}` compiled to a `rep stos` into a temporary and a
+// copy that waited on it, 10 % of an established packet's cycles). Constant,
+// at namespace scope: no guard on first use in the loop.
+constexpr PacketMeta kBlank{};
+
+}  // namespace
+
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   uint64_t now = 0;
   if (ctx.clock == ClockMode::kTsc) {
@@ -35,10 +45,6 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   // leaves them in the last-level cache at best, and parse, right after,
   // reads them in order (prefetching one packet ahead there is too late).
   for (uint16_t i = 0; i < b.count; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i], void*));
-  // Each packet's metadata starts as a copy of one blank (plain loads and
-  // stores: `m = PacketMeta{}` compiled to a `rep stos` into a temporary
-  // and a copy that waited on it, 10 % of an established packet's cycles).
-  static const PacketMeta kBlank{};
   for (uint16_t i = 0; i < b.count; ++i) {
     PacketMeta& m = b.meta[i];
     std::memcpy(&m, &kBlank, sizeof m);
