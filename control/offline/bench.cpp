@@ -46,8 +46,6 @@ std::string list_text(const std::vector<double>& v, const char* sep) {
   return s;
 }
 
-std::string rounds_text(const RunResult& r, const char* sep) { return list_text(r.round_cycles, sep); }
-
 std::string stage_json(const RunResult& r, bool random = false) {
   std::string s = "{";
   for (size_t i = 0; i < kNumStages && r.have_stages; ++i) {
@@ -127,7 +125,7 @@ void print_json(const Report& r) {
       ",\"in_process\":{\"mpps\":%.3f,\"cycles_per_packet\":%.1f,\"generator_cycles_per_packet\":%.1f,"
       "\"packets\":%llu,\"stage_cycles_per_packet\":%s,\"rounds_cycles_per_packet\":[%s]}",
       main.mpps, one.per_pkt - one.gen_per_pkt, one.gen_per_pkt, static_cast<unsigned long long>(main.packets),
-      stage_json(one).c_str(), rounds_text(one, ",").c_str());
+      stage_json(one).c_str(), list_text(one.round_cycles, ",").c_str());
   if (opt.workers > 1)
     std::printf(",\"scaling\":{\"one_worker_mpps\":%.3f,\"workers_mpps\":%.3f,\"ratio\":%.3f}", one.mpps, r.many.mpps,
                 r.many.mpps / one.mpps);
@@ -154,7 +152,7 @@ void print_text(const Report& r) {
   std::printf(
       "  in process: %.2f Mpps (one worker: %.1f cycles/packet, the median of rounds %s; generator alone "
       "%.1f more)\n",
-      main.mpps, one.per_pkt - one.gen_per_pkt, rounds_text(one, " ").c_str(), one.gen_per_pkt);
+      main.mpps, one.per_pkt - one.gen_per_pkt, list_text(one.round_cycles, " ").c_str(), one.gen_per_pkt);
   if (one.have_random)
     std::printf("  in random order, frames from the LLC: %.1f cycles/packet (rounds %s)\n", one.random_per_pkt,
                 list_text(one.random_round_cycles, " ").c_str());
@@ -252,6 +250,13 @@ int measure_all(const Topology& topo, unsigned table, const std::vector<RuleBody
   return rc;
 }
 
+/// Replay's rate without its fixed cost (EAL's start and exit); 0 when the
+/// capture is too short for the difference to mean anything.
+double steady_mpps(const ReplayBenchResult& r) {
+  const double s = r.replay_s - r.replay_eal_s;
+  return s > 0.1 * r.replay_s ? static_cast<double>(r.packets) / s / 1e6 : 0;
+}
+
 /// --scenario replay: no EAL here; replay runs in its own process.
 int bench_replay(const BenchOptions& opt, const std::vector<RuleBody>& rules) {
   ReplayBenchResult r;
@@ -269,7 +274,7 @@ int bench_replay(const BenchOptions& opt, const std::vector<RuleBody>& rules) {
         "\"replay_steady_mpps\":%.3f}\n",
         static_cast<unsigned long long>(r.packets), r.libpcap_s, n / r.libpcap_s / 1e6, r.replay_s,
         n / r.replay_s / 1e6, r.libpcap_s / r.replay_s, r.replay_trace_s, n / r.replay_trace_s / 1e6,
-        r.libpcap_s / r.replay_trace_s, r.replay_eal_s, n / std::max(1e-9, r.replay_s - r.replay_eal_s) / 1e6);
+        r.libpcap_s / r.replay_trace_s, r.replay_eal_s, steady_mpps(r));
     return 0;
   }
   std::printf("scenario replay: %llu packets (64-byte frames to the VIP, 30 a connection)\n",
@@ -277,8 +282,7 @@ int bench_replay(const BenchOptions& opt, const std::vector<RuleBody>& rules) {
   std::printf("  libpcap reading and writing them: %.2f s (%.2f Mpps)\n", r.libpcap_s, n / r.libpcap_s / 1e6);
   std::printf(
       "  asenetctl replay: %.2f s (%.2f Mpps), ratio %.2f (its fixed cost, one packet: %.2f s; without it %.2f Mpps)\n",
-      r.replay_s, n / r.replay_s / 1e6, r.libpcap_s / r.replay_s, r.replay_eal_s,
-      n / std::max(1e-9, r.replay_s - r.replay_eal_s) / 1e6);
+      r.replay_s, n / r.replay_s / 1e6, r.libpcap_s / r.replay_s, r.replay_eal_s, steady_mpps(r));
   std::printf("  asenetctl replay --trace: %.2f s (%.2f Mpps), ratio %.2f\n", r.replay_trace_s,
               n / r.replay_trace_s / 1e6, r.libpcap_s / r.replay_trace_s);
   return 0;

@@ -234,6 +234,15 @@ int measure_random(Worker& w) {
   const uint64_t hz = rte_get_tsc_hz();
   Burst b;
   size_t head = 0;
+  // Burst j of the queue into b, as a PMD's rx_burst leaves it: the mbuf's
+  // first line just written (packet type, lengths), the frame where DMA put it.
+  auto take = [&](size_t j) {
+    for (uint16_t i = 0; i < kBurstSize; ++i) {
+      q[j][i]->packet_type = 0;
+      b.pkts[i] = q[j][i];
+    }
+    b.count = kBurstSize;
+  };
   // One timed run of `secs`: the pipeline, or (generator) the same loop
   // freeing each burst instead. Cycles per packet.
   auto run = [&](bool pipeline, double secs) -> double {
@@ -241,13 +250,7 @@ int measure_random(Worker& w) {
     const uint64_t start = rte_rdtsc(), deadline = start + static_cast<uint64_t>(secs * static_cast<double>(hz));
     while (rte_rdtsc() < deadline) {
       for (int r = 0; r < 64; ++r, head = (head + 1) % kAhead) {
-        // As a PMD's rx_burst leaves them: the mbuf's first line just
-        // written (packet type, lengths), the frame itself where DMA put it.
-        for (uint16_t i = 0; i < kBurstSize; ++i) {
-          q[head][i]->packet_type = 0;
-          b.pkts[i] = q[head][i];
-        }
-        b.count = kBurstSize;
+        take(head);
         if (pipeline) {
           stamp_burst(b, w.ctx, qs[head].data());
           process_burst(b, *w.ts, w.ctx);
@@ -270,11 +273,7 @@ int measure_random(Worker& w) {
   }
   // The same traffic through the stages one by one (for the figures by stage).
   for (int r = 0; r < 4000 && w.stages; ++r, head = (head + 1) % kAhead) {
-    for (uint16_t i = 0; i < kBurstSize; ++i) {
-      q[head][i]->packet_type = 0;
-      b.pkts[i] = q[head][i];
-    }
-    b.count = kBurstSize;
+    take(head);
     stamp_burst(b, w.ctx, qs[head].data());
     time_stages(w, b, w.random_stage_cycles);
     drain(w);

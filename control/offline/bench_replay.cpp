@@ -1,13 +1,12 @@
 #include "control/offline/bench_replay.hpp"
+#include "control/offline/bench_vdev.hpp"
 
 #include <pcap/pcap.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 
@@ -82,18 +81,9 @@ double time_replay(const std::string& topo, const std::string& in, const std::st
   const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   std::vector<std::string> argv = {self, "replay", "--topology", topo, "--in", "internet=" + in, "--out-dir", out};
   if (trace) argv.push_back("--trace");
-  std::vector<char*> av;
-  for (auto& a : argv) av.push_back(a.data());
-  av.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
   const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, av[0], &fa, nullptr, av.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return -1;
+  const pid_t pid = spawn_logged(argv, log);
+  if (pid < 0) return -1;
   int st = 0;
   waitpid(pid, &st, 0);
   const double s = seconds_since(t0);

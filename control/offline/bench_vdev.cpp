@@ -20,9 +20,6 @@ namespace asenet::control::bench {
 
 using namespace asenet::dataplane;
 
-namespace {
-
-/// Runs argv with stdout+stderr to `log`; returns the child's pid, or -1.
 pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -37,6 +34,8 @@ pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log)
   posix_spawn_file_actions_destroy(&fa);
   return rc == 0 ? pid : -1;
 }
+
+namespace {
 
 /// A DPDK program's EAL arguments for the vdev runs: the same two floating
 /// lcores, --no-huge, 1 GiB, no PCI, a file prefix of its own.

@@ -95,9 +95,9 @@ struct Rig {
   }
 };
 
-/// One TCP packet through process_burst; returns its trace record.
-inline TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side, const char* src, const char* dst,
-                              uint16_t sport, uint16_t dport, uint8_t flags) {
+/// A 54-byte TCP frame (Ethernet, IPv4 with its checksum, TCP with `flags`;
+/// MACs and the TCP checksum zero).
+inline std::vector<uint8_t> tcp_frame(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags) {
   std::vector<uint8_t> f(14 + 40, 0);
   f[12] = 0x08;
   uint8_t* ip = f.data() + 14;
@@ -112,6 +112,13 @@ inline TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side,
   store_be16(ip + 22, dport);
   ip[32] = 5 << 4;
   ip[33] = flags;
+  return f;
+}
+
+/// One TCP packet through process_burst; returns its trace record.
+inline TraceRecord one_packet(const TableSet& ts, WorkerContext& ctx, Port side, const char* src, const char* dst,
+                              uint16_t sport, uint16_t dport, uint8_t flags) {
+  const std::vector<uint8_t> f = tcp_frame(src, dst, sport, dport, flags);
   Burst b;
   rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
   std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());

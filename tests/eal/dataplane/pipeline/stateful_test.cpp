@@ -67,31 +67,11 @@ bgp_routes = "172.16.0.0/12"
   ctx.clock = ClockMode::kFake;
   for (size_t s = 0; s < kNumPorts; ++s) ctx.tx_port_id[s] = ports.out_port[s];
 
-  auto frame = [](const char* src, const char* dst, uint16_t sp, uint16_t dp, uint8_t flags) {
-    std::vector<uint8_t> f(14 + 40, 0);
-    f[12] = 0x08;
-    uint8_t* ip = f.data() + 14;
-    ip[0] = 0x45;
-    store_be16(ip + 2, 40);
-    ip[8] = 64;
-    ip[9] = 6;
-    const uint32_t s = *parse_ipv4(src), d = *parse_ipv4(dst);
-    for (int i = 0; i < 4; ++i) {
-      ip[12 + i] = static_cast<uint8_t>(s >> (24 - 8 * i));
-      ip[16 + i] = static_cast<uint8_t>(d >> (24 - 8 * i));
-    }
-    store_be16(ip + 10, static_cast<uint16_t>(~ones_sum(ip, 20)));
-    store_be16(ip + 20, sp);
-    store_be16(ip + 22, dp);
-    ip[32] = 5 << 4;
-    ip[33] = flags;
-    return f;
-  };
   const std::vector<std::pair<std::vector<uint8_t>, Port>> in = {
-      {frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x02), Port::kVnet},    // SYN out: allowed
-      {frame("172.16.5.10", "10.0.1.4", 443, 50000, 0x12), Port::kOnprem},  // its SYN-ACK: a reply
-      {frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x10), Port::kVnet},    // ACK: established
-      {frame("172.16.5.10", "10.0.1.4", 443, 50001, 0x12), Port::kOnprem},  // no flow: denied
+      {tcp_frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x02), Port::kVnet},    // SYN out: allowed
+      {tcp_frame("172.16.5.10", "10.0.1.4", 443, 50000, 0x12), Port::kOnprem},  // its SYN-ACK: a reply
+      {tcp_frame("10.0.1.4", "172.16.5.10", 50000, 443, 0x10), Port::kVnet},    // ACK: established
+      {tcp_frame("172.16.5.10", "10.0.1.4", 443, 50001, 0x12), Port::kOnprem},  // no flow: denied
   };
   Burst b;
   std::array<Port, kBurstSize> sides{};
