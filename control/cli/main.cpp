@@ -20,6 +20,8 @@ commands:
   next-hop   Network Watcher's next hop: the route from a source to a destination
   effective-routes  a subnet's effective routes (Active / Invalid), as Azure shows them
   doctor     would each ASE stay healthy? (management, dependencies, subnet)
+  nsg        analyze a topology's NSGs (shadowed, redundant, conflicting, exposure,
+             limits) or diff two rule sets, exactly over the packet space
   bench      pipeline rates: established flows and new flows per second
   validate   load and validate a topology; print what it compiles to
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (cmd == "verify") return cmd_verify(rest);
     if (cmd == "next-hop") return cmd_next_hop(rest);
     if (cmd == "doctor") return cmd_doctor(rest);
+    if (cmd == "nsg") return cmd_nsg(rest);
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);

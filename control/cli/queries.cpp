@@ -82,11 +82,21 @@ std::optional<int> parse_verify_query(std::string direction, std::string protoco
   return std::nullopt;
 }
 
-/// Every NSG on the flow's path in a topology. Throws TopologyError.
-std::optional<int> verify_topology(const std::string& path, const VerifyQuery& q, VerifyResult& result) {
+/// Every NSG on the flow's path in a topology, or one of its NSGs alone
+/// (`only`, as `nsg analyze` findings name it). Throws TopologyError.
+std::optional<int> verify_topology(const std::string& path, const std::string& only, const VerifyQuery& q,
+                                   VerifyResult& result) {
   const Topology t = load_topology(path);
   for (const auto& w : t.warnings) std::cerr << "warning: " << w << "\n";
   const auto spec = compile(t, 1);
+  if (!only.empty()) {
+    for (uint32_t i = 0; i < spec.nsgs.size(); ++i)
+      if (spec.nsgs[i].name == only) {
+        result = verify_one(spec, i, q);
+        return std::nullopt;
+      }
+    return bad_usage("verify", "--nsg '" + only + "': the topology has no NSG of that name");
+  }
   auto r = verify_flow(spec, q);
   if (!r) {
     std::cerr << "asenetctl verify: --local " << format_ipv4(q.local_ip)
@@ -140,23 +150,27 @@ void print_verify(const VerifyResult& result, bool json) {
 int cmd_verify(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl verify --topology T --direction Inbound|Outbound --protocol TCP|UDP|ICMP
                         --local IP:PORT --remote IP:PORT [--json]
+       asenetctl verify --topology T --nsg NAME (same flow options)
        asenetctl verify --nsg-json FILE --vnet-prefix CIDR [--vnet-prefix ...] (same flow options)
 
 Network Watcher's IP flow verify, offline. --local is the VM or ASE instance
 side (an address in a subnet of the topology), --remote the far side. Walks every
 NSG on the path in Azure's order (inbound: subnet then NIC; outbound: NIC then
-subnet; a deny ends it) and names the rule that decided. With --nsg-json, one
+subnet; a deny ends it) and names the rule that decided. With --nsg, one NSG
+of the topology is evaluated alone, wherever it is attached (as `nsg analyze`
+findings are checked). With --nsg-json, one
 exported NSG (`az network nsg show -o json` or an ARM resource) is evaluated
 alone; --vnet-prefix gives the VirtualNetwork tag's addresses. TCP and UDP need
 both ports (IP:* asks for any port; an address alone is an error); ICMP
 ignores ports.
 
 options)");
-  std::string topo_path, nsg_json, direction, protocol, local, remote;
+  std::string topo_path, only_nsg, nsg_json, direction, protocol, local, remote;
   std::vector<std::string> vnet_prefixes;
   bool json = false;
   d.add_options()("help,h", "show this help")("topology", po::value(&topo_path), "topology file")(
-      "nsg-json", po::value(&nsg_json), "evaluate this exported NSG alone")(
+      "nsg", po::value(&only_nsg), "with --topology: evaluate this NSG alone")("nsg-json", po::value(&nsg_json),
+                                                                               "evaluate this exported NSG alone")(
       "vnet-prefix", po::value(&vnet_prefixes), "with --nsg-json: the VNet's address space (repeatable)")(
       "direction", po::value(&direction)->required(), "Inbound or Outbound (as seen from --local)")(
       "protocol", po::value(&protocol)->required(), "TCP, UDP or ICMP")("local", po::value(&local)->required(),
@@ -165,12 +179,13 @@ options)");
                                                                              "print one JSON document");
   if (auto rc = parse_options(d, args, "verify")) return *rc;
   if (topo_path.empty() == nsg_json.empty()) return bad_usage("verify", "give --topology or --nsg-json (one of them)");
+  if (!only_nsg.empty() && topo_path.empty()) return bad_usage("verify", "--nsg needs --topology");
   VerifyQuery q;
   if (auto rc = parse_verify_query(direction, protocol, local, remote, q)) return *rc;
   VerifyResult result;
   try {
-    const auto rc =
-        topo_path.empty() ? verify_nsg_json(nsg_json, vnet_prefixes, q, result) : verify_topology(topo_path, q, result);
+    const auto rc = topo_path.empty() ? verify_nsg_json(nsg_json, vnet_prefixes, q, result)
+                                      : verify_topology(topo_path, only_nsg, q, result);
     if (rc) return *rc;
   } catch (const TopologyError& e) {
     std::cerr << e.what() << "\n";

@@ -14,19 +14,6 @@
 
 namespace asenet::dataplane {
 
-namespace {
-
-uint64_t mix64(uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
-}  // namespace
-
 void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
   const TableSpec& spec = ts.spec();
   for (uint16_t i = 0; i < b.count; ++i) {
@@ -61,13 +48,10 @@ void lb_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
         m.drop(DropReason::kNoBackend);
         continue;
       }
-      uint64_t h = mix64((uint64_t{m.src_ip} << 32) | m.dst_ip);
-      if (ase.distribution != 1) h = mix64(h ^ m.proto);                                // SourceIPProtocol
-      if (ase.distribution == 0) h = mix64(h ^ ((uint64_t{m.sport} << 16) | m.dport));  // Default: 5-tuple
       m.rewrite = true;
       m.new_src = m.src_ip;
       m.new_sport = m.sport;
-      m.new_dst = ase.instances[ase.maglev[h % ase.maglev.size()]];
+      m.new_dst = ase.pick_instance(m.src_ip, m.dst_ip, m.proto, m.sport, m.dport);
       m.new_dport = m.dport;
       m.hop = NextHop{NextHopType::kVnetLocal, Port::kVnet, 0, kRouteOriginSystem};
       m.out_port = Port::kVnet;

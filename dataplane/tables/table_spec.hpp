@@ -67,6 +67,24 @@ struct AseSpec {
   /// blocks of 8, none in a block that holds a frontend port.
   std::vector<std::vector<uint16_t>> snat_ports;
 
+  /// The instance the LB gives a new flow (load_distribution picks the
+  /// fields hashed). Precondition: !maglev.empty(). The LB stage and
+  /// `nsg diff --pcap` both call this.
+  [[nodiscard]] uint32_t pick_instance(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport,
+                                       uint16_t dport) const noexcept {
+    uint64_t h = mix64((uint64_t{src} << 32) | dst);
+    if (distribution != 1) h = mix64(h ^ proto);                              // SourceIPProtocol
+    if (distribution == 0) h = mix64(h ^ ((uint64_t{sport} << 16) | dport));  // Default: 5-tuple
+    return instances[maglev[h % maglev.size()]];
+  }
+  [[nodiscard]] static constexpr uint64_t mix64(uint64_t x) noexcept {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+  }
   [[nodiscard]] bool serves(bool on_ilb, uint16_t port) const noexcept {
     for (const auto& r : on_ilb ? ilb_ports : vip_ports)
       if (port >= r.lo && port <= r.hi) return true;
