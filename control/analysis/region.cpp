@@ -194,6 +194,7 @@ void Region::subtract(const Region& other) {
     }
   }
   coalesce();
+  check_budget(boxes_.size());
 }
 
 void Region::coalesce() {

@@ -178,10 +178,15 @@ class Importer {
     if (!o.contains("priority") || !o["priority"].is_number_integer())
       fail(r.loc, p + ".priority", "missing or not an integer");
     const auto prio = o["priority"].get<int64_t>();
-    if (prio < 100 || prio > 4096)
+    if (topo_.emulator.enforce_limits && (prio < 100 || prio > 4096))
       fail(r.loc, p + ".priority",
            "rule " + quote(r.name) + ": priority " + std::to_string(prio) +
-               " is outside 100-4096; Azure rejects such a rule, and so does asenet");
+               " is outside 100-4096; Azure rejects such a rule, and so does asenet (set [emulator] enforce_limits = "
+               "false to load it anyway)");
+    if (prio < 1 || prio >= 65000)
+      fail(r.loc, p + ".priority",
+           "rule " + quote(r.name) + ": priority " + std::to_string(prio) +
+               " is outside 1-64999: a rule must come before Azure's default rules");
     r.priority = static_cast<uint32_t>(prio);
     const std::string dir = lower(str_field(o, "direction", p, r.loc));
     if (dir == "inbound")

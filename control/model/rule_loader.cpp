@@ -66,8 +66,15 @@ NsgRule RuleLoader::load_rule(const toml::table& tb, const std::string& path) {
   auto* pi = pn.as_integer();
   if (pi == nullptr)
     fail(loc_of(pn), join(path, "priority"), std::string("expected an integer, found ") + type_name(pn));
-  if (pi->get() < 100 || pi->get() > 4096)
-    fail(loc_of(pn), join(path, "priority"), std::to_string(pi->get()) + " is outside 100-4096");
+  // Azure takes 100-4096. Without enforce_limits (rule-set benchmarks, NSGs
+  // imported as exported) any priority below the default rules' 65000 goes.
+  if (t_.emulator.enforce_limits && (pi->get() < 100 || pi->get() > 4096))
+    fail(loc_of(pn), join(path, "priority"),
+         std::to_string(pi->get()) + " is outside 100-4096 (set [emulator] enforce_limits = false to allow 1-64999)");
+  if (pi->get() < 1 || pi->get() >= 65000)
+    fail(
+        loc_of(pn), join(path, "priority"),
+        std::to_string(pi->get()) + " is outside 1-64999: a rule must come before Azure's default rules (65000-65500)");
   r.priority = static_cast<uint32_t>(pi->get());
   r.direction = enum_value<Direction>(required(tb, "direction", path), join(path, "direction"),
                                       {{"Inbound", Direction::kInbound}, {"Outbound", Direction::kOutbound}});

@@ -526,3 +526,37 @@ TEST(TopologyInput, FilesOverTheLimitAreRefused) {
   }
   ::unlink(big.c_str());
 }
+
+// Issue 17: enforce_limits = false lets priorities outside Azure's 100-4096
+// through (NSGs imported as exported, rule-set benchmarks), still unique per
+// direction and still before the default rules.
+TEST(Topology, WithoutEnforceLimitsAnyPriorityBeforeTheDefaultRulesLoads) {
+  auto text = [](bool enforce, int prio, int prio2) {
+    return std::string("[emulator]\nenforce_limits = ") + (enforce ? "true" : "false") +
+           "\n[vnet]\nname = \"vnet\"\naddress_space = \"10.0.0.0/16\"\n[[nsgs]]\nname = \"n\"\n"
+           "[[nsgs.rules]]\nname = \"a\"\npriority = " +
+           std::to_string(prio) +
+           "\ndirection = \"Inbound\"\naccess = \"Deny\"\nprotocol = \"Tcp\"\nsource_address_prefixes = \"*\"\n"
+           "source_port_ranges = \"*\"\ndestination_address_prefixes = \"*\"\ndestination_port_ranges = \"22\"\n"
+           "[[nsgs.rules]]\nname = \"b\"\npriority = " +
+           std::to_string(prio2) +
+           "\ndirection = \"Inbound\"\naccess = \"Allow\"\nprotocol = \"Tcp\"\nsource_address_prefixes = \"*\"\n"
+           "source_port_ranges = \"*\"\ndestination_address_prefixes = \"*\"\ndestination_port_ranges = \"22\"\n";
+  };
+  EXPECT_THROW(load_topology_text(text(true, 5, 200), "t.toml"), TopologyError);
+  const Topology t = load_topology_text(text(false, 5, 64999), "t.toml");
+  EXPECT_EQ(t.nsgs[0].rules[0].priority, 5u);
+  EXPECT_EQ(t.nsgs[0].rules[1].priority, 64999u);
+  try {
+    load_topology_text(text(false, 5, 65000), "t.toml");
+    ADD_FAILURE() << "priority 65000 loaded";
+  } catch (const TopologyError& e) {
+    EXPECT_NE(e.message().find("before Azure's default rules"), std::string::npos) << e.what();
+  }
+  try {
+    load_topology_text(text(false, 5, 5), "t.toml");
+    ADD_FAILURE() << "a duplicate priority loaded";
+  } catch (const TopologyError& e) {
+    EXPECT_NE(e.message().find("already used"), std::string::npos) << e.what();
+  }
+}
