@@ -237,7 +237,10 @@ AnalysisReport analyze(const Topology& topo, const TableSpec& spec, const std::s
     if (nic.nsg_id == 0 || s == nullptr || s->nsg_id == 0) continue;
     if (!only.empty() && spec.nsgs[nic.nsg_id - 1u].name != only && spec.nsgs[s->nsg_id - 1u].name != only) continue;
     try {
-      masked_findings(spec, nic, s->nsg_id, r.findings);
+      std::vector<Finding> found;
+      masked_findings(spec, nic, s->nsg_id, found);
+      for (auto& f : found)
+        if (only.empty() || f.nsg == only) r.findings.push_back(std::move(f));
     } catch (const TooComplex& e) {
       r.incomplete.push_back("host " + nic.host + ": " + e.what());
     }
