@@ -35,6 +35,8 @@ int cmd_verify(const std::vector<std::string>& args);
 int cmd_next_hop(const std::vector<std::string>& args);
 int cmd_effective_routes(const std::vector<std::string>& args);
 int cmd_doctor(const std::vector<std::string>& args);
+// Azure JSON to a topology (import.cpp).
+int cmd_import(const std::vector<std::string>& args);
 // NSG analysis and diff (nsg.cpp).
 int cmd_nsg(const std::vector<std::string>& args);
 // ClassBench through the NSG engine (classify.cpp).

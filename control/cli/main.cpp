@@ -24,6 +24,8 @@ commands:
              limits) or diff two rule sets, exactly over the packet space
   bench      pipeline rates: established flows and new flows per second
   validate   load and validate a topology; print what it compiles to
+  import     Azure CLI / ARM JSON (VNet, NSGs, route tables, NICs, gateway, ASEs)
+             to one topology file
   classify   classify a ClassBench trace with the NSG engine's rte_acl path
   graph      draw a topology (Graphviz DOT or SVG)
   push       compile a topology, print what it changes, make it the next generation
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     if (cmd == "next-hop") return cmd_next_hop(rest);
     if (cmd == "doctor") return cmd_doctor(rest);
     if (cmd == "nsg") return cmd_nsg(rest);
+    if (cmd == "import") return cmd_import(rest);
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "effective-routes") return cmd_effective_routes(rest);
     if (cmd == "classify") return cmd_classify(rest);

@@ -58,6 +58,10 @@ class Importer {
  public:
   Importer(std::string path, std::string text, const Topology& topo)
       : path_(std::move(path)), text_(std::move(text)), topo_(topo) {}
+  /// One NSG object of a document already parsed (asenetctl import); messages
+  /// put `prefix` (its JSON path) before the fields they name.
+  Importer(std::string path, std::string text, const Topology& topo, const json& node, std::string prefix)
+      : path_(std::move(path)), text_(std::move(text)), topo_(topo), node_(&node), prefix_(std::move(prefix)) {}
 
   ImportedNsg run() {
     try {
@@ -71,6 +75,7 @@ class Importer {
 
  private:
   ImportedNsg import() {
+    if (node_ != nullptr) return import_object(*node_);
     json root;
     try {
       root = json::parse(text_);
@@ -91,6 +96,11 @@ class Importer {
                  std::to_string(found.size()));
       nsg = found[0];
     }
+    return import_object(*nsg);
+  }
+
+  ImportedNsg import_object(const json& node) {
+    const json* nsg = &node;
     if (!nsg->is_object())
       fail(Loc{1, 1}, "", "expected a JSON object (an NSG resource or `az network nsg show` output)");
     if (nsg->contains("type") && (*nsg)["type"].is_string() &&
@@ -121,9 +131,11 @@ class Importer {
   std::string path_;
   std::string text_;
   const Topology& topo_;
+  const json* node_ = nullptr;
+  std::string prefix_;
 
   [[noreturn]] void fail(Loc l, const std::string& p, const std::string& msg) const {
-    throw TopologyError(path_, l, p, msg);
+    throw TopologyError(path_, l, prefix_.empty() || p.empty() ? prefix_ + p : prefix_ + "." + p, msg);
   }
 
   /// Where a rule is: its "name" value in the text (nlohmann keeps no positions).
@@ -248,6 +260,11 @@ ImportedNsg load_nsg_json(const std::string& path, const Topology& topo) {
 
 ImportedNsg parse_nsg_json(const std::string& text, const std::string& name, const Topology& topo) {
   return Importer(name, text, topo).run();
+}
+
+ImportedNsg nsg_from_json(const nlohmann::json& resource, const std::string& file, const std::string& text,
+                          const std::string& json_path, const Topology& topo) {
+  return Importer(file, text, topo, resource, json_path).run();
 }
 
 }  // namespace asenet::control

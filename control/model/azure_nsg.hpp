@@ -6,6 +6,7 @@
 // the compiler adds the same six to every NSG.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ struct ImportedNsg {
 ImportedNsg load_nsg_json(const std::string& path, const Topology& topo);
 /// The same over text already read; `name` is what messages call it.
 ImportedNsg parse_nsg_json(const std::string& text, const std::string& name, const Topology& topo);
+/// One NSG object inside a document already parsed (`asenetctl import`):
+/// messages name `file`, and `json_path` (e.g. "resources[2]") before fields.
+ImportedNsg nsg_from_json(const nlohmann::json& resource, const std::string& file, const std::string& text,
+                          const std::string& json_path, const Topology& topo);
 
 }  // namespace asenet::control
