@@ -88,6 +88,7 @@ options)");
 
 int cmd_bench(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl bench --scenario S [--seconds N] [--workers N] [--json] [options]
+       asenetctl bench --topology T [--pcap FILE] [--flows N] [--seconds N] [--json]
 
 Measures the real pipeline on in-memory packets (never a disk in the measured
 loop), and in the same run asenetd against dpdk-testpmd's io forwarding on the
@@ -121,12 +122,26 @@ Synthetic NSGs:
 N-1 denies for unrelated prefixes before the rule that admits the traffic, so
 the classifier cannot stop early.
 
+With --topology, the bench runs in process on your own topology and its NSGs
+(`asenetctl import` makes one from Azure's JSON). Traffic is generated from it:
+for each path it has (the Internet to each VIP's served ports, on-premises to
+each ILB, ASE instances to the Internet and to the VNet's hosts) and each NSG
+rule that allows something there, connections that rule admits (computed
+exactly, as `nsg analyze` does), kept when the whole path admits them; with
+--pcap FILE the established packets are the capture's frames instead, replayed
+from memory. It reports established packets/s (install order and random order),
+new connections/s, cycles by stage, the rte_acl rules after expansion and their
+build time, the memory, and each rule's share of the connections as the data
+plane's NSG stage counted them. No vdev baseline runs with --topology.
+
 options)");
   BenchOptions opt;
+  opt.scenario.clear();  // one of --scenario and --topology
   bool no_stages = false, no_baseline = false, baseline = false;
   d.add_options()("help,h", "show this help")(
-      "scenario", po::value(&opt.scenario)->required(),
-      "established, new-flows, nsg-1k, nsg-10k, flows-1m, replay or flow-tables")(
+      "scenario", po::value(&opt.scenario), "established, new-flows, nsg-1k, nsg-10k, flows-1m, replay or flow-tables")(
+      "topology", po::value(&opt.topology), "the bench on this topology's own NSGs and paths (instead of --scenario)")(
+      "pcap", po::value(&opt.pcap), "with --topology: established traffic from this capture (Ethernet)")(
       "seconds", po::value(&opt.seconds)->default_value(2.0), "how long to measure (each part)")(
       "rounds", po::value(&opt.rounds)->default_value(3), "measured rounds, 1-9; the median counts")(
       "workers", po::value(&opt.workers)->default_value(1), "lcores running the pipeline in process")(
@@ -140,12 +155,21 @@ options)");
       "classbench", po::value(&opt.classbench), "nsg-1k/nsg-10k: the ClassBench directory")(
       "asenetd", po::value(&opt.asenetd), "the asenetd binary for the baseline (default: next to asenetctl)");
   if (auto rc = parse_options(d, args, "bench")) return *rc;
+  if (opt.topology.empty() == opt.scenario.empty())
+    return bad_usage("bench", "give --scenario S or --topology T (one of them)");
+  if (!opt.pcap.empty() && opt.topology.empty()) return bad_usage("bench", "--pcap needs --topology");
   opt.stages = !no_stages;
   opt.baseline = !no_baseline;
   if (opt.asenetd.empty()) {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     opt.asenetd = (self.parent_path() / "asenetd").string();
+  }
+  if (!opt.topology.empty()) {
+    if (opt.flows < 1024 || opt.flows > 4000000) return bad_usage("bench", "--flows must be 1024-4000000");
+    if (opt.workers < 1 || opt.workers > 8) return bad_usage("bench", "--workers must be 1-8");
+    if (opt.rounds < 1 || opt.rounds > 9) return bad_usage("bench", "--rounds must be 1-9");
+    return run_topology_bench(opt);
   }
   return run_bench(opt);
 }

@@ -33,9 +33,6 @@ using namespace asenet::control::bench;
 
 namespace {
 
-/// Per worker: the frames measure_random keeps in flight (16,384) and more.
-constexpr unsigned kBenchPoolMbufs = 32767;
-
 std::string list_text(const std::vector<double>& v, const char* sep) {
   std::string s;
   for (double c : v) {
@@ -186,6 +183,10 @@ void print_text(const Report& r) {
   }
 }
 
+}  // namespace
+
+namespace bench {
+
 /// EAL for the bench: enough --no-huge memory for each worker's tables
 /// (twice over for the scaling run) and the pools, all of it faulted in now
 /// (--no-huge memory is faulted in on first touch, hugepages are not), so
@@ -208,6 +209,10 @@ bool bench_eal(const BenchOptions& opt, unsigned table, const std::string& prefi
       nullptr);
   return true;
 }
+
+}  // namespace bench
+
+namespace {
 
 /// With EAL up: the tables, one worker, then --workers, then the vdevs.
 /// 0, or the exit code after printing why.

@@ -11,10 +11,10 @@ namespace asenet::control {
 
 struct BenchOptions {
   /// established | new-flows | nsg-1k | nsg-10k | flows-1m | replay
-  std::string scenario = "established";
-  uint64_t packets = 3000000;  ///< replay: packets in the capture
-  unsigned flows = 100000;     ///< established: concurrent flows (half in via the VIP, half out via SNAT)
-  unsigned nsg_rules = 1000;   ///< established, new-flows: synthetic rules in the NSGs
+  std::string scenario = "established";  ///< "" with --topology
+  uint64_t packets = 3000000;            ///< replay: packets in the capture
+  unsigned flows = 100000;               ///< established: concurrent flows (half in via the VIP, half out via SNAT)
+  unsigned nsg_rules = 1000;             ///< established, new-flows: synthetic rules in the NSGs
   double seconds = 2.0;
   unsigned rounds = 3;   ///< measured rounds; the median counts
   unsigned workers = 1;  ///< lcores running the pipeline; above 1, one worker is measured first (scaling)
@@ -25,11 +25,15 @@ struct BenchOptions {
   /// Also run asenetd and `dpdk-testpmd` io forwarding on the same pcap vdevs
   /// (infinite_rx) and lcores, and report the ratio.
   bool baseline = true;
-  std::string asenetd;  ///< the asenetd binary for the baseline (default: next to asenetctl)
+  std::string asenetd;   ///< the asenetd binary for the baseline (default: next to asenetctl)
+  std::string topology;  ///< --topology: the bench on the user's own topology (bench_topology.cpp)
+  std::string pcap;      ///< with --topology: established traffic from this capture
   std::string
       classbench;  ///< nsg-1k / nsg-10k: ClassBench directory (default: ../shared/testdata/classbench if present)
 };
 
 int run_bench(const BenchOptions& opt);
+/// bench --topology T [--pcap FILE]: in process, on the topology's own rule sets.
+int run_topology_bench(const BenchOptions& opt);
 
 }  // namespace asenet::control

@@ -59,7 +59,7 @@ void fill(Worker& w, Burst& b, std::array<Port, kBurstSize>& sides, uint64_t fir
     b.count = 0;
     return;
   }
-  for (uint16_t k = 0; k < kBurstSize; ++k) write_connection(b.pkts[k], w.id, first + k, flags, sides[k]);
+  for (uint16_t k = 0; k < kBurstSize; ++k) write_frame(*w.sc, b.pkts[k], w.id, first + k, flags, sides[k]);
   b.count = kBurstSize;
 }
 
@@ -226,7 +226,7 @@ int measure_random(Worker& w) {
   auto refill = [&](size_t j) {
     if (rte_pktmbuf_alloc_bulk(w.pool, q[j].data(), kBurstSize) != 0) return false;
     for (uint16_t i = 0; i < kBurstSize; ++i, ++k)
-      write_connection(q[j][i], w.id, (k % n) * step % n, kTcpAck, qs[j][i]);
+      write_frame(*w.sc, q[j][i], w.id, (k % n) * step % n, kTcpAck, qs[j][i]);
     return true;
   };
   for (size_t j = 0; j < kAhead; ++j)
@@ -351,6 +351,7 @@ bool run_workers(const Scenario& sc, const BenchOptions& opt, const TableSet& ts
     out.created += w->created;
     out.drops += w->drops;
     out.flows_live += w->tables.flows->size();
+    for (size_t d = 0; d < out.drop_reasons.size(); ++d) out.drop_reasons[d] += w->ctx.counters.drops[d];
     out.conn_per_s += static_cast<double>(w->created) / (static_cast<double>(w->cycles) / hz) *
                       (per_pkt / (per_pkt - gen));  // generator cost taken out, as for packets
   }

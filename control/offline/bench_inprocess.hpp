@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "control/offline/bench_traffic.hpp"
+#include "dataplane/core/drop_reason.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/tables/table_set.hpp"
 
@@ -26,6 +27,7 @@ struct RunResult {
   double gen_per_pkt = 0;
   double conn_per_s = 0;  ///< new flows
   uint64_t packets = 0, created = 0, drops = 0;
+  std::array<uint64_t, static_cast<size_t>(dataplane::DropReason::kCount)> drop_reasons{};  ///< all workers, whole run
   uint32_t flows_live = 0;
   std::array<double, kNumStages> stages{};
   bool have_stages = false;
@@ -39,6 +41,13 @@ struct RunResult {
   std::array<double, kNumStages> random_stages{};  ///< by stage (zero without --stages)
   std::vector<double> random_round_cycles;
 };
+
+/// Per worker: the frames measure_random keeps in flight (16,384) and more.
+constexpr unsigned kBenchPoolMbufs = 32767;
+
+/// EAL for the bench (bench.cpp): --no-huge memory for `table` flows a worker
+/// and the pools, faulted in before anything is measured.
+bool bench_eal(const BenchOptions& opt, unsigned table, const std::string& prefix, std::string& err);
 
 /// One measurement with `n` workers, each with its own tables.
 bool run_workers(const Scenario& sc, const BenchOptions& opt, const dataplane::TableSet& ts,

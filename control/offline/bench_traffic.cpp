@@ -1,5 +1,7 @@
 #include "control/offline/bench_traffic.hpp"
 
+#include "control/offline/bench_user.hpp"
+
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -169,6 +171,15 @@ void write_connection(rte_mbuf* m, unsigned w, uint64_t i, uint8_t flags, Port& 
                       443, flags);
     side = Port::kVnet;
   }
+}
+
+void write_frame(const Scenario& sc, rte_mbuf* m, unsigned w, uint64_t i, uint8_t flags, Port& side) {
+  if (sc.user == nullptr)
+    write_connection(m, w, i, flags, side);
+  else if (sc.use_frames)
+    write_user_frame(m, *sc.user, i, side);
+  else
+    write_user_flow(m, *sc.user, i, flags, side);
 }
 
 }  // namespace asenet::control::bench

@@ -21,8 +21,14 @@ enum class VdevTraffic {
   kChurn,        ///< 16,000 connections per side: SYN then RST, so every lap's SYN opens a new connection
 };
 
+struct UserTraffic;
+
 struct Scenario {
   std::string name;
+  /// bench --topology: the user's traffic instead of the built-in connections;
+  /// with `use_frames`, the capture's frames (--pcap).
+  const UserTraffic* user = nullptr;
+  bool use_frames = false;
   bool established = true;  ///< else every packet is a SYN of a new connection
   unsigned flows = 0;       ///< established: live flows per worker
   unsigned rules = 0;       ///< NSG rules in all
@@ -65,5 +71,7 @@ void write_tcp_frame60(uint8_t* f, uint32_t src, uint32_t dst, uint16_t sport, u
 /// Connection i of worker w: even = a client to VIP:443 (LB, DNAT), odd = an
 /// instance to its own Internet server (SNAT ports are per destination).
 void write_connection(rte_mbuf* m, unsigned w, uint64_t i, uint8_t flags, dataplane::Port& side);
+/// Connection i of the scenario: write_connection, or the user's (bench_user.hpp).
+void write_frame(const Scenario& sc, rte_mbuf* m, unsigned w, uint64_t i, uint8_t flags, dataplane::Port& side);
 
 }  // namespace asenet::control::bench
