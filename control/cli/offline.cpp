@@ -86,8 +86,10 @@ options)");
   return run_replay(opt);
 }
 
-int cmd_bench(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl bench --scenario S [--seconds N] [--workers N] [--json] [options]
+namespace {
+
+constexpr const char* kBenchUsage =
+    R"(usage: asenetctl bench --scenario S [--seconds N] [--workers N] [--json] [options]
        asenetctl bench --topology T [--pcap FILE] [--flows N] [--seconds N] [--json]
 
 Measures the real pipeline on in-memory packets (never a disk in the measured
@@ -134,7 +136,12 @@ new connections/s, cycles by stage, the rte_acl rules after expansion and their
 build time, the memory, and each rule's share of the connections as the data
 plane's NSG stage counted them. No vdev baseline runs with --topology.
 
-options)");
+options)";
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& args) {
+  po::options_description d(kBenchUsage);
   BenchOptions opt;
   opt.scenario.clear();  // one of --scenario and --topology
   bool no_stages = false, no_baseline = false, baseline = false;
