@@ -91,8 +91,9 @@ std::string diff_text(const DiffReport& r, const std::string& ta, const std::str
       << r.changed.size() << " change verdict\n";
     for (size_t i = 0; i < r.changed.size() && i < kFlowsShown; ++i) {
       const FlowChange& c = r.changed[i];
-      o << "  " << c.file << " #" << c.first_packet << " (" << c.packets << " packets) " << describe(c.packet) << ": "
-        << access(c.allow_a) << " (" << c.rule_a << ") -> " << access(c.allow_b) << " (" << c.rule_b << ")\n";
+      o << "  " << c.file << " #" << c.first_packet << " (" << c.packets
+        << (c.packets == 1 ? " packet) " : " packets) ") << describe(c.packet) << ": " << access(c.allow_a) << " ("
+        << c.rule_a << ") -> " << access(c.allow_b) << " (" << c.rule_b << ")\n";
     }
     if (r.changed.size() > kFlowsShown)
       o << "  ... and " << r.changed.size() - kFlowsShown << " more (--json lists all)\n";

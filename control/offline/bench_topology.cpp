@@ -119,11 +119,11 @@ void print(const TopologyReport& r) {
               new_cyc, static_cast<unsigned long long>(r.fresh.created),
               static_cast<unsigned long long>(r.fresh.drops));
   if (r.fresh.have_stages) std::printf("    by stage: %s\n", stages_text(r.fresh.stages).c_str());
-  std::printf("  drops by reason:");
+  std::string drops;
   for (size_t d = 0; d < r.est.drop_reasons.size(); ++d)
     if (const uint64_t n = r.est.drop_reasons[d] + r.fresh.drop_reasons[d]; n > 0)
-      std::printf(" %s %llu", std::string(drop_reason_name(static_cast<DropReason>(d))).c_str(),
-                  static_cast<unsigned long long>(n));
+      drops += " " + std::string(drop_reason_name(static_cast<DropReason>(d))) + " " + std::to_string(n);
+  std::printf("  drops by reason:%s", drops.empty() ? " none" : drops.c_str());
   std::printf("\n  memory: %u-flow table and SNAT %.1f MiB\n", r.est.flow_capacity, mib);
   std::printf("  each rule's share of the connections (NSG decisions in the data plane):\n");
   for (const auto& [rule, n] : r.hits)

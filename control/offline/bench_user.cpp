@@ -98,7 +98,9 @@ struct Builder {
       // The whole path must admit it (the far side's NSGs too), as sent.
       analysis::Packet sent{f.proto, f.src, f.dst, f.sport, f.dport};
       f.path = what + " " + analysis::describe(sent) +
-               (frontend != 0 ? " (the NSG sees " + analysis::describe(p) + ")" : "");
+               (frontend != 0 ? " (the NSG sees " +
+                                    analysis::describe(analysis::Packet{p.proto, p.src, p.dst, f.sport, p.dport}) + ")"
+                              : "");
       const auto v = analysis::path_verdict(spec, sent);
       if (!v.allow) {
         ++out.refused;
