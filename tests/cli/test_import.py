@@ -133,6 +133,16 @@ if os.path.isdir(exports):
     v = verify(out5, "Inbound", "TCP", "10.0.1.5:22", "10.0.1.6:50000")
     check("testdata: the export's own rule decides (SSH from VM3 to VM2 denied)",
           v.get("access") == "Deny" and v.get("ruleName") == "securityRules/DenySSHFromVm3ToVm2", v)
+    r = run("nsg", "analyze", "--topology", out5, "--json")
+    rep = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("testdata: nsg analyze on the imported export: both NSGs, their limits, no NSG left out",
+          sorted(l["nsg"] for l in rep.get("limits", [])) == ["testNsg", "testNsgSubnet"] and rep.get("incomplete") == [], r.stdout[:500])
+    for f in rep.get("findings", []):
+        if f["example"]:
+            v = subprocess.run([asenetctl] + f["example"]["verify"].split()[1:] + ["--json"], capture_output=True, text=True)
+            got = json.loads(v.stdout) if v.returncode == 0 else {}
+            check("testdata: verify agrees with the %s finding on %s" % (f["kind"], f["rule"]),
+                  (got.get("access"), got.get("ruleName")) == (f["example"]["access"], f["example"]["ruleName"]), (got, f))
     tplf = os.path.join(testdata, "templates", "quickstart_asev2_ilb", "prereq.azuredeploy.json")
     r = run("import", "--out", "-", tplf)
     check("testdata: the ASEv2 quickstart template's variables resolve", r.returncode == 0 and 'name = "vnet01"' in r.stdout
