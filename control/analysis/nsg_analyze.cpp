@@ -34,6 +34,17 @@ Evaluation evaluate(const TableSpec& spec, uint32_t nsg, NsgDirection dir, const
   return e;
 }
 
+VerifyHint make_hint(const TableSpec& spec, const std::string& nsg, NsgDirection dir, const Packet& p, uint32_t rule) {
+  VerifyHint h;
+  h.nsg = nsg;
+  h.direction = dir;
+  h.packet = p;
+  h.allow = spec.nsg_rules[rule].allow;
+  h.rule = spec.nsg_rules[rule].arm_name();
+  h.rule_nsg = spec.nsgs[spec.nsg_rules[rule].nsg].name;
+  return h;
+}
+
 Region allowed(const TableSpec& spec, const Evaluation& e) {
   Region out;
   for (size_t i = 0; i < e.ids.size(); ++i)
@@ -54,14 +65,7 @@ const char* article(bool allow) { return allow ? "an Allow" : "a Deny"; }
 const char* verdict(bool allow) { return allow ? "allowed" : "denied"; }
 
 VerifyHint hint(const TableSpec& spec, const std::string& nsg, NsgDirection dir, const Packet& p, uint32_t rule) {
-  VerifyHint h;
-  h.nsg = nsg;
-  h.direction = dir;
-  h.packet = p;
-  h.allow = spec.nsg_rules[rule].allow;
-  h.rule = spec.nsg_rules[rule].arm_name();
-  h.rule_nsg = spec.nsgs[spec.nsg_rules[rule].nsg].name;
-  return h;
+  return make_hint(spec, nsg, dir, p, rule);
 }
 
 /// The first rule of `e` matching `p` after position `from`.

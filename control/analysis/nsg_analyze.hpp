@@ -102,6 +102,10 @@ struct Evaluation {
 };
 Evaluation evaluate(const dataplane::TableSpec& spec, uint32_t nsg, dataplane::NsgDirection dir, const Region& u);
 
+/// The hint for packet `p` decided by global rule `rule`; `nsg` non-empty: verify --nsg.
+VerifyHint make_hint(const dataplane::TableSpec& spec, const std::string& nsg, dataplane::NsgDirection dir,
+                     const Packet& p, uint32_t rule);
+
 /// The packets an evaluation allows.
 Region allowed(const dataplane::TableSpec& spec, const Evaluation& e);
 

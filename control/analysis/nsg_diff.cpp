@@ -16,17 +16,6 @@ using dataplane::TableSpec;
 
 namespace {
 
-VerifyHint side_hint(const TableSpec& spec, const std::string& nsg, NsgDirection dir, const Packet& p, uint32_t rule) {
-  VerifyHint h;
-  h.nsg = nsg;
-  h.direction = dir;
-  h.packet = p;
-  h.allow = spec.nsg_rules[rule].allow;
-  h.rule = spec.nsg_rules[rule].arm_name();
-  h.rule_nsg = nsg;
-  return h;
-}
-
 int find_nsg(const TableSpec& s, const std::string& name) {
   for (size_t i = 0; i < s.nsgs.size(); ++i)
     if (s.nsgs[i].name == name) return static_cast<int>(i);
@@ -61,8 +50,8 @@ void diff_pair(const TableSpec& a, uint32_t na, const TableSpec& b, uint32_t nb,
         d.rule_a = a.nsg_rules[ea.ids[i]].arm_name();
         d.rule_b = b.nsg_rules[eb.ids[k]].arm_name();
         const Packet p = x.example();
-        d.example_a = side_hint(a, d.nsg_a, dir, p, ea.ids[i]);
-        d.example_b = side_hint(b, d.nsg_b, dir, p, eb.ids[k]);
+        d.example_a = make_hint(a, d.nsg_a, dir, p, ea.ids[i]);
+        d.example_b = make_hint(b, d.nsg_b, dir, p, eb.ids[k]);
         d.region = std::move(x);
         r.regions.push_back(std::move(d));
       }

@@ -24,9 +24,14 @@ int bad_usage(const std::string& cmd, const std::string& msg) {
 
 std::optional<int> parse_options(const po::options_description& d, const std::vector<std::string>& args,
                                  const std::string& cmd) {
+  return parse_options(d, po::positional_options_description{}, args, cmd);
+}
+
+std::optional<int> parse_options(const po::options_description& d, const po::positional_options_description& pos,
+                                 const std::vector<std::string>& args, const std::string& cmd) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
     if (vm.count("help")) {
       std::cout << d << "\n";
       return 0;

@@ -24,6 +24,10 @@ int bad_usage(const std::string& cmd, const std::string& msg);
 /// stop here (--help printed: 0; bad options: 2), nullopt to go on.
 std::optional<int> parse_options(const boost::program_options::options_description& d,
                                  const std::vector<std::string>& args, const std::string& cmd);
+/// The same with positional arguments.
+std::optional<int> parse_options(const boost::program_options::options_description& d,
+                                 const boost::program_options::positional_options_description& pos,
+                                 const std::vector<std::string>& args, const std::string& cmd);
 
 // Offline, running or drawing a topology (offline.cpp).
 int cmd_replay(const std::vector<std::string>& args);

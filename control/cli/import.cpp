@@ -42,17 +42,7 @@ options)");
       "file", po::value(&files)->multitoken(), "Azure JSON files (also given without --file)");
   po::positional_options_description pos;
   pos.add("file", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("import", e.what());
-  }
+  if (auto rc = parse_options(d, pos, args, "import")) return *rc;
   if (files.empty()) return bad_usage("import", "give at least one Azure JSON file");
   AzureImport r;
   try {

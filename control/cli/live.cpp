@@ -214,17 +214,7 @@ options)");
       "timeout", po::value(&timeout)->default_value(kHealthTimeoutS), "seconds to wait for asenetd");
   po::positional_options_description pos;
   pos.add("state", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-    if (vm.count("help")) {
-      std::cout << d << "\n";
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return bad_usage("health", e.what());
-  }
+  if (auto rc = parse_options(d, pos, args, "health")) return *rc;
   if (state != "up" && state != "down") return bad_usage("health", "state must be up or down");
   if (!parse_ipv4(instance)) return bad_usage("health", "--instance " + quote(instance) + " is not an IPv4 address");
   if (timeout <= 0) return bad_usage("health", "--timeout must be above 0");
