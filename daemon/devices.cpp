@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -44,6 +45,32 @@ bool can_make_taps(std::string& error) {
   return true;
 }
 
+/// The process (pid and name) other than this one that holds TAP `iface` open,
+/// found in /proc/PID/fdinfo ("iff:" names a tun/tap file's interface); 0 if none.
+/// DPDK's net_tap opens its TAP multi-queue, so the kernel would let a second
+/// process attach to the same device and split its traffic without a word.
+int tap_holder(const std::string& iface, std::string& comm) {
+  std::error_code ec;
+  if (!std::filesystem::exists("/sys/class/net/" + iface + "/tun_flags", ec)) return 0;
+  const int self = ::getpid();
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = proc.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || std::stoi(pid) == self) continue;
+    std::error_code ec2;
+    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fdinfo", ec2)) {
+      std::ifstream in(fd.path());
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind("iff:", 0) == 0 && line.substr(line.find_first_not_of(" \t", 4)) == iface) {
+          std::ifstream c(proc.path() / "comm");
+          std::getline(c, comm);
+          return std::stoi(pid);
+        }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int attach_port(const std::string& spec, std::string& error) {
@@ -53,6 +80,15 @@ int attach_port(const std::string& spec, std::string& error) {
   uint16_t port = 0;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) == 0) return port;
   if ((name.rfind("net_tap", 0) == 0 || name.rfind("net_tun", 0) == 0) && !can_make_taps(error)) return -1;
+  if (const auto at = devargs.find("iface="); at != std::string::npos) {
+    const std::string iface = devargs.substr(at + 6, devargs.find(',', at) - (at + 6));
+    std::string comm;
+    if (const int pid = tap_holder(iface, comm); pid != 0) {
+      error = "TAP " + iface + " is held by process " + std::to_string(pid) + " (" + comm +
+              "): another asenetd or lab owns it; stop that one or choose another name";
+      return -1;
+    }
+  }
   if (name.rfind("net_null", 0) == 0 && devargs.find("no-rx=1") == std::string::npos)
     std::cerr << "warning: " << spec << ": a net_null device without no-rx=1 receives endless empty frames, "
               << "each dropped as malformed; add no-rx=1 for a side that only sends\n";

@@ -253,12 +253,14 @@ void Model::read_resource(const Reader& rd, const json& r, const std::string& pa
     for (const auto& s : rd.strings(space, "addressPrefixes", path + ".properties.localNetworkAddressSpace"))
       bgp_routes.push_back(s);
     has_gateway = true;
+    if (gateway_where.empty()) gateway_where = rd.where(path);
     return;
   }
   if (type == "learned-route") {
     const std::string origin = lower(rd.str(r, "origin", path, false));
     if (origin != "network") bgp_routes.push_back(rd.str(r, "network", path, true));
     has_gateway = true;
+    if (gateway_where.empty()) gateway_where = rd.where(path);
     return;
   }
   if (type == "microsoft.web/hostingenvironments") return read_ase(rd, r, path);
@@ -294,7 +296,18 @@ AzureImport import_azure(const std::vector<std::string>& files, const std::strin
   try {
     load_topology_text(out.toml, out_name);
   } catch (const TopologyError& e) {
-    throw std::runtime_error(std::string("the imported topology does not validate (please report this): ") + e.what());
+    // A value the JSON holds that a topology may not (a name Azure would
+    // refuse, an address that is none): name the resource it came from.
+    std::string where;
+    for (const auto& [line, w] : m.marks)
+      if (line <= e.loc().line) where = w;
+    std::string file = files.empty() ? out_name : files.front(), path;
+    for (const auto& f : files)
+      if (where == f || where.rfind(f + ": ", 0) == 0) {
+        file = f;
+        path = where.size() > f.size() ? where.substr(f.size() + 2) : "";
+      }
+    throw TopologyError(file, Loc{1, 1}, path, e.message() + " (as " + e.path() + " of the topology)");
   }
   return out;
 }

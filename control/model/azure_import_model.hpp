@@ -73,10 +73,13 @@ struct Model {
   std::vector<AseRes> ases;
   std::map<std::string, std::pair<std::string, std::string>> ase_addresses;  ///< ASE (lower) -> VIP, ILB
   bool has_gateway = false;
+  std::string gateway_where, tags_where;  ///< the first resource that gave them
   std::vector<std::string> bgp_routes;
   std::set<std::string> tags;  ///< service tags the rules use that asenet does not build in
   std::vector<std::string> warnings, skipped;
   size_t resources = 0;
+  /// Where each part of the written topology came from: (first line, "FILE: JSON.PATH").
+  std::vector<std::pair<size_t, std::string>> marks;
 
   void read_resource(const Reader& rd, const nlohmann::json& r, const std::string& path);
   std::string write(const std::vector<std::string>& files);
@@ -95,6 +98,7 @@ struct Model {
   void write_ases(std::ostringstream& o, const std::vector<Subnet>& mine);
   void write_hosts(std::ostringstream& o);
   void write_rules(std::ostringstream& o);
+  void mark(const std::ostringstream& o, const std::string& where);
   void note_child(const Reader& rd, const nlohmann::json& r, const std::string& path, const char* what);
 };
 

@@ -98,7 +98,9 @@ void Model::read_nsg(const Reader& rd, const json& r, const std::string& path) {
   n.name = rd.str(r, "name", path, true);
   n.id = rd.str(r, "id", path, false);
   n.where = rd.where(path);
+  const size_t tags_before = tags.size();
   collect_tags(Reader::props(r), tags);
+  if (tags.size() > tags_before && tags_where.empty()) tags_where = rd.where(path);
   Topology t;  // what the rule parser needs: the tags, and no limits (priority 5 loads, reported below)
   t.emulator.enforce_limits = false;
   for (const auto& tag : tags) t.service_tags[tag] = {};
@@ -167,6 +169,7 @@ void Model::read_nic(const Reader& rd, const json& r, const std::string& path) {
 
 void Model::read_gateway(const Reader& rd, const json& r, const std::string& path) {
   has_gateway = true;
+  if (gateway_where.empty()) gateway_where = rd.where(path);
   const json& p = Reader::props(r);
   // What the gateway itself lists of the on-premises side: a custom route set
   // or the VPN client pool (learned routes and local network gateways add more).

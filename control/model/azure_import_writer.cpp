@@ -69,6 +69,11 @@ std::optional<uint32_t> nth_address(const std::string& prefix, uint32_t n) {
 
 }  // namespace
 
+void Model::mark(const std::ostringstream& o, const std::string& where) {
+  const std::string text = o.str();
+  marks.emplace_back(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1, where);
+}
+
 std::vector<Subnet> Model::write_network(std::ostringstream& o, const std::vector<std::string>& files) {
   o << "# Imported by `asenetctl import` from:\n";
   for (const auto& f : files) o << "#   " << f << "\n";
@@ -111,8 +116,10 @@ std::vector<Subnet> Model::write_network(std::ostringstream& o, const std::vecto
   if (relaxed)
     o << "enforce_limits = false  # some NSG breaks Azure's limits as exported (see the warnings of import)\n";
 
+  mark(o, vnet->where);
   o << "\n[vnet]\nname = " << q(vnet->name) << "\naddress_space = " << list(vnet->prefixes) << "\n";
   for (const auto& s : mine) {
+    mark(o, s.where);
     o << "\n[[subnets]]\nname = " << q(s.name) << "\nprefix = " << q(s.prefix) << "\n";
     if (const NsgRes* n = find_ref(nsgs, s.nsg_ref))
       o << "nsg = " << q(n->name) << "\n";
@@ -139,6 +146,7 @@ void Model::write_ases(std::ostringstream& o, const std::vector<Subnet>& mine) {
                          " is not in the VNet imported: ASE left out");
       continue;
     }
+    mark(o, a.where);
     const auto addr = ase_addresses.find(lower(a.name));
     const bool ilb = a.ilb_mode != "None";
     o << "\n[[ases]]\nname = " << q(a.name) << "\nsubnet = " << q(s->name) << "\n";
@@ -167,6 +175,7 @@ void Model::write_hosts(std::ostringstream& o) {
     std::string name = !n.vm.empty() && !host_names.count(lower(n.vm)) ? n.vm : n.name;
     if (host_names.count(lower(name))) continue;
     host_names.insert(lower(name));
+    mark(o, n.where);
     o << "\n[[hosts]]  # NIC " << n.name << "\nname = " << q(name) << "\nip = " << q(n.ip) << "\n";
     if (const NsgRes* g = find_ref(nsgs, n.nsg_ref))
       o << "nsg = " << q(g->name) << "\n";
@@ -178,6 +187,7 @@ void Model::write_hosts(std::ostringstream& o) {
 
 void Model::write_rules(std::ostringstream& o) {
   if (!tags.empty()) {
+    mark(o, tags_where);
     o << "\n[service_tags]\n";
     for (const auto& t : tags) {
       if (t == "AppServiceManagement")
@@ -192,6 +202,7 @@ void Model::write_rules(std::ostringstream& o) {
   }
 
   for (const auto& n : nsgs) {
+    mark(o, n.where);
     o << "\n[[nsgs]]\nname = " << q(n.name) << "\n";
     for (const auto& r : n.rules)
       o << "[[nsgs.rules]]\nname = " << q(r.name) << "\npriority = " << r.priority
@@ -203,6 +214,7 @@ void Model::write_rules(std::ostringstream& o) {
   }
 
   for (const auto& t : route_tables) {
+    mark(o, t.where);
     o << "\n[[route_tables]]\nname = " << q(t.name)
       << "\ndisable_bgp_route_propagation = " << (t.disable_bgp ? "true" : "false") << "\n";
     for (const auto& r : t.routes) {
@@ -213,6 +225,7 @@ void Model::write_rules(std::ostringstream& o) {
   }
 
   if (has_gateway) {
+    mark(o, gateway_where);
     std::vector<std::string> routes = bgp_routes;
     std::sort(routes.begin(), routes.end());
     routes.erase(std::unique(routes.begin(), routes.end()), routes.end());

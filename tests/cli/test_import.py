@@ -111,6 +111,13 @@ open(bad, "w").write(json.dumps({"type": "Microsoft.Network/networkSecurityGroup
                                                      "destinationAddressPrefix": "*", "destinationPortRange": "22"}]}))
 r = run("import", "--out", out4, bad)
 check("import: a bad rule exits 2 naming the rule's path", r.returncode == 2 and "securityRules[0].direction" in r.stderr, r.stderr)
+nic = json.load(open(os.path.join(azure, "nic-db.json")))
+nic["ipConfigurations"][0]["privateIPAddress"] = "10.0.2.999"
+nicbad = os.path.join(tmp, "nic-bad.json")
+json.dump({"value": [nic]}, open(nicbad, "w"))
+r = run("import", "--out", out4, os.path.join(azure, "vnet.json"), nicbad)
+check("import: a value a topology may not hold exits 2 naming the file and the resource's JSON path",
+      r.returncode == 2 and r.stderr.startswith(nicbad + ":1:1: value[0]: '10.0.2.999' is not an IPv4 address"), r.stderr)
 r = run("import", "--out", out4, os.path.join(tmp, "absent.json"))
 check("import: a missing file exits 2", r.returncode == 2 and "absent.json" in r.stderr, r.stderr)
 r = run("import", "--out", out4, os.path.join(azure, "nsg-list.json"))

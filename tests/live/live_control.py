@@ -205,6 +205,17 @@ try:
     assert s0["generation"] == 1, s0
     print("socket 0600, generation 1: ok")
 
+    # A second asenetd on the same TAPs is refused (DPDK opens TAPs
+    # multi-queue: without the check it would attach and split the traffic).
+    second = subprocess.run([asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "--no-shconf", "-m", "256",
+                             "--no-pci", "--log-level=error", "--file-prefix", prefix + "-second", "--",
+                             "--topology", topo_allow, "--control-socket", sock + ".second"],
+                            capture_output=True, text=True, timeout=60)
+    held = "TAP %s is held by process %d" % (TAPS["internet"], daemon.pid)
+    assert second.returncode == 2 and held in second.stderr, (second.returncode, second.stderr)
+    assert stats()["generation"] == 1  # the first one carries on
+    print("a second asenetd on held TAPs: refused: ok")
+
     # --- trace + known traffic -------------------------------------------------
     clients = ["198.51.100.%d" % i for i in (1, 2, 3)]
 
