@@ -12,7 +12,14 @@ import time
 root = sys.argv[1]
 lab = os.path.join(root, "scripts", "lab")
 ctl = os.path.join(root, "build", "control", "asenetctl")
-sock = "/run/asenet-lab/ctl.sock"
+# This run's own lab name, so that it runs beside a user's lab (and another run).
+NAME = "e2e%d" % (os.getpid() % 100000)
+sock = "/run/asenet-lab/%s/ctl.sock" % NAME
+
+
+def ns(what):
+    """The namespace `what` of this run's lab (scripts/lab: NAME-what)."""
+    return "%s-%s" % (NAME, what)
 VIP, CLIENT, SERVER, MGMT = "192.23.1.2", "203.0.113.10", "198.51.100.80", "70.37.57.58"
 procs = []
 tmp = tempfile.mkdtemp(prefix="asenet-e2e-")  # the background processes' logs
