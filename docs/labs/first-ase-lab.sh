@@ -20,6 +20,15 @@ scripts/lab exec first-ase-ase-one-0 curl -s -o /dev/null -w '%{http_code}\n' -m
 cat /tmp/internet.log
 scripts/lab exec first-ase-internet curl -s -m 3 -o /dev/null -w '%{http_code}\n' http://192.23.1.2:443/
 build/control/asenetctl stats --socket /run/asenet-lab/first-ase/ctl.sock
-kill %1 %2 %3
+# iperf3 through the VIP. The NSG admits only TCP 80 from the Internet, so the
+# iperf3 server listens on 80, in place of instance 0's web server. iperf3 opens
+# two connections (control, then data) that the LB could send to different
+# instances: instance 1 is marked down first, so both meet the one server.
+kill %1 %2
+build/control/asenetctl health --socket /run/asenet-lab/first-ase/ctl.sock --ase ase-one --instance 10.0.1.5 down
+scripts/lab exec first-ase-ase-one-0 iperf3 -s -p 80 -B 10.0.1.4 >/tmp/iperf3.log 2>&1 &
+sleep 1
+scripts/lab exec first-ase-internet iperf3 -c 192.23.1.2 -p 80 -t 3
+jobs -p | xargs -r kill
 scripts/lab down
 
