@@ -64,10 +64,6 @@ const char* access(bool allow) { return allow ? "Allow" : "Deny"; }
 const char* article(bool allow) { return allow ? "an Allow" : "a Deny"; }
 const char* verdict(bool allow) { return allow ? "allowed" : "denied"; }
 
-VerifyHint hint(const TableSpec& spec, const std::string& nsg, NsgDirection dir, const Packet& p, uint32_t rule) {
-  return make_hint(spec, nsg, dir, p, rule);
-}
-
 /// The first rule of `e` matching `p` after position `from`.
 std::optional<size_t> next_match(const TableSpec& spec, const Evaluation& e, size_t from, const Packet& p) {
   for (size_t k = from + 1; k < e.ids.size(); ++k)
@@ -109,26 +105,26 @@ struct Ctx {
       Region x = e.reach[j].intersect(e.match[i]);
       if (x.empty()) continue;
       f.related.push_back(rule(j).arm_name());
-      if (!f.example) f.example = hint(spec, f.nsg, dir, x.example(), e.ids[j]);
+      if (!f.example) f.example = make_hint(spec, f.nsg, dir, x.example(), e.ids[j]);
     }
     f.detail = "no packet reaches it: the rules before it decide every packet it matches";
     out.push_back(std::move(f));
   }
 
-  /// True when removing rule i changes no verdict: every packet it decides
-  /// would get the same access from the rules after it.
-  bool redundant(size_t i) const {
+  /// A finding when removing rule i changes no verdict: every packet it
+  /// decides would get the same access from the rules after it.
+  void redundant(size_t i) const {
     Region rest = e.reach[i];
     Finding f = base(i, "redundant");
     for (size_t k = i + 1; k < e.ids.size() && !rest.empty(); ++k) {
       Region piece = rest.intersect(e.match[k]);
       if (piece.empty()) continue;
-      if (rule(k).allow != rule(i).allow) return false;
+      if (rule(k).allow != rule(i).allow) return;
       f.related.push_back(rule(k).arm_name());
       rest.subtract(e.match[k]);
     }
     const Packet p = e.reach[i].example();
-    f.example = hint(spec, f.nsg, dir, p, e.ids[i]);
+    f.example = make_hint(spec, f.nsg, dir, p, e.ids[i]);
     const auto k = next_match(spec, e, i, p);
     f.detail = std::string("removing it changes no verdict: every packet it decides would be ") +
                verdict(rule(i).allow) + " by the rules after it" +
@@ -140,7 +136,6 @@ struct Ctx {
         break;
       }
     out.push_back(std::move(f));
-    return true;
   }
 
   void conflicting(size_t i) const {
@@ -150,7 +145,7 @@ struct Ctx {
       Region x = e.reach[j].intersect(e.match[i]);
       if (x.empty()) continue;
       f.related.push_back(rule(j).arm_name());
-      if (!f.example) f.example = hint(spec, f.nsg, dir, x.example(), e.ids[j]);
+      if (!f.example) f.example = make_hint(spec, f.nsg, dir, x.example(), e.ids[j]);
     }
     if (f.related.empty()) return;
     f.detail = std::string(article(rule(i).allow)) + " partly overridden: earlier " + access(!rule(i).allow) +
@@ -205,7 +200,7 @@ void masked_findings(const TableSpec& spec, const dataplane::NicSpec& nic, uint1
         for (size_t k = 0; k < other.ids.size(); ++k)
           if (spec.nsg_rules[other.ids[k]].matches(p.tuple())) {
             f.related.push_back(spec.nsg_rules[other.ids[k]].arm_name());
-            f.example = hint(spec, "", dir, p, other.ids[k]);
+            f.example = make_hint(spec, "", dir, p, other.ids[k]);
             break;
           }
         f.detail = "for host " + nic.host + " (" + format_ipv4(nic.ip) + ") it allows nothing: NSG '" +

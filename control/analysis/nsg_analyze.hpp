@@ -106,6 +106,9 @@ Evaluation evaluate(const dataplane::TableSpec& spec, uint32_t nsg, dataplane::N
 VerifyHint make_hint(const dataplane::TableSpec& spec, const std::string& nsg, dataplane::NsgDirection dir,
                      const Packet& p, uint32_t rule);
 
+/// The Internet tag's addresses: every address outside spec.virtual_network.
+std::vector<Span> internet_spans(const dataplane::TableSpec& spec);
+
 /// The packets an evaluation allows.
 Region allowed(const dataplane::TableSpec& spec, const Evaluation& e);
 

@@ -16,18 +16,6 @@ using dataplane::TableSpec;
 
 namespace {
 
-std::vector<Span> internet_spans(const TableSpec& spec) {
-  std::vector<Span> out;
-  uint64_t next = 0;
-  for (const auto& s :
-       address_spans(spec.virtual_network.empty() ? std::vector<Cidr>{Cidr{0, 32}} : spec.virtual_network)) {
-    if (s.lo > next) out.push_back({static_cast<uint32_t>(next), s.lo - 1});
-    next = uint64_t{s.hi} + 1;
-  }
-  if (next <= 0xffffffffull) out.push_back({static_cast<uint32_t>(next), 0xffffffffu});
-  return out;
-}
-
 uint64_t total(const std::vector<Span>& v) {
   uint64_t n = 0;
   for (const auto& s : v) n += uint64_t{s.hi} - s.lo + 1;
@@ -179,6 +167,18 @@ NsgLimits limits_of(const Topology& topo, const TableSpec& spec, uint32_t n, con
 }
 
 }  // namespace
+
+std::vector<Span> internet_spans(const TableSpec& spec) {
+  std::vector<Span> out;
+  uint64_t next = 0;
+  const auto vnet = address_spans(spec.virtual_network.empty() ? std::vector<Cidr>{Cidr{0, 32}} : spec.virtual_network);
+  for (const auto& s : vnet) {
+    if (s.lo > next) out.push_back({static_cast<uint32_t>(next), s.lo - 1});
+    next = uint64_t{s.hi} + 1;
+  }
+  if (next <= 0xffffffffull) out.push_back({static_cast<uint32_t>(next), 0xffffffffu});
+  return out;
+}
 
 void exposure_and_limits(const Topology& topo, const TableSpec& spec, const std::string& only, AnalysisReport& r) {
   const auto doctor = run_doctor(topo);

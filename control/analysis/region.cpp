@@ -139,16 +139,6 @@ void product(std::vector<Box>& out, const Span& proto, const std::vector<Span>& 
 
 void Region::set_budget(size_t boxes) noexcept { g_budget = boxes; }
 
-long double Region::volume() const noexcept {
-  long double total = 0;
-  for (const auto& b : boxes_) {
-    long double v = 1;
-    for (const auto& s : b.d) v *= static_cast<long double>(uint64_t{s.hi} - s.lo + 1);
-    total += v;
-  }
-  return total;
-}
-
 bool Region::contains(const Packet& p) const noexcept {
   const std::array<uint32_t, kDims> x{p.proto, p.src, p.dst, p.sport, p.dport};
   for (const auto& b : boxes_) {

@@ -62,8 +62,6 @@ class Region {
   [[nodiscard]] bool empty() const noexcept { return boxes_.empty(); }
   [[nodiscard]] const std::vector<Box>& boxes() const noexcept { return boxes_; }
   [[nodiscard]] size_t size() const noexcept { return boxes_.size(); }
-  /// Number of packets (5-tuples) in the region (up to 2^104: a long double).
-  [[nodiscard]] long double volume() const noexcept;
   [[nodiscard]] bool contains(const Packet& p) const noexcept;
 
   /// this ∩ other.

@@ -177,7 +177,6 @@ void Model::read_gateway(const Reader& rd, const json& r, const std::string& pat
     if (p["customRoutes"].contains("addressPrefixes"))
       for (const auto& s : rd.strings(p["customRoutes"], "addressPrefixes", path + ".customRoutes"))
         bgp_routes.push_back(s);
-  (void)rd;
 }
 
 void Model::read_ase(const Reader& rd, const json& r, const std::string& path) {

@@ -60,7 +60,6 @@ std::string stages_json(const std::array<double, kNumStages>& s) {
 }
 
 void print(const TopologyReport& r) {
-  const double hz = static_cast<double>(rte_get_tsc_hz());
   uint64_t total = 0;
   for (const auto& h : r.hits) total += h.second;
   const double est_cyc = r.est.per_pkt - r.est.gen_per_pkt, new_cyc = r.fresh.per_pkt - r.fresh.gen_per_pkt;
@@ -129,7 +128,6 @@ void print(const TopologyReport& r) {
   for (const auto& [rule, n] : r.hits)
     std::printf("    %6.2f %%  %s\n", total ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0.0,
                 rule.c_str());
-  (void)hz;
 }
 
 /// The measured part, with EAL up.

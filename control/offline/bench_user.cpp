@@ -22,17 +22,6 @@ namespace {
 
 constexpr uint32_t kMaxVary = 1u << 20;  // addresses one template varies over
 
-std::vector<Span> internet(const TableSpec& spec) {
-  std::vector<Span> out;
-  uint64_t next = 0;
-  for (const auto& s : analysis::address_spans(spec.virtual_network)) {
-    if (s.lo > next) out.push_back({static_cast<uint32_t>(next), s.lo - 1});
-    next = uint64_t{s.hi} + 1;
-  }
-  if (next <= 0xffffffffull) out.push_back({static_cast<uint32_t>(next), 0xffffffffu});
-  return out;
-}
-
 std::vector<Span> points(const std::vector<uint32_t>& ips) {
   std::vector<Span> v;
   for (uint32_t ip : ips) v.push_back({ip, ip});
@@ -116,7 +105,7 @@ struct Builder {
 UserTraffic traffic_from_topology(const Topology& topo, const TableSpec& spec) {
   UserTraffic t;
   Builder b{spec, t};
-  const auto inet = internet(spec);
+  const auto inet = analysis::internet_spans(spec);
   std::vector<Cidr> onprem = topo.gateway_bgp_routes;
   for (const auto& ase : spec.ases) {
     if (ase.instances.empty()) continue;
