@@ -162,6 +162,8 @@ void LiveDataplane::worker_figures(StatsSnapshot& s) const {
     for (auto r : c.rx) f.packets += r;
     f.handed_off = c.handed_off;
     f.handed_in = c.handed_in;
+    f.busy_cycles = c.busy_cycles;
+    f.idle_cycles = c.idle_cycles;
     if (w < tables_.size()) f.flows_live = tables_[w].flows->size();
     s.per_worker.push_back(f);
   }

@@ -116,6 +116,11 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
                 " (restart asenetd to change it)");
   TableSpec spec;
   if (!wire::decode_spec(spec_bytes, spec, why)) return refuse_push(id, why);
+  if (spec.mtu > start_.mtu)
+    return refuse_push(id, file + ": emulator.mtu = " + std::to_string(spec.mtu) + " is more than the " +
+                               std::to_string(start_.mtu) +
+                               " asenetd started with (its ports and buffers are sized then: restart it to raise "
+                               "the MTU)");
   const TableSpec& running = live.spec();
   if (spec.l2.arp != running.l2.arp && !hdr.value("allow_l2_change", false))
     return refuse_push(id, file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") + " would turn ARP answering " +

@@ -19,6 +19,7 @@ namespace asenet::daemon {
 struct StartSettings {
   std::array<std::optional<std::string>, dataplane::kNumPorts> ports;
   uint32_t flow_table_size = 0;
+  uint32_t mtu = 1500;  ///< the ports' MTU and the mbufs' size: a push may lower it, not raise it
 };
 
 class RequestHandlers {

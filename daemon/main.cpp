@@ -61,8 +61,9 @@ struct Workers {
   std::vector<rte_ring*> handoff;
 };
 
-bool make_workers(unsigned n, uint32_t flow_table_size, const std::array<uint16_t, kNumPorts>& port_ids,
-                  rte_mempool* pool, TableHandover& handover, Workers& out, std::string& err) {
+bool make_workers(unsigned n, uint32_t flow_table_size, uint32_t idle_sleep_us,
+                  const std::array<uint16_t, kNumPorts>& port_ids, rte_mempool* pool, TableHandover& handover,
+                  Workers& out, std::string& err) {
   // Several workers: RSS picks a queue per flow direction, not per
   // connection, so each worker hands a packet to the worker that owns its
   // connection (steer_worker, docs/design/lb-nat.md) over these rings.
@@ -94,6 +95,8 @@ bool make_workers(unsigned n, uint32_t flow_table_size, const std::array<uint16_
     out.setups[w].tables = &handover;
     out.setups[w].stop = &g_stop;
     out.setups[w].handoff = out.handoff;
+    out.setups[w].idle_sleep_us = idle_sleep_us;
+    out.setups[w].count_cycles = true;
     out.ctxs.push_back(std::move(c));
   }
   return true;
@@ -169,7 +172,8 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   std::signal(SIGTERM, on_signal);
   Workers workers;
   std::string err;
-  if (!make_workers(n, topo.emulator.flow_table_size, ports, pool, handover, workers, err)) {
+  if (!make_workers(n, topo.emulator.flow_table_size, vm["idle-sleep"].as<unsigned>(), ports, pool, handover, workers,
+                    err)) {
     std::cerr << "asenetd: " << err << "\n";
     return 1;
   }
@@ -193,7 +197,8 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
             << (vm.count("control-socket") ? ", control socket " + vm["control-socket"].as<std::string>() : "") << "\n";
   RequestHandlers handlers(
       live, server, handover,
-      StartSettings{{topo.ports.internet, topo.ports.vnet, topo.ports.onprem}, topo.emulator.flow_table_size});
+      StartSettings{
+          {topo.ports.internet, topo.ports.vnet, topo.ports.onprem}, topo.emulator.flow_table_size, topo.emulator.mtu});
   control_loop(vm, live, server, handlers);
   rte_eal_mp_wait_lcore();
   int rc = 0;
@@ -253,7 +258,7 @@ int main(int argc, char** argv) {
   const unsigned nb_mbufs =
       vm->count("mbufs") ? (*vm)["mbufs"].as<unsigned>() : kNumPorts * workers * 2048 + workers * 512 + 4096;
   rte_mempool* pool =
-      rte_pktmbuf_pool_create("asenetd_pool", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+      rte_pktmbuf_pool_create("asenetd_pool", nb_mbufs, 256, 0, data_room_for_mtu(topo.emulator.mtu), rte_socket_id());
   if (pool == nullptr) {
     std::cerr << "asenetd: cannot create the mbuf pool (" << nb_mbufs << " mbufs): " << rte_strerror(rte_errno)
               << "; give EAL more memory (-m)\n";
@@ -261,7 +266,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (size_t s = 0; s < kNumPorts; ++s) {
-    if (std::string err; !setup_port(ports[s], static_cast<uint16_t>(workers), pool, err)) {
+    if (std::string err; !setup_port(ports[s], static_cast<uint16_t>(workers), pool, err) ||
+                         !set_port_mtu(ports[s], static_cast<uint16_t>(topo.emulator.mtu), err)) {
       std::cerr << "asenetd: port " << port_name(static_cast<Port>(s)) << ": " << err << "\n";
       eal_cleanup(runtime_dir);
       return 1;

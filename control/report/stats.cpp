@@ -1,5 +1,6 @@
 #include "control/report/stats.hpp"
 
+#include <cstdio>
 #include <sstream>
 
 #include "protocol/json.hpp"
@@ -35,7 +36,8 @@ void workers_and_ports_json(std::ostringstream& o, const StatsSnapshot& s) {
   for (size_t w = 0; w < s.per_worker.size(); ++w) {
     const auto& f = s.per_worker[w];
     o << (w ? "," : "") << "{\"packets\":" << f.packets << ",\"handed_off\":" << f.handed_off
-      << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << "}";
+      << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << ",\"busy_cycles\":" << f.busy_cycles
+      << ",\"idle_cycles\":" << f.idle_cycles << "}";
   }
   o << "],\"ports\":{";
   for (size_t p = 0; p < kNumPorts; ++p) {
@@ -145,6 +147,12 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   o << "asenet_generation " << s.generation << "\n";
   head("asenet_workers", "gauge", "Worker lcores running the pipeline.");
   o << "asenet_workers " << s.workers << "\n";
+  head("asenet_worker_busy_cycles_total", "counter", "TSC cycles each worker spent on polls that found packets.");
+  for (size_t w = 0; w < s.per_worker.size(); ++w)
+    o << "asenet_worker_busy_cycles_total{worker=\"" << w << "\"} " << s.per_worker[w].busy_cycles << "\n";
+  head("asenet_worker_idle_cycles_total", "counter", "TSC cycles each worker spent on empty polls and idle sleep.");
+  for (size_t w = 0; w < s.per_worker.size(); ++w)
+    o << "asenet_worker_idle_cycles_total{worker=\"" << w << "\"} " << s.per_worker[w].idle_cycles << "\n";
   head("asenet_port_rx_packets_total", "counter", "Packets the pipeline received on each side.");
   for (size_t p = 0; p < kNumPorts; ++p)
     o << "asenet_port_rx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].rx << "\n";
@@ -208,6 +216,14 @@ std::string stats_text(const StatsSnapshot& s) {
     o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports " << i.snat_ports_in_use
       << "/" << i.snat_ports_preallocated << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "")
       << "\n";
+  for (size_t w = 0; w < s.per_worker.size(); ++w) {
+    const auto& f = s.per_worker[w];
+    if (f.busy_cycles + f.idle_cycles == 0) continue;
+    char share[16];
+    std::snprintf(share, sizeof share, "%.1f",
+                  100.0 * static_cast<double>(f.busy_cycles) / static_cast<double>(f.busy_cycles + f.idle_cycles));
+    o << "  worker " << w << ": " << f.packets << " packets, busy " << share << " % of its cycles\n";
+  }
   for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
   for (const auto& p : s.probes)
     o << "  probe " << p.ase << " " << format_ipv4(p.ip) << ":" << p.port << " " << (p.up ? "up" : "down") << ", last "

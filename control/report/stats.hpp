@@ -21,9 +21,11 @@ struct StatsSnapshot {
   uint64_t generation = 0;
   unsigned workers = 0;
   struct WorkerFigures {
-    uint64_t packets = 0;     ///< processed by this worker (its own and those handed to it)
-    uint64_t handed_off = 0;  ///< received by it, processed by the worker owning their connection
-    uint64_t handed_in = 0;   ///< received by another worker, processed here
+    uint64_t packets = 0;      ///< processed by this worker (its own and those handed to it)
+    uint64_t handed_off = 0;   ///< received by it, processed by the worker owning their connection
+    uint64_t handed_in = 0;    ///< received by another worker, processed here
+    uint64_t busy_cycles = 0;  ///< TSC cycles of polls that found packets (live)
+    uint64_t idle_cycles = 0;  ///< TSC cycles of empty polls and idle sleep (live)
     uint64_t flows_live = 0;
   };
   std::vector<WorkerFigures> per_worker;

@@ -46,6 +46,8 @@ struct alignas(64) WorkerCounters {
   uint64_t arp_replies = 0;       ///< [l2] ARP requests the fabric answered
   uint64_t arp_requests = 0;      ///< [l2] ARP requests the fabric sent to resolve a next hop
   uint64_t icmp_frag_needed = 0;  ///< ICMP fragmentation-needed the fabric sent for DF packets over the MTU
+  uint64_t busy_cycles = 0;       ///< live: TSC cycles of polls that found packets (and the work on them)
+  uint64_t idle_cycles = 0;       ///< live: TSC cycles of empty polls, and of sleeping (--idle-sleep)
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   /// snat_exhausted drops per instance, indexed like TableSpec::ase_instances.
   std::array<uint64_t, 256> snat_exhausted{};

@@ -5,10 +5,17 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
 
 #include "dataplane/core/packet.hpp"
 
@@ -88,6 +95,54 @@ bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::strin
   }
   rte_eth_promiscuous_enable(port_id);  // not every PMD supports it; harmless then
   return true;
+}
+
+uint16_t data_room_for_mtu(uint16_t mtu) {
+  // A frame, a VLAN tag, the CRC and 32 bytes more, in whole KiB:
+  // net_af_packet counts a ring frame's TPACKET header against the mbuf
+  // when it checks the fit, and scripts/lab sizes its ring frames so.
+  const unsigned need =
+      RTE_PKTMBUF_HEADROOM + (RTE_ETHER_HDR_LEN + 4 /* VLAN */ + mtu + RTE_ETHER_CRC_LEN + 32 + 1023) / 1024 * 1024;
+  return static_cast<uint16_t>(std::max<unsigned>(RTE_MBUF_DEFAULT_BUF_SIZE, need));
+}
+
+bool set_port_mtu(uint16_t port_id, uint16_t mtu, std::string& error) {
+  uint16_t now = 0;
+  if (rte_eth_dev_get_mtu(port_id, &now) == 0 && now == mtu) return true;
+  rte_eth_dev_info info{};
+  rte_eth_dev_info_get(port_id, &info);
+  const std::string_view driver = info.driver_name != nullptr ? info.driver_name : "";
+  if (driver == "net_tap" && mtu > RTE_ETHER_MTU) {
+    // It reports a 1,522-byte frame limit, and its transmit drops any frame
+    // longer than the MTU ethdev holds: setting the kernel's MTU alone would
+    // carry jumbo frames one way only.
+    error = "cannot set MTU " + std::to_string(mtu) + ": DPDK's net_tap carries frames of MTU 1500 at most; use " +
+            "net_af_packet on a veth for a larger MTU (scripts/lab up --ports af_packet)";
+    return false;
+  }
+  // net_af_packet reports a 1,518-byte frame limit to ethdev, yet moves a
+  // whole ring frame (the lab sizes them to the MTU) into one mbuf of ours:
+  // the kernel interface's MTU is what bounds it, so that is the one to set.
+  char ifname[IF_NAMESIZE] = {};
+  if (driver == "net_af_packet" && info.if_index != 0 && if_indextoname(info.if_index, ifname) != nullptr) {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+    ifr.ifr_mtu = mtu;
+    const bool ok = fd >= 0 && ioctl(fd, SIOCSIFMTU, &ifr) == 0;
+    if (fd >= 0) close(fd);
+    if (ok) return true;
+    error = "cannot set MTU " + std::to_string(mtu) + " on " + ifname + ": " + std::strerror(errno);
+    return false;
+  }
+  const int rc = rte_eth_dev_set_mtu(port_id, mtu);
+  if (rc == 0 || rc == -ENOTSUP) return true;
+  const unsigned most = info.max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN
+                            ? info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN
+                            : info.max_mtu;
+  error = "cannot set MTU " + std::to_string(mtu) + " (the device carries at most " +
+          std::to_string(std::min<unsigned>(most, info.max_mtu)) + "): " + rte_strerror(-rc);
+  return false;
 }
 
 bool create_replay_ports(unsigned workers, unsigned ring_size, rte_mempool* pool, ReplayPorts& out,

@@ -26,6 +26,17 @@ int eal_init(const std::vector<std::string>& args, std::string& error);
 /// `extra_tx` more TX queues (after the workers') for the control thread.
 bool setup_port(uint16_t port_id, uint16_t queues, rte_mempool* pool, std::string& error, uint16_t extra_tx = 0);
 
+/// The mbuf data room for frames of IPv4 `mtu` in one segment (Ethernet and
+/// one VLAN tag on top, DPDK's headroom before), in whole KiB, for
+/// net_af_packet checks its ring frames against it: DPDK's default up to 1500.
+uint16_t data_room_for_mtu(uint16_t mtu);
+
+/// Sets the device's MTU ([emulator] mtu): for net_af_packet it is the
+/// kernel interface's, so the namespaces behind it can send that much; net_tap
+/// refuses one above 1500 (its driver cannot carry it). A device without an
+/// MTU (pcap, null, rings: -ENOTSUP) takes what its mbufs hold.
+bool set_port_mtu(uint16_t port_id, uint16_t mtu, std::string& error);
+
 /// Replay's ports: one ring-backed ethdev carrying every side's input (one ordered
 /// queue per worker), and one ring-backed ethdev per side for output.
 struct ReplayPorts {

@@ -146,6 +146,27 @@ void send_control_frames(WorkerContext& ctx) noexcept {
   }
 }
 
+/// After one round of polls: back off when idle for a while (yield, sleep or
+/// pause), and count the round's cycles as busy or idle.
+inline void after_poll(const WorkerSetup& setup, WorkerContext& ctx, bool got, unsigned& idle, uint64_t& since) {
+  if (got) {
+    idle = 0;
+  } else if (++idle > kIdleSpins) {
+    if (setup.yield_when_idle) {
+      sched_yield();  // replay only
+    } else if (setup.idle_sleep_us != 0) {
+      rte_delay_us_sleep(setup.idle_sleep_us);  // nothing to do: not the packet path
+    } else {
+      rte_pause();
+    }
+  }
+  if (setup.count_cycles) {
+    const uint64_t now = rte_rdtsc();
+    (got ? ctx.counters.busy_cycles : ctx.counters.idle_cycles) += now - since;
+    since = now;
+  }
+}
+
 }  // namespace
 
 int worker_main(void* arg) {
@@ -157,6 +178,9 @@ int worker_main(void* arg) {
   unsigned idle = 0;
   Steering steering{setup, ctx, {}, {}};
   const bool steer = !setup.handoff.empty();
+  // Timers run every so many empty polls: fewer when each ends in a sleep.
+  const unsigned timer_mask = setup.idle_sleep_us != 0 ? 0xff : 0x3fff;
+  uint64_t since = setup.count_cycles ? rte_rdtsc() : 0;
   while (!setup.stop->load(std::memory_order_relaxed)) {
     const TableSet* ts = setup.tables->acquire();
     bool got = false;
@@ -200,7 +224,7 @@ int worker_main(void* arg) {
       process_burst(burst, *ts, ctx);
     }
     if (steer) got = steering.drain(*ts) || got;
-    if (!got && ctx.clock == ClockMode::kTsc && ((idle + 1) & 0x3fff) == 0) {
+    if (!got && ctx.clock == ClockMode::kTsc && ((idle + 1) & timer_mask) == 0) {
       // Live: time passes without packets too. Timers (idle flows, SNAT
       // ports, the LB's resets) run on the TSC every ~16K empty polls, while
       // this worker still holds the tables (before its quiescent report).
@@ -209,15 +233,7 @@ int worker_main(void* arg) {
     if (ctx.control_tx != nullptr) send_control_frames(ctx);
     if (ctx.neighbor_copy != nullptr) ctx.neighbor_copy->serve(*ctx.neighbors);
     setup.tables->quiescent(ctx.worker_id);
-    if (got) {
-      idle = 0;
-    } else if (++idle > 64) {
-      if (setup.yield_when_idle) {
-        sched_yield();  // replay only: never on a live worker
-      } else {
-        rte_pause();
-      }
-    }
+    after_poll(setup, ctx, got, idle, since);
   }
   setup.tables->worker_offline(ctx.worker_id);
   return 0;

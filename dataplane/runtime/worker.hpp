@@ -29,6 +29,12 @@ struct WorkerSetup {
   TableHandover* tables = nullptr;
   const std::atomic<bool>* stop = nullptr;
   bool yield_when_idle = false;  ///< replay: share the CPU when there is nothing to do
+  /// Live: sleep this many microseconds after kIdleSpins empty polls in a
+  /// row (0: busy-poll, DPDK's way). A lab on a small machine gives the
+  /// kernel, and the programs on its namespaces, the core back so.
+  uint32_t idle_sleep_us = 0;
+  /// Live: count TSC cycles of busy and of empty polls (WorkerCounters).
+  bool count_cycles = false;
   /// Live with several workers: each worker's incoming ring (multi-producer),
   /// indexed by worker. A packet received by one worker is processed by the
   /// worker steer_worker() names for it, so that both directions of a NATed
@@ -49,6 +55,9 @@ inline constexpr uint16_t kTickSide = 0xffff;
 
 /// Live steering handles up to this many workers.
 inline constexpr unsigned kMaxSteerWorkers = 16;
+
+/// Empty polls in a row before a worker yields, pauses or sleeps.
+inline constexpr unsigned kIdleSpins = 64;
 
 /// rte_eal_remote_launch entry point; `arg` is a WorkerSetup*. Runs until *stop.
 int worker_main(void* arg);
