@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """End to end (issue 7): real Linux stacks in network namespaces talk through
-asenetd on TAP devices (scripts/lab), with unmodified curl, Python's HTTP
+asenetd on af_packet veths (scripts/lab), with unmodified curl, Python's HTTP
 server and iperf3.
 
 config/labs/first-ase.toml:

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End to end with two workers (issue 8: RSS across workers): the first-ase
-lab (scripts/lab up --workers 2), where each TAP device has two queues and
-the kernel spreads flows over them by its own hash, so a connection's two
+lab (scripts/lab up --workers 2), where each port has two queues (two
+af_packet sockets in a fanout group) and the kernel spreads flows over them
+by its own hash, so a connection's two
 directions often reach different workers. asenetd hands each packet to the
 worker that owns its connection (by its external address), so NAT still holds:
 - 16 curls to the VIP all get 200, and the instances see the client's address;
