@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labkit import (NAME, ns, CLIENT, MGMT, SERVER, VIP, background, curl, http_server, in_ns, lab, procs, root,  # noqa: E402
-                    run, stats, stop_all, tmp, wait_listening)
+from labkit import (NAME, ns, CLIENT, MGMT, SERVER, VIP, background, curl, http_server, in_ns, iperf_through_vip,  # noqa: E402,E501
+                    lab, procs, root, run, stats, stop_all, tmp, wait_listening)
 
 OTHER = NAME + "b"  # the lab beside this run's
 FIRST = os.path.join(root, "config", "labs", "first-ase.toml")
@@ -143,13 +143,7 @@ try:
     print("HTTP probes: 404 on the path marks both instances down (no backend), 200 brings them up: ok")
 
     # iperf3: through the VIP (a server on the app port 80 of each instance) and through SNAT.
-    stop_all()
-    for i in (0, 1):
-        background(ns("ase-one-%d" % i), "iperf-vip-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
-        wait_listening(ns("ase-one-%d" % i), 80)
-    r = in_ns(ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", "2", "-J", check=False, timeout=60)
-    j = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
-    assert r.returncode == 0 and "error" not in j, "iperf3 through the VIP: " + r.stdout[-500:] + r.stderr
+    j = iperf_through_vip(2, "iperf-vip")
     bps = j["end"]["sum_received"]["bits_per_second"]
     print("iperf3 through the VIP: %.0f Mbit/s: ok" % (bps / 1e6))
     background(ns("internet"), "iperf-snat", "iperf3", "-s", "-p", "5201", "-B", SERVER)

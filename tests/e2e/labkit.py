@@ -79,3 +79,17 @@ def http_server(ns, name, bind, port):
     return log
 
 
+
+
+def iperf_through_vip(seconds, tag):
+    """iperf3 servers on port 80 of both instances (the app port the lab's NSG
+    admits), then one client from the Internet through the VIP: its JSON,
+    after checking that it ran."""
+    stop_all()
+    for i in (0, 1):
+        background(ns("ase-one-%d" % i), "%s-%d" % (tag, i), "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
+        wait_listening(ns("ase-one-%d" % i), 80)
+    r = in_ns(ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", str(seconds), "-J", check=False, timeout=60)
+    j = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    assert r.returncode == 0 and "error" not in j, "iperf3 through the VIP: " + r.stdout[-500:] + r.stderr
+    return j
