@@ -139,6 +139,8 @@ void LiveDataplane::port_figures(StatsSnapshot& s, const WorkerCounters& total) 
     rte_eth_stats es{};
     if (rte_eth_stats_get(ports_[p], &es) == 0) {
       s.ports[p].nic_rx = es.ipackets;
+      s.ports[p].rx_bytes = es.ibytes;
+      s.ports[p].tx_bytes = es.obytes;
       s.ports[p].nic_tx = es.opackets;
       s.ports[p].imissed = es.imissed;
       s.ports[p].ierrors = es.ierrors;

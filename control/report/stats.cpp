@@ -44,8 +44,8 @@ void workers_and_ports_json(std::ostringstream& o, const StatsSnapshot& s) {
     const auto& f = s.ports[p];
     o << (p ? "," : "") << json_str(port_name(static_cast<Port>(p))) << ":{\"rx\":" << f.rx << ",\"tx\":" << f.tx
       << ",\"drops\":" << f.drops() << ",\"nic_rx\":" << f.nic_rx << ",\"nic_tx\":" << f.nic_tx
-      << ",\"imissed\":" << f.imissed << ",\"ierrors\":" << f.ierrors << ",\"oerrors\":" << f.oerrors
-      << ",\"rx_nombuf\":" << f.rx_nombuf << "}";
+      << ",\"rx_bytes\":" << f.rx_bytes << ",\"tx_bytes\":" << f.tx_bytes << ",\"imissed\":" << f.imissed
+      << ",\"ierrors\":" << f.ierrors << ",\"oerrors\":" << f.oerrors << ",\"rx_nombuf\":" << f.rx_nombuf << "}";
   }
   o << "}";
 }
@@ -106,6 +106,55 @@ void l2_and_probes_json(std::ostringstream& o, const StatsSnapshot& s) {
   }
 }
 
+void prom_head(std::ostringstream& o, const char* name, const char* type, const char* help) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+/// `NAME{port="SIDE"} VALUE` for each side.
+template <typename F>
+void prom_per_port(std::ostringstream& o, const char* name, F value) {
+  for (size_t p = 0; p < kNumPorts; ++p)
+    o << name << "{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << value(p) << "\n";
+}
+
+/// The series issue 19 added: bytes, probes, flow logs, the control side.
+void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
+  prom_head(o, "asenet_port_rx_bytes_total", "counter", "Bytes the device received on each side (its ibytes).");
+  prom_per_port(o, "asenet_port_rx_bytes_total", [&](size_t p) { return s.ports[p].rx_bytes; });
+  prom_head(o, "asenet_port_tx_bytes_total", "counter", "Bytes the device sent on each side (its obytes).");
+  prom_per_port(o, "asenet_port_tx_bytes_total", [&](size_t p) { return s.ports[p].tx_bytes; });
+  prom_head(o, "asenet_flow_capacity", "gauge", "Connections the flow tables can hold.");
+  o << "asenet_flow_capacity " << s.flow_capacity << "\n";
+  prom_head(o, "asenet_resets_sent_total", "counter", "RSTs the load balancer sent for idled-out flows.");
+  o << "asenet_resets_sent_total " << s.resets_sent << "\n";
+  prom_head(o, "asenet_snat_ports_preallocated", "gauge", "SNAT ports preallocated to each ASE instance.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_ports_preallocated{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_ports_preallocated << "\n";
+  // Each family's samples together, after its # TYPE (the format's rule).
+  auto probes = [&](const char* name, const char* type, const char* help, auto value) {
+    prom_head(o, name, type, help);
+    for (const auto& p : s.probes)
+      o << name << "{ase=\"" << prom_label(p.ase) << "\",backend=\"" << format_ipv4(p.ip) << "\",port=\"" << p.port
+        << "\"} " << value(p) << "\n";
+  };
+  using Probe = StatsSnapshot::ProbeFigures;
+  probes("asenet_probe_up", "gauge", "Health probe state of each instance (1 up, 0 down).",
+         [](const Probe& p) { return p.up ? 1 : 0; });
+  probes("asenet_probe_sent_total", "counter", "Health probes sent to each instance.",
+         [](const Probe& p) { return p.sent; });
+  probes("asenet_probe_failed_total", "counter", "Health probes that failed, per instance.",
+         [](const Probe& p) { return p.failed; });
+  prom_head(o, "asenet_flow_log_records_total", "counter", "NSG flow log flow tuples written.");
+  o << "asenet_flow_log_records_total " << s.flow_log_tuples << "\n";
+  prom_head(o, "asenet_flow_log_events_dropped_total", "counter", "Flow log events lost (the workers' rings full).");
+  o << "asenet_flow_log_events_dropped_total " << s.flow_log_events_dropped << "\n";
+  prom_head(o, "asenet_pushes_failed_total", "counter", "Pushes refused or failed (the old tables kept).");
+  o << "asenet_pushes_failed_total " << s.pushes_failed << "\n";
+  prom_head(o, "asenet_health_changes_total", "counter", "Instances marked up or down (health, probes).");
+  o << "asenet_health_changes_total " << s.health_changes << "\n";
+}
+
 }  // namespace
 
 std::string stats_json(const StatsSnapshot& s) {
@@ -140,9 +189,7 @@ std::string stats_json(const StatsSnapshot& s) {
 
 std::string stats_prometheus(const StatsSnapshot& s) {
   std::ostringstream o;
-  auto head = [&](const char* name, const char* type, const char* help) {
-    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-  };
+  auto head = [&](const char* name, const char* type, const char* help) { prom_head(o, name, type, help); };
   head("asenet_generation", "gauge", "Table generation live in the data plane.");
   o << "asenet_generation " << s.generation << "\n";
   head("asenet_workers", "gauge", "Worker lcores running the pipeline.");
@@ -179,15 +226,15 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   o << "asenet_flows_created_total " << s.flows_created << "\n";
   head("asenet_snat_ports_in_use", "gauge", "SNAT ports held, per ASE instance.");
   for (const auto& i : s.instances)
-    o << "asenet_snat_ports_in_use{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+    o << "asenet_snat_ports_in_use{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
       << i.snat_ports_in_use << "\n";
   head("asenet_snat_exhausted_total", "counter", "Connections refused for want of a SNAT port, per instance.");
   for (const auto& i : s.instances)
-    o << "asenet_snat_exhausted_total{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+    o << "asenet_snat_exhausted_total{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
       << i.snat_exhausted << "\n";
   head("asenet_instance_up", "gauge", "Backend health (1 up, 0 down).");
   for (const auto& i : s.instances)
-    o << "asenet_instance_up{ase=\"" << prom_label(i.ase) << "\",instance=\"" << format_ipv4(i.ip) << "\"} "
+    o << "asenet_instance_up{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
       << (i.up ? 1 : 0) << "\n";
   head("asenet_heap_bytes_in_use", "gauge", "DPDK heap bytes allocated.");
   o << "asenet_heap_bytes_in_use " << s.heap_bytes_in_use << "\n";
@@ -195,6 +242,7 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   o << "asenet_mbufs_in_use " << s.mbufs_in_use << "\n";
   head("asenet_pushes_total", "counter", "Generations pushed.");
   o << "asenet_pushes_total " << s.pushes << "\n";
+  prometheus_more(o, s);
   return o.str();
 }
 

@@ -30,8 +30,9 @@ struct StatsSnapshot {
   };
   std::vector<WorkerFigures> per_worker;
   struct PortFigures {
-    uint64_t rx = 0, tx = 0;          ///< packets the pipeline took in / sent out on this side
-    uint64_t nic_rx = 0, nic_tx = 0;  ///< the device's own counters (rte_eth_stats)
+    uint64_t rx = 0, tx = 0;              ///< packets the pipeline took in / sent out on this side
+    uint64_t nic_rx = 0, nic_tx = 0;      ///< the device's own counters (rte_eth_stats)
+    uint64_t rx_bytes = 0, tx_bytes = 0;  ///< the device's byte counters (ibytes, obytes), CRC not counted
     uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
     [[nodiscard]] uint64_t drops() const noexcept { return imissed + ierrors + oerrors + rx_nombuf; }
   };

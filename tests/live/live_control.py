@@ -254,7 +254,7 @@ try:
             re.fullmatch(r'[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+', line), "bad exposition: " + line
     assert 'asenet_drops_total{reason="nsg_deny"} 1\n' in prom
     assert 'asenet_rule_hits_total{nsg="ase-nsg",rule="AllowHttps"} 3\n' in prom
-    assert 'asenet_snat_ports_in_use{ase="ase",instance="10.0.1.4"} 2\n' in prom
+    assert 'asenet_snat_ports_in_use{ase="ase",backend="10.0.1.4"} 2\n' in prom
     assert 'asenet_flows 5\n' in prom and 'asenet_generation 1\n' in prom
     print("prometheus: ok")
 
