@@ -28,6 +28,7 @@
 #include "daemon/devices.hpp"
 #include "daemon/handlers.hpp"
 #include "daemon/options.hpp"
+#include "daemon/metrics_http.hpp"
 #include "daemon/telemetry.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
@@ -187,6 +188,16 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   }
   live.refresh_telemetry();
   register_telemetry(live);
+  MetricsServer metrics;
+  if (vm.count("metrics-listen")) {
+    std::string why;
+    const auto at = parse_listen_address(vm["metrics-listen"].as<std::string>(), why);
+    if (!at || !metrics.start(*at, live, why)) {
+      std::cerr << "asenetd: --metrics-listen: " << why << "\n";
+      unregister_telemetry();
+      return at ? 1 : 2;
+    }
+  }
   ControlServer server;
   if (const int rc = open_socket(vm, server); rc != 0) return rc;
   unsigned w = 0, lcore = 0;
@@ -213,6 +224,7 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
     f << summary << "\n";
     if (!f) rc = 1;
   }
+  metrics.stop();
   unregister_telemetry();
   for (uint16_t p : ports) {
     rte_eth_dev_stop(p);
@@ -233,6 +245,11 @@ int main(int argc, char** argv) {
     topo = control::load_topology((*vm)["topology"].as<std::string>());
   } catch (const control::TopologyError& e) {
     std::cerr << e.what() << "\n";
+    return 2;
+  }
+  if (std::string why;
+      vm->count("metrics-listen") && !parse_listen_address((*vm)["metrics-listen"].as<std::string>(), why)) {
+    std::cerr << "asenetd: --metrics-listen: " << why << "\n";
     return 2;
   }
   if (rte_eal_init(eal_argc, argv) < 0) {

@@ -47,12 +47,15 @@ options)");
       "mbufs", po::value<unsigned>(),
       "mbufs in the pool (default: enough for every queue's descriptors; a pcap "
       "vdev with infinite_rx needs one per packet of its capture as well)")(
-      "idle-sleep", po::value<unsigned>()->default_value(0),
-      "a worker that finds no packets for 64 polls in a row sleeps this many "
-      "microseconds before the next (0: busy-poll, DPDK's way, a core each); "
-      "on a small machine (a lab) this gives the core back to the kernel and "
-      "the programs around asenetd")("duration", po::value<double>()->default_value(0),
-                                     "stop after this many seconds (0: run until a signal)")(
+      "metrics-listen", po::value<std::string>(),
+      "serve GET /metrics (Prometheus text format, the snapshot `stats` reads, "
+      "at most 200 ms old) over HTTP on ADDR:PORT, e.g. 127.0.0.1:9469 or "
+      "[::1]:9469; off unless given")("idle-sleep", po::value<unsigned>()->default_value(0),
+                                      "a worker that finds no packets for 64 polls in a row sleeps this many "
+                                      "microseconds before the next (0: busy-poll, DPDK's way, a core each); "
+                                      "on a small machine (a lab) this gives the core back to the kernel and "
+                                      "the programs around asenetd")(
+      "duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")(
       "summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
 }

@@ -1,9 +1,16 @@
 // asenetctl's commands for the live data plane: push (with its plan), stats,
 // health and trace, over the control socket (protocol/). Each gives up at
 // --timeout; exit 1 for anything at run time, 2 for bad input or a refusal.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +101,94 @@ std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::s
   return j;
 }
 
+/// One `stats --json` figure, 0 when absent or not a count.
+uint64_t count_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &j;
+  for (const char* k : path) {
+    if (!at->is_object() || !at->contains(k)) return 0;
+    at = &(*at)[k];
+  }
+  return at->is_number_unsigned() ? at->get<uint64_t>() : 0;
+}
+
+/// What changed between two `stats --json` replies, `dt` seconds apart, as
+/// rates: a block for a terminal, one line otherwise.
+std::string watch_report(const nlohmann::json& a, const nlohmann::json& b, double dt, bool tty) {
+  auto rate = [&](std::initializer_list<const char*> path) {
+    const uint64_t x = count_at(a, path), y = count_at(b, path);
+    return y >= x ? static_cast<double>(y - x) / dt : 0.0;
+  };
+  double in = 0, out = 0;
+  for (const char* side : {"internet", "vnet", "onprem"}) {
+    in += rate({"ports", side, "rx"});
+    out += rate({"ports", side, "tx"});
+  }
+  std::ostringstream drops;
+  if (b.contains("drops") && b["drops"].is_object())
+    for (const auto& [reason, v] : b["drops"].items())
+      if (const double r = rate({"drops", reason.c_str()}); r > 0) drops << " " << reason << " " << std::lround(r);
+  std::ostringstream busy;
+  const auto& wa = a.value("per_worker", nlohmann::json::array());
+  const auto& wb = b.value("per_worker", nlohmann::json::array());
+  for (size_t w = 0; w < wb.size() && w < wa.size(); ++w) {
+    const double db = static_cast<double>(count_at(wb[w], {"busy_cycles"}) - count_at(wa[w], {"busy_cycles"}));
+    const double di = static_cast<double>(count_at(wb[w], {"idle_cycles"}) - count_at(wa[w], {"idle_cycles"}));
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.1f", db + di > 0 ? 100.0 * db / (db + di) : 0.0);
+    busy << (w ? ", " : "") << w << ": " << pct << " %";
+  }
+  const std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, tty ? "%H:%M:%S" : "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+  std::ostringstream o;
+  const auto n = [](double v) { return std::to_string(std::lround(v)); };
+  if (tty) {
+    o << "\x1b[H\x1b[2J"
+      << "asenetd: generation " << count_at(b, {"generation"}) << ", " << count_at(b, {"workers"})
+      << " worker(s), rates over " << dt << " s at " << when << "\n"
+      << "  packets   in " << n(in) << "/s, out " << n(out) << "/s, forwarded " << n(rate({"packets_forwarded"}))
+      << "/s\n"
+      << "  dropped   " << n(rate({"packets_dropped"})) << "/s" << (drops.str().empty() ? "" : ":" + drops.str())
+      << "\n"
+      << "  flows     " << n(rate({"flows", "created"})) << " new/s, " << count_at(b, {"flows", "live"}) << " live of "
+      << count_at(b, {"flows", "capacity"}) << "\n"
+      << "  pushes    " << (count_at(b, {"control", "pushes"}) - count_at(a, {"control", "pushes"}))
+      << " in this interval\n"
+      << "  workers   busy " << busy.str() << "\n";
+  } else {
+    o << when << " generation " << count_at(b, {"generation"}) << " in " << n(in) << "/s out " << n(out)
+      << "/s forwarded " << n(rate({"packets_forwarded"})) << "/s dropped " << n(rate({"packets_dropped"})) << "/s"
+      << (drops.str().empty() ? "" : " (" + drops.str().substr(1) + ")") << " new_flows "
+      << n(rate({"flows", "created"})) << "/s live_flows " << count_at(b, {"flows", "live"}) << " pushes "
+      << (count_at(b, {"control", "pushes"}) - count_at(a, {"control", "pushes"})) << " busy " << busy.str() << "\n";
+  }
+  return o.str();
+}
+
+/// stats --watch: a JSON snapshot every `every` seconds, printed as rates
+/// against the one before; `count` reports (0: until interrupted).
+int watch_stats(const std::string& socket, double every, unsigned count, double timeout) {
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  std::optional<nlohmann::json> last;
+  auto last_at = std::chrono::steady_clock::now();
+  for (unsigned shown = 0; count == 0 || shown < count;) {
+    std::string reply;
+    if (auto rc = request("stats", socket, wire::Type::kStats, "{\"format\":\"json\"}", reply, timeout)) return *rc;
+    const auto at = std::chrono::steady_clock::now();
+    auto j = checked_reply("stats", reply, {"generation"});
+    if (!j) return 1;
+    if (last) {
+      std::cout << watch_report(*last, *j, std::chrono::duration<double>(at - last_at).count(), tty) << std::flush;
+      ++shown;
+    }
+    last = std::move(j);
+    last_at = at;
+    if (count == 0 || shown < count)
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(every * 1000)));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_push(const std::vector<std::string>& args) {
@@ -168,20 +263,34 @@ options)");
 int cmd_stats(const std::vector<std::string>& args) {
   po::options_description d(
       R"(usage: asenetctl stats --socket PATH [--json | --format json|prometheus|text] [--timeout S]
+       asenetctl stats --socket PATH --watch [SECONDS] [--count N]
 
 The live data plane's counters: generation, per port rx/tx/drops, drops by
 reason, NSG rule hits (all generations), flows, SNAT ports per instance and
-ASE, health, memory. --format prometheus prints the Prometheus text format.
+ASE, health, memory, each worker's busy share. --format prometheus prints the
+Prometheus text format (what asenetd --metrics-listen serves at /metrics).
+--watch prints rates every SECONDS (default 1): packets in and out, forwarded,
+drops by reason, new flows, pushes, each worker's busy share; refreshed in
+place like top on a terminal, one line per interval otherwise (a log).
 
 options)");
   std::string socket, format = "text";
   bool json = false;
   double timeout = kStatsTimeoutS;
+  double watch = -1;  // not given
+  unsigned count = 0;
   d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
       "json", po::bool_switch(&json), "JSON (same as --format json)")("format", po::value(&format),
                                                                       "text (default), json or prometheus")(
-      "timeout", po::value(&timeout)->default_value(kStatsTimeoutS), "seconds to wait for asenetd");
+      "timeout", po::value(&timeout)->default_value(kStatsTimeoutS), "seconds to wait for asenetd")(
+      "watch", po::value(&watch)->implicit_value(1.0), "rates every SECONDS (default 1) until interrupted")(
+      "count", po::value(&count)->default_value(0), "with --watch: stop after N reports (0: never)");
   if (auto rc = parse_options(d, args, "stats")) return *rc;
+  if (watch != -1) {
+    if (watch < 0.1 || watch > 3600) return bad_usage("stats", "--watch takes 0.1 to 3600 seconds");
+    if (timeout <= 0) return bad_usage("stats", "--timeout must be above 0");
+    return watch_stats(socket, watch, count, timeout);
+  }
   if (json) format = "json";
   if (format != "text" && format != "json" && format != "prometheus")
     return bad_usage("stats", "--format must be text, json or prometheus");
