@@ -41,24 +41,11 @@ tmp = tempfile.mkdtemp(prefix="asenet-metrics-")
 prefix = "asenet-metrics-%d" % os.getpid()
 sock = os.path.join(tmp, "ctl.sock")
 topo = os.path.join(tmp, "t.toml")
-with open(topo, "w") as f:
-    f.write("""
-[vnet]
-name = "corp-vnet"
-address_space = "10.0.0.0/16"
-[[subnets]]
-name = "ase"
-prefix = "10.0.1.0/26"
-[[ases]]
-name = "ase"
-subnet = "ase"
-public_vip = "192.23.1.2"
-instances = ["10.0.1.4", "10.0.1.5"]
-[ports]
-internet = "net_null0,no-rx=1"
-vnet = "net_null1,no-rx=1"
-onprem = "net_null2,no-rx=1"
-""")
+# The README's example topology, on null devices (its own [ports] are pcaps).
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config", "examples",
+                       "public-vip-ase.toml")
+with open(EXAMPLE) as f, open(topo, "w") as out:
+    out.write(re.sub(r'"net_pcap(\d)"', r'"net_null\1,no-rx=1"', f.read()))
 cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
 EAL = [asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "--no-shconf", "-m", "256", "--no-pci",
        "--log-level=error", "--file-prefix", prefix, "--", "--topology", topo]
