@@ -97,7 +97,6 @@ bool make_workers(unsigned n, uint32_t flow_table_size, uint32_t idle_sleep_us,
     out.setups[w].stop = &g_stop;
     out.setups[w].handoff = out.handoff;
     out.setups[w].idle_sleep_us = idle_sleep_us;
-    out.setups[w].count_cycles = true;
     out.ctxs.push_back(std::move(c));
   }
   return true;
@@ -167,7 +166,7 @@ std::string final_summary(const LiveDataplane& live, const Workers& w) {
 
 /// Everything between the ports being up and the workers stopping.
 int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std::array<uint16_t, kNumPorts>& ports,
-        rte_mempool* pool) {
+        rte_mempool* pool, const std::optional<ListenAddress>& metrics_at) {
   TableHandover handover(n);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -189,14 +188,10 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   live.refresh_telemetry();
   register_telemetry(live);
   MetricsServer metrics;
-  if (vm.count("metrics-listen")) {
-    std::string why;
-    const auto at = parse_listen_address(vm["metrics-listen"].as<std::string>(), why);
-    if (!at || !metrics.start(*at, live, why)) {
-      std::cerr << "asenetd: --metrics-listen: " << why << "\n";
-      unregister_telemetry();
-      return at ? 1 : 2;
-    }
+  if (std::string why; metrics_at && !metrics.start(*metrics_at, live, why)) {
+    std::cerr << "asenetd: --metrics-listen: " << why << "\n";
+    unregister_telemetry();
+    return 1;
   }
   ControlServer server;
   if (const int rc = open_socket(vm, server); rc != 0) return rc;
@@ -247,10 +242,14 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 2;
   }
-  if (std::string why;
-      vm->count("metrics-listen") && !parse_listen_address((*vm)["metrics-listen"].as<std::string>(), why)) {
-    std::cerr << "asenetd: --metrics-listen: " << why << "\n";
-    return 2;
+  std::optional<ListenAddress> metrics_at;
+  if (vm->count("metrics-listen")) {
+    std::string why;
+    metrics_at = parse_listen_address((*vm)["metrics-listen"].as<std::string>(), why);
+    if (!metrics_at) {
+      std::cerr << "asenetd: --metrics-listen: " << why << "\n";
+      return 2;
+    }
   }
   if (rte_eal_init(eal_argc, argv) < 0) {
     std::cerr << "asenetd: rte_eal_init failed: " << rte_strerror(rte_errno) << "\n";
@@ -290,7 +289,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  const int rc = run(*vm, topo, workers, ports, pool);
+  const int rc = run(*vm, topo, workers, ports, pool, metrics_at);
   rte_mempool_free(pool);
   eal_cleanup(runtime_dir);
   return rc;

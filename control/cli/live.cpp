@@ -142,6 +142,7 @@ std::string watch_report(const nlohmann::json& a, const nlohmann::json& b, doubl
   std::strftime(when, sizeof when, tty ? "%H:%M:%S" : "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
   std::ostringstream o;
   const auto n = [](double v) { return std::to_string(std::lround(v)); };
+  const uint64_t pushes = count_at(b, {"control", "pushes"}) - count_at(a, {"control", "pushes"});
   if (tty) {
     o << "\x1b[H\x1b[2J"
       << "asenetd: generation " << count_at(b, {"generation"}) << ", " << count_at(b, {"workers"})
@@ -152,15 +153,14 @@ std::string watch_report(const nlohmann::json& a, const nlohmann::json& b, doubl
       << "\n"
       << "  flows     " << n(rate({"flows", "created"})) << " new/s, " << count_at(b, {"flows", "live"}) << " live of "
       << count_at(b, {"flows", "capacity"}) << "\n"
-      << "  pushes    " << (count_at(b, {"control", "pushes"}) - count_at(a, {"control", "pushes"}))
-      << " in this interval\n"
+      << "  pushes    " << pushes << " in this interval\n"
       << "  workers   busy " << busy.str() << "\n";
   } else {
     o << when << " generation " << count_at(b, {"generation"}) << " in " << n(in) << "/s out " << n(out)
       << "/s forwarded " << n(rate({"packets_forwarded"})) << "/s dropped " << n(rate({"packets_dropped"})) << "/s"
       << (drops.str().empty() ? "" : " (" + drops.str().substr(1) + ")") << " new_flows "
-      << n(rate({"flows", "created"})) << "/s live_flows " << count_at(b, {"flows", "live"}) << " pushes "
-      << (count_at(b, {"control", "pushes"}) - count_at(a, {"control", "pushes"})) << " busy " << busy.str() << "\n";
+      << n(rate({"flows", "created"})) << "/s live_flows " << count_at(b, {"flows", "live"}) << " pushes " << pushes
+      << " busy " << busy.str() << "\n";
   }
   return o.str();
 }

@@ -201,14 +201,11 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   for (size_t w = 0; w < s.per_worker.size(); ++w)
     o << "asenet_worker_idle_cycles_total{worker=\"" << w << "\"} " << s.per_worker[w].idle_cycles << "\n";
   head("asenet_port_rx_packets_total", "counter", "Packets the pipeline received on each side.");
-  for (size_t p = 0; p < kNumPorts; ++p)
-    o << "asenet_port_rx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].rx << "\n";
+  prom_per_port(o, "asenet_port_rx_packets_total", [&](size_t p) { return s.ports[p].rx; });
   head("asenet_port_tx_packets_total", "counter", "Packets the pipeline sent on each side.");
-  for (size_t p = 0; p < kNumPorts; ++p)
-    o << "asenet_port_tx_packets_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].tx << "\n";
+  prom_per_port(o, "asenet_port_tx_packets_total", [&](size_t p) { return s.ports[p].tx; });
   head("asenet_port_drops_total", "counter", "Packets the device dropped (missed, errors, no mbuf).");
-  for (size_t p = 0; p < kNumPorts; ++p)
-    o << "asenet_port_drops_total{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << s.ports[p].drops() << "\n";
+  prom_per_port(o, "asenet_port_drops_total", [&](size_t p) { return s.ports[p].drops(); });
   head("asenet_drops_total", "counter", "Packets the pipeline dropped, by reason.");
   for (size_t r = 1; r < s.drops.size(); ++r)
     o << "asenet_drops_total{reason=\"" << drop_reason_name(static_cast<DropReason>(r)) << "\"} " << s.drops[r] << "\n";

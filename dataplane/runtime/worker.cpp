@@ -160,7 +160,7 @@ inline void after_poll(const WorkerSetup& setup, WorkerContext& ctx, bool got, u
       rte_pause();
     }
   }
-  if (setup.count_cycles) {
+  if (ctx.clock == ClockMode::kTsc) {  // live: busy and idle cycles (replay runs on the capture's clock)
     const uint64_t now = rte_rdtsc();
     (got ? ctx.counters.busy_cycles : ctx.counters.idle_cycles) += now - since;
     since = now;
@@ -180,7 +180,7 @@ int worker_main(void* arg) {
   const bool steer = !setup.handoff.empty();
   // Timers run every so many empty polls: fewer when each ends in a sleep.
   const unsigned timer_mask = setup.idle_sleep_us != 0 ? 0xff : 0x3fff;
-  uint64_t since = setup.count_cycles ? rte_rdtsc() : 0;
+  uint64_t since = ctx.clock == ClockMode::kTsc ? rte_rdtsc() : 0;
   while (!setup.stop->load(std::memory_order_relaxed)) {
     const TableSet* ts = setup.tables->acquire();
     bool got = false;

@@ -33,8 +33,6 @@ struct WorkerSetup {
   /// row (0: busy-poll, DPDK's way). A lab on a small machine gives the
   /// kernel, and the programs on its namespaces, the core back so.
   uint32_t idle_sleep_us = 0;
-  /// Live: count TSC cycles of busy and of empty polls (WorkerCounters).
-  bool count_cycles = false;
   /// Live with several workers: each worker's incoming ring (multi-producer),
   /// indexed by worker. A packet received by one worker is processed by the
   /// worker steer_worker() names for it, so that both directions of a NATed
