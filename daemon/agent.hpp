@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/model/packet_filter.hpp"
 #include "control/report/flow_logs.hpp"
 #include "control/report/stats.hpp"
 #include "control/report/summary.hpp"
@@ -66,8 +67,17 @@ class LiveDataplane {
   /// Any thread (the telemetry thread): the last refreshed snapshot.
   [[nodiscard]] StatsSnapshot telemetry_copy() const;
 
-  /// Arms a trace of the next `count` packets matching `filter` on every worker.
-  bool trace_start(uint64_t count, const dataplane::TraceFilter& filter, std::string& error);
+  /// What `asenetctl trace` asks for: the next `count` packets matching
+  /// `filter` and, when `bpf` is not empty, that tcpdump expression (on the
+  /// frame as it arrived); with `both_directions`, their connections' replies too.
+  struct TraceRequest {
+    uint64_t count = 0;
+    dataplane::TraceFilter filter{};
+    std::string bpf;
+    bool both_directions = false;
+  };
+  /// Arms a trace on every worker; false with a message when refused.
+  bool trace_start(const TraceRequest& req, std::string& error);
   /// Collects the records written since the last call as trace.jsonl lines
   /// (ordered by time). `finished` once `count` were traced and collected.
   void trace_collect(std::vector<std::string>& lines, bool& finished);
@@ -117,6 +127,7 @@ class LiveDataplane {
   std::atomic<int64_t> trace_budget_{0};
   uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
   bool trace_active_ = false;
+  std::unique_ptr<PacketFilter> trace_filter_;  ///< --filter's program while a trace runs
 
   // NSG flow logs: one event ring per worker (never blocks a live worker).
   static constexpr uint64_t kFlowLogRing = 1u << 16;

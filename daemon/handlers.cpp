@@ -210,7 +210,9 @@ void RequestHandlers::health(ClientId id, std::string_view payload) {
 void RequestHandlers::trace(ClientId id, std::string_view payload) {
   const auto j = nlohmann::json::parse(payload);
   std::string why;
-  if (!live.trace_start(j.at("count").get<uint64_t>(), trace_filter(j), why)) {
+  LiveDataplane::TraceRequest req{j.at("count").get<uint64_t>(), trace_filter(j), j.value("filter", std::string{}),
+                                  j.value("both_directions", false)};
+  if (!live.trace_start(req, why)) {
     server.send(id, wire::Type::kError, why);
     return;
   }

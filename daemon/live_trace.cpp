@@ -4,6 +4,7 @@
 // disarming once every worker has left the burst it may have been tracing.
 #include <algorithm>
 
+#include "control/model/packet_filter.hpp"
 #include "control/report/summary.hpp"
 #include "daemon/agent.hpp"
 
@@ -11,7 +12,8 @@ namespace asenet::control {
 
 using namespace asenet::dataplane;
 
-bool LiveDataplane::trace_start(uint64_t count, const TraceFilter& filter, std::string& error) {
+bool LiveDataplane::trace_start(const TraceRequest& req, std::string& error) {
+  const uint64_t count = req.count;
   if (trace_active_) {
     error = "a trace is already running (one at a time)";
     return false;
@@ -19,6 +21,15 @@ bool LiveDataplane::trace_start(uint64_t count, const TraceFilter& filter, std::
   if (count == 0 || count > 1000000) {
     error = "--count must be 1-1000000";
     return false;
+  }
+  trace_filter_.reset();
+  if (!req.bpf.empty()) {
+    auto f = PacketFilter::compile(req.bpf, error);
+    if (!f) {
+      error = "filter: " + error;
+      return false;
+    }
+    trace_filter_ = std::make_unique<PacketFilter>(std::move(*f));
   }
   trace_count_ = count;
   trace_emitted_ = trace_lost_ = 0;
@@ -28,7 +39,11 @@ bool LiveDataplane::trace_start(uint64_t count, const TraceFilter& filter, std::
     sink.slots = trace_rings_[w].data();
     sink.mask = kTraceRing - 1;
     sink.live = true;
-    sink.filter = filter;
+    sink.filter = req.filter;
+    sink.frame_filter = trace_filter_ ? &PacketFilter::match_frame : nullptr;
+    sink.frame_filter_state = trace_filter_.get();
+    sink.both_directions = req.both_directions;
+    sink.replies.fill(TraceReplyKey{});
     sink.budget = &trace_budget_;
     sink.head.store(0, std::memory_order_relaxed);
     trace_tail_[w] = 0;
@@ -76,6 +91,7 @@ std::pair<uint64_t, uint64_t> LiveDataplane::trace_stop() {
   for (auto& c : ctxs_) c->trace.store(nullptr, std::memory_order_release);
   // Every worker has left the burst it may have been tracing: the sinks can be reused.
   handover_.synchronize();
+  trace_filter_.reset();
   trace_active_ = false;
   return {trace_emitted_, trace_lost_};
 }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/cli/common.hpp"
+#include "control/model/packet_filter.hpp"
 #include "control/compiler/compile.hpp"
 #include "protocol/control_socket.hpp"
 #include "protocol/names.hpp"
@@ -372,28 +373,43 @@ std::optional<int> trace_filters(const std::string& port, const std::string& src
 }
 
 int cmd_trace(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl trace --socket PATH --count N [filters] [--timeout S]
+  po::options_description d(R"(usage: asenetctl trace --socket PATH --count N [filters] [--filter EXPR]
+                      [--both-directions] [--timeout S]
 
 Prints the next N packets the live data plane handles (that match the
 filters) as trace.jsonl lines, the same records replay --trace writes, plus
-each packet's time, worker and 5-tuple. Costs nothing while no trace runs.
-asenetd must accept the trace within 10 s; --timeout bounds the whole trace.
+each packet's time, worker and 5-tuple. Costs one load per burst while no
+trace runs. --filter takes tcpdump's language (pcap-filter(7)): libpcap
+compiles it, asenetd loads it into DPDK's rte_bpf and runs it on each frame as
+it arrived, before any NAT. --both-directions also traces the replies of the
+connections traced, which arrive with other addresses after NAT (the last 256
+connections are remembered per worker). asenetd must accept the trace within
+10 s; --timeout bounds the whole trace.
 
 options)");
-  std::string socket, port, src, dst, proto;
+  std::string socket, port, src, dst, proto, filter;
   uint64_t count = 0;
   int sport = -1, dport = -1;
   double timeout = 0;
+  bool both = false;
   d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
       "count", po::value(&count)->required(), "how many packets (1-1000000)")(
       "port", po::value(&port), "only packets entering on this side (internet, vnet, onprem)")(
       "src", po::value(&src), "only packets from this address")("dst", po::value(&dst), "only packets to this address")(
       "sport", po::value(&sport), "only this source port")("dport", po::value(&dport), "only this destination port")(
       "proto", po::value(&proto), "only tcp, udp, icmp or a protocol number")(
+      "filter", po::value(&filter), "only frames matching this tcpdump filter, as they arrived")(
+      "both-directions", po::bool_switch(&both), "also the replies of the connections traced (after NAT)")(
       "timeout", po::value(&timeout)->default_value(0), "give up after this many seconds (0: wait for N packets)");
   if (auto rc = parse_options(d, args, "trace")) return *rc;
   if (timeout < 0) return bad_usage("trace", "--timeout must be 0 or above");
   nlohmann::json req = {{"count", count}};
+  if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--filter", 0) == 0; })) {
+    std::string why;
+    if (!PacketFilter::compile(filter, why)) return bad_usage("trace", "--filter '" + filter + "': " + why);
+    req["filter"] = filter;
+  }
+  if (both) req["both_directions"] = true;
   if (auto rc = trace_filters(port, src, dst, sport, dport, proto, req)) return *rc;
   const auto end = timeout > 0 ? deadline_in(timeout) : ControlClient::Deadline::max();
   const auto ack_by = std::min(end, deadline_in(kTraceAckTimeoutS));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,10 +35,13 @@ are merged in timestamp order; the data plane's clock is the packets' time.
 Writes DIR/internet.pcap, DIR/vnet.pcap, DIR/onprem.pcap (each packet stamped with
 the time of the packet that caused it), DIR/summary.json and, with --trace,
 DIR/trace.jsonl. The same inputs and --workers give byte-identical outputs.
+--trace-filter EXPR (tcpdump's language, pcap-filter(7), compiled by libpcap)
+keeps in trace.jsonl and the --report lines only the packets whose frame, as it
+arrived, matches; each keeps its sequence number. It implies --trace.
 
 options)");
   std::vector<std::string> ins, applies;
-  std::string eal;
+  std::string eal, trace_filter;
   ReplayOptions opt;
   d.add_options()("help,h", "show this help")("topology", po::value(&opt.topology)->required(),
                                               "topology file (TOML, contract section 2)")(
@@ -45,6 +49,7 @@ options)");
       "out-dir", po::value(&opt.out_dir)->required(), "directory for the output pcaps, summary.json, trace.jsonl")(
       "workers", po::value(&opt.workers)->default_value(1), "worker lcores (flows are spread by a symmetric hash)")(
       "trace", po::bool_switch(&opt.trace), "also write trace.jsonl: one line per input packet")(
+      "trace-filter", po::value(&trace_filter), "trace (and report) only frames matching this tcpdump filter")(
       "report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")(
       "json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")(
       "apply", po::value(&applies),
@@ -52,6 +57,15 @@ options)");
       "the next generation, as a push would (repeatable, times ascending)")("eal-args", po::value(&eal),
                                                                             "extra EAL arguments, space separated");
   if (auto rc = parse_options(d, args, "replay")) return *rc;
+  const bool filtered =
+      std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--trace-filter", 0) == 0; });
+  if (filtered) {
+    std::string why;
+    auto f = PacketFilter::compile(trace_filter, why);
+    if (!f) return bad_usage("replay", "--trace-filter '" + trace_filter + "': " + why);
+    opt.trace_filter = std::make_shared<const PacketFilter>(std::move(*f));
+    opt.trace = true;
+  }
   for (const auto& a : applies) {
     const auto eq = a.find('=');
     double secs = -1;

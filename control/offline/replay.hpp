@@ -2,10 +2,12 @@
 // lcores, the same worker loop as asenetd) over pcap files, on packet time.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "control/model/packet_filter.hpp"
 #include "dataplane/tables/table_spec.hpp"
 
 namespace asenet::control {
@@ -21,6 +23,9 @@ struct ReplayOptions {
   std::string out_dir;
   unsigned workers = 1;
   bool trace = false;
+  /// --trace-filter: only the packets whose frame as it arrived matches go to
+  /// trace.jsonl and --report (their sequence numbers kept); null: all.
+  std::shared_ptr<const PacketFilter> trace_filter;
   bool report = false;                ///< one human line per packet on stdout
   bool json = false;                  ///< print summary.json on stdout instead of the text summary
   std::vector<std::string> eal_args;  ///< extra EAL arguments

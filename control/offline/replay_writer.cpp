@@ -114,6 +114,7 @@ void ReplayWriter::take_input(uint64_t seq, Port side, const uint8_t* frame, uin
   ReplaySlot& sl = slots_[seq % window_];
   sl.in_side = side;
   sl.wire_len = len;
+  sl.traced = opt_.trace_filter == nullptr || opt_.trace_filter->matches(frame, len, len);
   if (opt_.report) {
     sl.brief_parse = parse_packet(frame, len, len, sl.brief);
     sl.ethertype = len >= 14 ? static_cast<uint16_t>(frame[12] << 8 | frame[13]) : 0;
@@ -173,8 +174,8 @@ void ReplayWriter::write_outputs(ReplaySlot& sl) {
 void ReplayWriter::flush_to(int64_t bound, const TableSpec& spec) {
   for (; static_cast<int64_t>(flushed_) <= bound; ++flushed_) {
     ReplaySlot& sl = slots_[flushed_ % window_];
-    if (opt_.trace) trace_out_ << trace_line(flushed_, trace_slots_[flushed_ % window_], spec) << "\n";
-    if (opt_.report) report_line(flushed_, sl, trace_slots_[flushed_ % window_], spec);
+    if (opt_.trace && sl.traced) trace_out_ << trace_line(flushed_, trace_slots_[flushed_ % window_], spec) << "\n";
+    if (opt_.report && sl.traced) report_line(flushed_, sl, trace_slots_[flushed_ % window_], spec);
     write_outputs(sl);
   }
 }

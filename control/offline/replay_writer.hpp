@@ -37,6 +37,7 @@ struct ReplaySlot {
   dataplane::DropReason brief_parse = dataplane::DropReason::kNone;
   uint32_t wire_len = 0;
   uint16_t ethertype = 0;
+  bool traced = true;  ///< matches --trace-filter (or there is none)
 };
 
 /// A one-line description of a packet as it arrived (--report).

@@ -90,8 +90,9 @@ struct PacketMeta {
   FlowState flow_state = FlowState::kNone;
   Flow* flow = nullptr;
   NsgVerdicts nsg{};
-  bool todo = true;   ///< still needs its connection-table lookup
-  bool slow = false;  ///< takes the slow path (route, NSG, install) in this pass
+  bool todo = true;        ///< still needs its connection-table lookup
+  bool slow = false;       ///< takes the slow path (route, NSG, install) in this pass
+  bool trace_hit = false;  ///< live trace with a BPF filter: the frame as it arrived matched it
   // NAT: the packet leaves as new_src:new_sport -> new_dst:new_dport.
   bool rewrite = false;
   bool error_rewrite = false;  ///< an ICMP error: also translate the packet it quotes

@@ -32,6 +32,16 @@ namespace {
 // at namespace scope: no guard on first use in the loop.
 constexpr PacketMeta kBlank{};
 
+/// A live trace's tcpdump filter on each frame as it arrived (before any
+/// rewrite; a handed-over frame is still untouched at its owner).
+void run_trace_filter(Burst& b, const TraceSink& sink) noexcept {
+  for (uint16_t i = 0; i < b.count; ++i) {
+    const rte_mbuf* m = b.pkts[i];
+    b.meta[i].trace_hit =
+        sink.frame_filter(sink.frame_filter_state, rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len);
+  }
+}
+
 }  // namespace
 
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
@@ -54,6 +64,10 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
     m.seq = ctx.seq_dynfield >= 0 ? *RTE_MBUF_DYNFIELD(b.pkts[i], ctx.seq_dynfield, uint64_t*) : ctx.next_seq++;
     ctx.counters.rx[static_cast<size_t>(m.in_port)]++;
   }
+  // One load per burst while nobody traces.
+  if (const TraceSink* sink = ctx.trace.load(std::memory_order_acquire);
+      sink != nullptr && sink->frame_filter != nullptr)
+    run_trace_filter(b, *sink);
 }
 
 void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {

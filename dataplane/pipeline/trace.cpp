@@ -9,13 +9,36 @@
 
 namespace asenet::dataplane {
 
+namespace {
+
+/// Whether a live trace keeps `m`: it matches the filter (and the BPF
+/// program), or, with --both-directions, it is the reply of a connection the
+/// trace kept, whose key is then remembered.
+bool live_keeps(const PacketMeta& m, TraceSink& sink) noexcept {
+  const bool hit = sink.filter.matches(m) && (sink.frame_filter == nullptr || m.trace_hit);
+  if (!sink.both_directions) return hit;
+  if (!hit) {
+    const TraceReplyKey k{m.src_ip, m.dst_ip, m.sport, m.dport, m.proto};
+    return k.proto != 0 && sink.replies[k.slot()] == k;
+  }
+  if (m.verdict == Verdict::kForward) {  // its answer: from where it went to where it came from
+    const bool nat = m.rewrite;
+    const TraceReplyKey r{nat ? m.new_dst : m.dst_ip, nat ? m.new_src : m.src_ip, nat ? m.new_dport : m.dport,
+                          nat ? m.new_sport : m.sport, m.proto};
+    sink.replies[r.slot()] = r;
+  }
+  return true;
+}
+
+}  // namespace
+
 void record_traces(const Burst& b, TraceSink& sink, unsigned worker) noexcept {
   uint64_t head = sink.live ? sink.head.load(std::memory_order_relaxed) : 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     const PacketMeta& m = b.meta[i];
     uint64_t slot = m.seq;
     if (sink.live) {
-      if (!sink.filter.matches(m) || sink.budget->load(std::memory_order_relaxed) <= 0 ||
+      if (!live_keeps(m, sink) || sink.budget->load(std::memory_order_relaxed) <= 0 ||
           sink.budget->fetch_sub(1, std::memory_order_relaxed) <= 0)
         continue;
       slot = head++;

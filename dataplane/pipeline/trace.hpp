@@ -4,6 +4,7 @@
 // (record_traces, trace.cpp); replay and asenetd's tracer read them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -49,6 +50,21 @@ struct TraceFilter {
   }
 };
 
+/// A connection's reply as it will arrive (--both-directions): the packet a
+/// traced one's answer is, after NAT. proto 0 = an empty slot.
+struct TraceReplyKey {
+  uint32_t src = 0, dst = 0;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  [[nodiscard]] bool operator==(const TraceReplyKey&) const noexcept = default;
+  [[nodiscard]] size_t slot() const noexcept {
+    const uint64_t h =
+        (uint64_t{src} << 32 | dst) * 0x9E3779B97F4A7C15ull ^ (uint64_t{sport} << 24 | uint64_t{dport} << 8 | proto);
+    return static_cast<size_t>((h * 0xBF58476D1CE4E5B9ull) >> 56);
+  }
+};
+inline constexpr size_t kTraceReplySlots = 256;
+
 /// Where trace records go when tracing is on. nullptr in WorkerContext =
 /// tracing off, no cost beyond one load per burst.
 /// Replay: a window of slots indexed by the packet's sequence number
@@ -56,12 +72,21 @@ struct TraceFilter {
 /// Live (`live`): a ring this worker alone writes, in order, the packets that
 /// match `filter` while the shared `budget` lasts; `head` counts records
 /// written (release), the control thread reads behind it and drops what it
-/// was too slow for.
+/// was too slow for. `frame_filter` (live, a tcpdump filter: libpcap's BPF
+/// interpreter, which asenetd supplies so that the data plane needs DPDK
+/// only): stamp_burst runs it on each frame as it arrived.
+/// `both_directions`: the replies of the connections traced are traced too,
+/// found by the key their answer arrives with (`replies`, direct-mapped: a
+/// later connection may take an earlier one's slot).
 struct TraceSink {
   TraceRecord* slots = nullptr;
   uint64_t mask = 0;
   bool live = false;
   TraceFilter filter{};
+  bool (*frame_filter)(const void* state, const uint8_t* frame, uint32_t caplen, uint32_t wire_len) noexcept = nullptr;
+  const void* frame_filter_state = nullptr;
+  bool both_directions = false;
+  std::array<TraceReplyKey, kTraceReplySlots> replies{};
   std::atomic<int64_t>* budget = nullptr;
   alignas(64) std::atomic<uint64_t> head{0};
 };

@@ -132,6 +132,22 @@ try:
     trace = [json.loads(l) for l in open(os.path.join(out, "trace.jsonl"))]
     check("trace has one line per input packet", len(trace) == s["packets_in"]
           and [t["index"] for t in trace] == list(range(len(trace))), str(len(trace)))
+    # --trace-filter: tcpdump's language on each frame as it arrived. The
+    # expectation is scapy's count of UDP frames on each side.
+    from scapy.all import UDP, rdpcap
+    want = {side: sum(1 for p in rdpcap(path) if UDP in p) for side, path in demo.items()}
+    outf = os.path.join(tmp, "demo-udp")
+    r = run([asenetctl, "replay", "--topology", topo, "--out-dir", outf, "--trace-filter", "udp"]
+            + sum((["--in", "%s=%s" % (s, p)] for s, p in demo.items()), []))
+    kept = [json.loads(l) for l in open(os.path.join(outf, "trace.jsonl"))] if r.returncode == 0 else []
+    got = {side: sum(1 for t in kept if t["in_port"] == side) for side in demo}
+    check("replay --trace-filter udp keeps the UDP frames of each side, with their indices",
+          r.returncode == 0 and got == want and sum(want.values()) > 0
+          and all(trace[t["index"]] == t for t in kept), "%s vs %s %s" % (got, want, r.stderr))
+    r = run([asenetctl, "replay", "--topology", topo, "--out-dir", os.path.join(tmp, "o-bad"), "--trace-filter", "tcp port",
+             "--in", "internet=" + demo["internet"]])
+    check("replay --trace-filter with a bad expression exits 2", r.returncode == 2 and "not a valid filter" in r.stderr,
+          r.stderr)
     if shutil.which("tshark"):
         total = 0
         for side in ("internet", "vnet", "onprem"):

@@ -5,7 +5,8 @@ figures can be checked exactly.
 
 - the control socket is a unix socket of mode 0600 owned by asenetd's user;
 - trace: the next N matching packets as trace.jsonl lines (same fields as
-  replay's --trace), armed before the packets enter;
+  replay's --trace), armed before the packets enter; --filter in tcpdump's
+  language on the frame as it arrived, --both-directions for the replies;
 - stats --json, --format prometheus and the DPDK telemetry commands give the
   same figures for known traffic (drops by reason, rule hits, live flows,
   SNAT ports per instance and per ASE);
@@ -302,6 +303,29 @@ try:
                  "--dst", VIP)
     assert est["verdict"] == "forward", est
     print("bad push: exit 2, generation 3 still forwarding: ok")
+
+    # --- tcpdump filters on the frame as it arrived; both directions ------------
+    # The filter names the VIP: it matches before DNAT (the record's nat shows
+    # the instance); the reply comes from the instance, so only
+    # --both-directions keeps it (10.0.1.4 is down: 10.0.1.5 takes new flows;
+    # management's 454 is still allowed).
+    bpf = "dst host %s and tcp dst port 454 and src host 198.51.100.91" % VIP
+
+    def bpf_traffic(sport):
+        def go():
+            inject("internet", [syn("198.51.100.90", sport, dport=454), syn("198.51.100.91", sport, dport=454)])
+            time.sleep(0.3)
+            inject("vnet", [E / IP(src="10.0.1.5", dst="198.51.100.91") / TCP(sport=454, dport=sport, flags="SA")])
+        return go
+    got, = trace(1, bpf_traffic(44001), "--filter", bpf)
+    assert got["packet"]["src"] == "198.51.100.91" and got["nat"]["dst"] == "10.0.1.5:454", got
+    req, rep = trace(2, bpf_traffic(44002), "--filter", bpf, "--both-directions")
+    assert req["packet"]["src"] == "198.51.100.91" and req["in_port"] == "internet", req
+    assert rep["in_port"] == "vnet" and rep["flow"] == "reply" and rep["packet"]["src"] == "10.0.1.5", rep
+    assert rep["nat"]["src"] == VIP + ":454", rep
+    bad = ctl("trace", "--socket", sock, "--count", "1", "--filter", "tcp port", check=False)
+    assert bad.returncode == 2 and "not a valid filter" in bad.stderr, bad.stderr
+    print("trace --filter (as arrived) and --both-directions: ok")
 
     # --- hostile clients ---------------------------------------------------------
     typ, msg = raw_exchange(b"GET / HTTP/1.1\r\n\r\n")
