@@ -240,6 +240,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.control_rejected = control_rejected_;
   s.control_malformed = control_malformed_;
   s.tracing = trace_active_;
+  s.capturing = capture_active_;
   for (const auto& p : probes_) s.probes.push_back(p.fig);
   if (flow_log_writer_) {
     s.flow_logs = true;

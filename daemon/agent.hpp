@@ -85,6 +85,25 @@ class LiveDataplane {
   std::pair<uint64_t, uint64_t> trace_stop();
   [[nodiscard]] bool tracing() const noexcept { return trace_active_; }
 
+  /// What `asenetctl capture` asks for: `count` frames of side `port`,
+  /// received and/or sent, matching `filter` (tcpdump's language) if given.
+  struct CaptureRequest {
+    dataplane::Port port = dataplane::Port::kInternet;
+    uint64_t count = 0;
+    std::string filter;
+    bool inbound = true, outbound = true;
+    uint16_t snaplen = 0;
+  };
+  static constexpr uint16_t kCaptureSnapMax = 16384;
+  /// Arms a capture on every worker; false with a message when refused.
+  bool capture_start(const CaptureRequest& req, std::string& error);
+  /// The frames copied since the last call, as one batch of records
+  /// (live_capture.cpp); `finished` once `count` were captured or lost.
+  void capture_collect(std::string& batch, bool& finished);
+  /// Disarms and frees the rings; returns {captured, lost}.
+  std::pair<uint64_t, uint64_t> capture_stop();
+  [[nodiscard]] bool capturing() const noexcept { return capture_active_; }
+
   /// NSG flow logs into `dir` (asenetd --flow-logs). Before the workers start.
   void enable_flow_logs(const std::string& dir);
   /// Control loop: collects flow log events, writes every minute that ended
@@ -128,6 +147,18 @@ class LiveDataplane {
   uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
   bool trace_active_ = false;
   std::unique_ptr<PacketFilter> trace_filter_;  ///< --filter's program while a trace runs
+
+  // Live capture: one ring per worker, allocated while a capture runs.
+  static constexpr uint64_t kCaptureRing = 4096;
+  std::vector<std::vector<uint8_t>> capture_rings_;
+  std::vector<std::unique_ptr<dataplane::CaptureSink>> capture_sinks_;
+  std::vector<uint64_t> capture_tail_;
+  std::atomic<int64_t> capture_budget_{0};
+  uint64_t capture_count_ = 0, captured_ = 0, capture_lost_ = 0;
+  uint32_t capture_stride_ = 0;
+  int64_t capture_wall_offset_ns_ = 0;
+  bool capture_active_ = false;
+  std::unique_ptr<PacketFilter> capture_filter_;
 
   // NSG flow logs: one event ring per worker (never blocks a live worker).
   static constexpr uint64_t kFlowLogRing = 1u << 16;

@@ -69,6 +69,7 @@ RequestHandlers::RequestHandlers(LiveDataplane& live_dp, ControlServer& srv, Tab
   table_[wire::Type::kStats] = &RequestHandlers::stats;
   table_[wire::Type::kHealth] = &RequestHandlers::health;
   table_[wire::Type::kTrace] = &RequestHandlers::trace;
+  table_[wire::Type::kCapture] = &RequestHandlers::capture;
 }
 
 void RequestHandlers::handle(ClientId id, wire::Type type, std::string_view payload) {
@@ -233,6 +234,48 @@ void RequestHandlers::pump_trace() {
     server.send(tracer, wire::Type::kTraceEnd,
                 "{\"traced\":" + std::to_string(traced) + ",\"lost\":" + std::to_string(lost) + "}");
     server.hold(tracer, false);
+  }
+}
+
+void RequestHandlers::capture(ClientId id, std::string_view payload) {
+  const auto j = nlohmann::json::parse(payload);
+  LiveDataplane::CaptureRequest req;
+  const auto side = j.at("port").get<std::string>();
+  bool known = false;
+  for (size_t p = 0; p < kNumPorts; ++p)
+    if (side == port_name(static_cast<Port>(p))) {
+      req.port = static_cast<Port>(p);
+      known = true;
+    }
+  if (!known) throw std::runtime_error("port: must be internet, vnet or onprem");
+  req.count = j.at("count").get<uint64_t>();
+  req.filter = j.value("filter", std::string{});
+  const auto dir = j.value("direction", std::string("both"));
+  if (dir != "in" && dir != "out" && dir != "both") throw std::runtime_error("direction: must be in, out or both");
+  req.inbound = dir != "out";
+  req.outbound = dir != "in";
+  req.snaplen = j.value("snaplen", static_cast<uint16_t>(std::min<uint32_t>(start_.mtu + 22, 65535)));
+  std::string why;
+  if (!live.capture_start(req, why)) {
+    server.send(id, wire::Type::kError, why);
+    return;
+  }
+  capturer = id;
+  server.hold(id, true);  // it waits for frames, however long
+  server.send(id, wire::Type::kOk, "{\"capturing\":true,\"snaplen\":" + std::to_string(req.snaplen) + "}");
+}
+
+void RequestHandlers::pump_capture() {
+  if (!live.capturing()) return;
+  std::string batch;
+  bool finished = false;
+  live.capture_collect(batch, finished);
+  if (!batch.empty()) server.send(capturer, wire::Type::kCaptureFrames, batch);
+  if (finished || !server.connected(capturer)) {
+    const auto [captured, lost] = live.capture_stop();
+    server.send(capturer, wire::Type::kCaptureEnd,
+                "{\"captured\":" + std::to_string(captured) + ",\"lost\":" + std::to_string(lost) + "}");
+    server.hold(capturer, false);
   }
 }
 

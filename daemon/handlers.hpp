@@ -32,6 +32,8 @@ class RequestHandlers {
   void handle(ClientId id, control::wire::Type type, std::string_view payload);
   /// Forwards the running trace's lines to its client; ends it when done.
   void pump_trace();
+  /// Forwards the running capture's frames to its client; ends it when done.
+  void pump_capture();
 
  private:
   void push_plan(ClientId id, std::string_view payload);
@@ -39,6 +41,7 @@ class RequestHandlers {
   void stats(ClientId id, std::string_view payload);
   void health(ClientId id, std::string_view payload);
   void trace(ClientId id, std::string_view payload);
+  void capture(ClientId id, std::string_view payload);
   void refuse_push(ClientId id, const std::string& why);
 
   control::LiveDataplane& live;
@@ -47,6 +50,7 @@ class RequestHandlers {
   const StartSettings start_;
   std::map<control::wire::Type, void (RequestHandlers::*)(ClientId, std::string_view)> table_;
   ClientId tracer = 0;
+  ClientId capturer = 0;
 };
 
 }  // namespace asenet::daemon

@@ -133,11 +133,12 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
   auto last_refresh = start;
   while (!g_stop.load()) {
     if (with_socket)
-      server.poll(live.tracing() ? 5 : 20, handle);
+      server.poll(live.tracing() || live.capturing() ? 5 : 20, handle);
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     live.probe_tick();
     handlers.pump_trace();
+    handlers.pump_capture();
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refresh >= std::chrono::milliseconds(200)) {
       if (std::string why; !live.pump_flow_logs(false, why)) std::cerr << "asenetd: flow logs: " << why << "\n";
@@ -149,6 +150,7 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
     if (duration > 0 && std::chrono::duration<double>(now - start).count() >= duration) g_stop.store(true);
   }
   if (live.tracing()) live.trace_stop();
+  if (live.capturing()) live.capture_stop();
 }
 
 /// The final counters, as --summary writes them.

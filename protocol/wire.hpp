@@ -38,11 +38,19 @@ enum class Type : uint16_t {
   /// differ from asenetd's are refused (kError), and so is an L2 mode change
   /// without allow_l2_change.
   kPushPlan = 5,
+  /// payload: {"port":SIDE,"count":N,"filter":EXPR,"direction":"in"|"out"|"both","snaplen":N};
+  /// replies kOk, then kCaptureFrames..., kCaptureEnd
+  kCapture = 6,
   // Replies
   kOk = 0x80,
   kError = 0x81,      ///< payload: a message for a person
   kTraceLine = 0x82,  ///< payload: one trace.jsonl line
   kTraceEnd = 0x83,   ///< payload: {"traced":N,"lost":N}
+  /// payload: captured frames back to back, each a 16-byte little-endian
+  /// header (u64 wall-clock ns, u32 wire length, u16 captured, u8 direction
+  /// 0 in / 1 out, u8 worker) and its bytes (daemon/live_capture.cpp)
+  kCaptureFrames = 0x84,
+  kCaptureEnd = 0x85,  ///< payload: {"captured":N,"lost":N}
 };
 
 struct Header {

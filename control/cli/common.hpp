@@ -46,10 +46,11 @@ int cmd_nsg(const std::vector<std::string>& args);
 // ClassBench through the NSG engine (classify.cpp).
 int cmd_classify(const std::vector<std::string>& args);
 
-// The live data plane (live.cpp): push, stats, trace, health.
+// The live data plane (live.cpp): push, stats, trace, capture, health.
 int cmd_push(const std::vector<std::string>& args);
 int cmd_stats(const std::vector<std::string>& args);
 int cmd_health(const std::vector<std::string>& args);
 int cmd_trace(const std::vector<std::string>& args);
+int cmd_capture(const std::vector<std::string>& args);
 
 }  // namespace asenet::control::cli

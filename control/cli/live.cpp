@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/cli/common.hpp"
+#include "control/cli/live_client.hpp"
 #include "control/model/packet_filter.hpp"
 #include "control/compiler/compile.hpp"
 #include "protocol/control_socket.hpp"
@@ -27,14 +28,6 @@
 namespace po = boost::program_options;
 
 namespace asenet::control::cli {
-
-namespace {
-
-/// How long asenetd may take to answer, per command (--timeout overrides).
-constexpr double kPushTimeoutS = 120;  // a 16,000-rule NSG builds in seconds
-constexpr double kStatsTimeoutS = 10;
-constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
-constexpr double kTraceAckTimeoutS = 10;
 
 ControlClient::Deadline deadline_in(double seconds) {
   return std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -51,6 +44,37 @@ int exchange_failed(const std::string& cmd, const ControlClient& c, const std::s
   }
   return 1;
 }
+
+/// asenetd's JSON reply, checked: an object whose `uints` keys are unsigned
+/// integers and `numbers` keys are numbers. nullopt (after a message) when it
+/// is not: a malformed reply is a runtime failure, never a crash.
+std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::string& reply,
+                                            std::initializer_list<const char*> uints,
+                                            std::initializer_list<const char*> numbers) {
+  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  std::string why;
+  if (j.is_discarded() || !j.is_object()) {
+    why = "not a JSON object";
+  } else {
+    for (const char* k : uints)
+      if (why.empty() && (!j.contains(k) || !j[k].is_number_unsigned()))
+        why = std::string("'") + k + "' is not a count";
+    for (const char* k : numbers)
+      if (why.empty() && (!j.contains(k) || !j[k].is_number())) why = std::string("'") + k + "' is not a number";
+  }
+  if (!why.empty()) {
+    std::cerr << "asenetctl " << cmd << ": malformed reply from asenetd: " << why << ": " << quote(reply, 120) << "\n";
+    return std::nullopt;
+  }
+  return j;
+}
+
+namespace {
+
+/// How long asenetd may take to answer, per command (--timeout overrides).
+constexpr double kPushTimeoutS = 120;  // a 16,000-rule NSG builds in seconds
+constexpr double kStatsTimeoutS = 10;
+constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
 
 /// Sends one request and waits for its reply within `timeout` seconds.
 /// Returns the exit code when it failed.
@@ -76,30 +100,6 @@ std::optional<int> request(const std::string& cmd, const std::string& socket, wi
     return 1;
   }
   return std::nullopt;
-}
-
-/// asenetd's JSON reply, checked: an object whose `uints` keys are unsigned
-/// integers and `numbers` keys are numbers. nullopt (after a message) when it
-/// is not: a malformed reply is a runtime failure, never a crash.
-std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::string& reply,
-                                            std::initializer_list<const char*> uints,
-                                            std::initializer_list<const char*> numbers = {}) {
-  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
-  std::string why;
-  if (j.is_discarded() || !j.is_object()) {
-    why = "not a JSON object";
-  } else {
-    for (const char* k : uints)
-      if (why.empty() && (!j.contains(k) || !j[k].is_number_unsigned()))
-        why = std::string("'") + k + "' is not a count";
-    for (const char* k : numbers)
-      if (why.empty() && (!j.contains(k) || !j[k].is_number())) why = std::string("'") + k + "' is not a number";
-  }
-  if (!why.empty()) {
-    std::cerr << "asenetctl " << cmd << ": malformed reply from asenetd: " << why << ": " << quote(reply, 120) << "\n";
-    return std::nullopt;
-  }
-  return j;
 }
 
 /// One `stats --json` figure, 0 when absent or not a count.

@@ -31,6 +31,7 @@ commands:
   push       compile a topology, print what it changes, make it the next generation
   stats      the live data plane's counters (--json, --format prometheus)
   trace      the next N packets the live data plane handles, as trace.jsonl lines
+  capture    the live data plane's frames on one side, as a pcap or pcapng file
   health     mark an ASE instance up or down in the live data plane
   version    print the version
 
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
     if (cmd == "graph") return cmd_graph(rest);
     if (cmd == "stats") return cmd_stats(rest);
     if (cmd == "trace") return cmd_trace(rest);
+    if (cmd == "capture") return cmd_capture(rest);
     if (cmd == "health") return cmd_health(rest);
   } catch (const std::exception& e) {
     std::cerr << "asenetctl " << cmd << ": " << e.what() << "\n";

@@ -179,7 +179,8 @@ std::string stats_json(const StatsSnapshot& s) {
     << ",\"mbufs_total\":" << s.mbufs_total << "},\"control\":{\"pushes\":" << s.pushes
     << ",\"pushes_failed\":" << s.pushes_failed << ",\"health_changes\":" << s.health_changes
     << ",\"connections_rejected\":" << s.control_rejected << ",\"messages_malformed\":" << s.control_malformed
-    << ",\"tracing\":" << (s.tracing ? "true" : "false") << "}";
+    << ",\"tracing\":" << (s.tracing ? "true" : "false") << ",\"capturing\":" << (s.capturing ? "true" : "false")
+    << "}";
   if (s.flow_logs)
     o << ",\"flow_logs\":{\"tuples_written\":" << s.flow_log_tuples << ",\"files_written\":" << s.flow_log_files
       << ",\"events_dropped\":" << s.flow_log_events_dropped << "}";

@@ -78,6 +78,7 @@ struct StatsSnapshot {
   uint64_t flow_log_tuples = 0, flow_log_files = 0, flow_log_events_dropped = 0;
   uint64_t control_rejected = 0, control_malformed = 0;
   bool tracing = false;
+  bool capturing = false;
 };
 
 std::string stats_json(const StatsSnapshot& s);

@@ -14,6 +14,7 @@
 #include "dataplane/flow/flow_table.hpp"
 #include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/snat.hpp"
+#include "dataplane/pipeline/capture.hpp"
 #include "dataplane/pipeline/probe.hpp"
 #include "dataplane/pipeline/trace.hpp"
 #include "dataplane/tables/table_set.hpp"
@@ -81,6 +82,8 @@ struct WorkerContext {
   /// Tracing on when set (replay sets it before start; live arms and disarms
   /// it from the control thread).
   std::atomic<TraceSink*> trace{nullptr};
+  /// A live capture of one side when set (asenetctl capture; control thread).
+  std::atomic<CaptureSink*> capture{nullptr};
   /// NSG flow log events (nullptr: off). Set before the worker starts, with
   /// the same sink in its WorkerTables' FlowEndHook.
   FlowLogSink* flow_log = nullptr;
@@ -111,6 +114,14 @@ void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool*
 /// Turns flow log events on for a worker: the pipeline's and its tables'
 /// flow-end hook's sink are one and the same.
 void set_flow_log(WorkerContext& ctx, WorkerTables& tables, FlowLogSink* sink) noexcept;
+
+/// A frame the fabric made (ARP, an idle reset, ICMP, a probe) about to be
+/// sent on `side`: a live capture of that side gets it too.
+inline void capture_made(WorkerContext& ctx, size_t side, rte_mbuf* m, uint64_t now_ns) noexcept {
+  if (CaptureSink* cap = ctx.capture.load(std::memory_order_acquire);
+      cap != nullptr && static_cast<size_t>(cap->port) == side)
+    capture_frames(&m, 1, true, now_ns, ctx.worker_id, *cap);
+}
 
 /// mbuf->port of a packet the fabric made itself (an idle reset), so that
 /// replay can order it before the input packet it is attributed to.

@@ -74,6 +74,10 @@ void emit(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
       drops[ndrop++] = b.pkts[i];
     }
   }
+  if (CaptureSink* cap = ctx.capture.load(std::memory_order_acquire); cap != nullptr) {
+    const auto p = static_cast<size_t>(cap->port);
+    if (nout[p] > 0) capture_frames(out[p].data(), nout[p], true, b.meta[0].now_ns, ctx.worker_id, *cap);
+  }
   for (size_t p = 0; p < kNumPorts; ++p) {
     if (nout[p] == 0) continue;
     const uint16_t sent = rte_eth_tx_burst(ctx.tx_port_id[p], ctx.tx_queue, out[p].data(), nout[p]);

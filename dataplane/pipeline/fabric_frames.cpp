@@ -36,6 +36,7 @@ void send_reset(WorkerContext& ctx, const TableSpec& spec, Port out, const NextH
   m->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.ts_dynfield, uint64_t*) = ctx.timer_ns;
   if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(m, ctx.seq_dynfield, uint64_t*) = ctx.timer_seq;
+  capture_made(ctx, static_cast<size_t>(out), m, ctx.timer_ns);
   if (rte_eth_tx_burst(ctx.tx_port_id[static_cast<size_t>(out)], ctx.tx_queue, &m, 1) == 1) {
     ctx.counters.tx[static_cast<size_t>(out)]++;
     ctx.counters.resets_sent++;
@@ -91,6 +92,7 @@ void send_frag_needed(rte_mbuf* mb, const PacketMeta& m, const TableSpec& spec, 
   out->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(out, ctx.ts_dynfield, uint64_t*) = m.now_ns;
   if (ctx.seq_dynfield >= 0) *RTE_MBUF_DYNFIELD(out, ctx.seq_dynfield, uint64_t*) = m.seq;
+  capture_made(ctx, side, out, m.now_ns);
   if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out, 1) == 1) {
     ctx.counters.tx[side]++;
     ctx.counters.icmp_frag_needed++;

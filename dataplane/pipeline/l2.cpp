@@ -53,6 +53,7 @@ void send_arp_request(WorkerContext& ctx, const TableSpec& spec, Port port, uint
   write_arp_request(f, spec.fabric_mac, sip, ip);
   mb->port = kMadeByFabric;
   if (ctx.ts_dynfield >= 0) *RTE_MBUF_DYNFIELD(mb, ctx.ts_dynfield, uint64_t*) = now;
+  capture_made(ctx, static_cast<size_t>(port), mb, now);
   if (rte_eth_tx_burst(ctx.tx_port_id[static_cast<size_t>(port)], ctx.tx_queue, &mb, 1) == 1) {
     ctx.counters.tx[static_cast<size_t>(port)]++;
     ctx.counters.arp_requests++;

@@ -42,6 +42,15 @@ void run_trace_filter(Burst& b, const TraceSink& sink) noexcept {
   }
 }
 
+/// The frames a live capture's side received, as they arrived.
+void capture_received(const Burst& b, const Port* in_ports, WorkerContext& ctx, CaptureSink& sink) noexcept {
+  std::array<rte_mbuf*, kBurstSize> mine;
+  uint16_t n = 0;
+  for (uint16_t i = 0; i < b.count; ++i)
+    if (in_ports[i] == sink.port) mine[n++] = b.pkts[i];
+  if (n > 0) capture_frames(mine.data(), n, false, b.count > 0 ? b.meta[0].now_ns : 0, ctx.worker_id, sink);
+}
+
 }  // namespace
 
 void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
@@ -68,6 +77,8 @@ void stamp_burst(Burst& b, WorkerContext& ctx, const Port* in_ports) noexcept {
   if (const TraceSink* sink = ctx.trace.load(std::memory_order_acquire);
       sink != nullptr && sink->frame_filter != nullptr)
     run_trace_filter(b, *sink);
+  if (CaptureSink* cap = ctx.capture.load(std::memory_order_acquire); cap != nullptr)
+    capture_received(b, in_ports, ctx, *cap);
 }
 
 void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {

@@ -10,6 +10,7 @@
 //   nsg_stage.cpp    nsg_stage, nsg_tuple       snat_stage.cpp    snat_stage
 //   install_stage.cpp install_stage             forward_stage.cpp forward_stage
 //   emit_stage.cpp   emit, flow-log starts      trace.cpp         trace records
+//                                               capture.cpp       live capture copies
 // and beside them: context.hpp (Burst, WorkerContext, counters), stage_util.hpp
 // (what several stages share), l2.{hpp,cpp} (ARP), nat_rewrite.hpp (header
 // rewriting), fabric_frames.{hpp,cpp} (frames the fabric cuts or makes).

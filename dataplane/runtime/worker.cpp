@@ -139,6 +139,7 @@ void send_control_frames(WorkerContext& ctx) noexcept {
   const unsigned n = rte_ring_sc_dequeue_burst(ctx.control_tx, reinterpret_cast<void**>(out), 8, nullptr);
   for (unsigned k = 0; k < n; ++k) {
     const size_t side = out[k]->port < kNumPorts ? out[k]->port : 0;
+    capture_made(ctx, side, out[k], ctx.timer_ns);
     if (rte_eth_tx_burst(ctx.tx_port_id[side], ctx.tx_queue, &out[k], 1) == 1)
       ctx.counters.tx[side]++;
     else

@@ -140,6 +140,35 @@ def trace(count, inject_fn, *filters):
     return lines
 
 
+def capturing():
+    return stats()["control"].get("capturing", False)
+
+
+def libpcap_read(path):
+    """The file's records as libpcap itself reads them: (ns, caplen, len, bytes)."""
+    import ctypes
+    import ctypes.util
+    pcap = ctypes.CDLL(ctypes.util.find_library("pcap"))
+
+    class Hdr(ctypes.Structure):
+        _fields_ = [("sec", ctypes.c_long), ("frac", ctypes.c_long), ("caplen", ctypes.c_uint32), ("len", ctypes.c_uint32)]
+    pcap.pcap_open_offline_with_tstamp_precision.restype = ctypes.c_void_p
+    pcap.pcap_open_offline_with_tstamp_precision.argtypes = [ctypes.c_char_p, ctypes.c_uint, ctypes.c_char_p]
+    pcap.pcap_next_ex.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(Hdr)),
+                                  ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))]
+    pcap.pcap_close.argtypes = [ctypes.c_void_p]
+    err = ctypes.create_string_buffer(256)
+    h = pcap.pcap_open_offline_with_tstamp_precision(path.encode(), 1, err)  # 1: nanoseconds
+    assert h, err.value
+    out = []
+    hdr, data = ctypes.POINTER(Hdr)(), ctypes.POINTER(ctypes.c_ubyte)()
+    while pcap.pcap_next_ex(h, ctypes.byref(hdr), ctypes.byref(data)) == 1:
+        out.append((hdr.contents.sec * 10**9 + hdr.contents.frac, hdr.contents.caplen, hdr.contents.len,
+                    bytes(data[:hdr.contents.caplen])))
+    pcap.pcap_close(h)
+    return out
+
+
 def raw_frame(msg_type, payload, length=None):
     return struct.pack("<IHHI", 0x544E5341, 1, msg_type, len(payload) if length is None else length) + payload
 
@@ -326,6 +355,44 @@ try:
     bad = ctl("trace", "--socket", sock, "--count", "1", "--filter", "tcp port", check=False)
     assert bad.returncode == 2 and "not a valid filter" in bad.stderr, bad.stderr
     print("trace --filter (as arrived) and --both-directions: ok")
+
+    # --- capture: one side's frames, in as they arrived and out as they left ---
+    # A SYN to the VIP's 454 leaves on vnet DNATed to 10.0.1.5; the SYN-ACK
+    # enters on vnet from 10.0.1.5. The filter drops the 198.51.100.90 one.
+    for fmt in ("pcap", "pcapng"):
+        path = os.path.join(tmp, "vnet." + fmt)
+        p = subprocess.Popen([asenetctl, "capture", "--socket", sock, "--port", "vnet", "--count", "2", "-w", path,
+                              "--filter", "tcp port 454 and not host 198.51.100.90"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(200):
+            if p.poll() is not None or capturing():
+                break
+            time.sleep(0.05)
+        bpf_traffic(44010 if fmt == "pcap" else 44011)()
+        out, err = p.communicate(timeout=40)
+        assert p.returncode == 0 and "2 frames written" in err, (p.returncode, err)
+        frames = libpcap_read(path)
+        assert len(frames) == 2, frames
+        sent, got = (Ether(f[3]) for f in frames)
+        assert sent[IP].src == "198.51.100.91" and sent[IP].dst == "10.0.1.5" and sent[TCP].dport == 454, sent
+        assert got[IP].src == "10.0.1.5" and got[TCP].flags == "SA", got
+        assert abs(frames[0][0] / 1e9 - time.time()) < 60, frames[0][0]  # wall-clock time, in nanoseconds
+        assert frames[0][1] == frames[0][2] == len(frames[0][3]), frames[0][:3]
+    if shutil.which("tshark"):
+        r = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.interface_name",
+                            "-e", "frame.packet_flags_direction"], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.split() == ["vnet", "0x00000002", "vnet", "0x00000001"]  # outbound, inbound, (r.stdout, r.stderr)
+    quiet = os.path.join(tmp, "quiet.pcap")  # bounded by time: nothing comes, the file is still a capture
+    r = ctl("capture", "--socket", sock, "--port", "onprem", "--duration", "1", "-w", quiet)
+    assert "0 frames written" in r.stderr and libpcap_read(quiet) == [], r.stderr
+    for _ in range(100):  # asenetd disarms once the client has gone
+        if not capturing():
+            break
+        time.sleep(0.05)
+    assert not capturing()
+    bad = ctl("capture", "--socket", sock, "--port", "sideways", "-w", os.path.join(tmp, "x.pcap"), check=False)
+    assert bad.returncode == 2, bad.stderr
+    print("capture (pcap and pcapng, read back by libpcap; direction and side in pcapng): ok")
 
     # --- hostile clients ---------------------------------------------------------
     typ, msg = raw_exchange(b"GET / HTTP/1.1\r\n\r\n")
