@@ -56,7 +56,7 @@ bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& err
   spec.generation = out.previous + 1;
   auto next = TableSet::build(spec, static_cast<unsigned>(ctxs_.size()), error);
   if (!next) {
-    error = "building tables: " + error + " (generation " + std::to_string(out.previous) + " stays live)";
+    error = "building tables: " + error + " (generation " + std::to_string(generation()) + " stays live)";
     return false;
   }
   out.acl_rules = next->acl_rule_count();
@@ -68,7 +68,10 @@ bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& err
   if (old) add_rule_hits(*old, retired_hits_);
   if (flow_log_writer_) drain_flow_logs(old.get());
   old.reset();
-  out.generation = handover_.generation();
+  // What people see: the pushed generation, apart from the health epoch
+  // (the tables' own number, spec.generation, counts both).
+  out.previous = out.generation = generation();
+  out.health_epoch = health_epoch();
   out.build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   out.swap_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
   return true;
@@ -80,6 +83,7 @@ bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error)
     return false;
   }
   ++pushes_;
+  out.generation = generation();
   return true;
 }
 
@@ -88,7 +92,7 @@ bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool u
   const TableSpec& cur = spec();
   const AseSpec* a = cur.find_ase(ase);
   if (a == nullptr) {
-    error = "no ASE named '" + ase + "' in generation " + std::to_string(cur.generation);
+    error = "no ASE named '" + ase + "' in generation " + std::to_string(generation());
     return false;
   }
   if (std::find(a->instances.begin(), a->instances.end(), instance) == a->instances.end()) {
@@ -102,6 +106,7 @@ bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool u
     return false;
   }
   ++health_changes_;
+  out.health_epoch = health_epoch();
   return true;
 }
 
@@ -213,7 +218,9 @@ StatsSnapshot LiveDataplane::snapshot() const {
   StatsSnapshot s;
   const TableSet* ts = handover_.acquire();
   const TableSpec& sp = ts->spec();
-  s.generation = sp.generation;
+  s.generation = generation();
+  s.health_epoch = health_epoch();
+  s.tables_version = sp.generation;
   s.workers = static_cast<unsigned>(ctxs_.size());
   const WorkerCounters total = sum_counters(ctxs_);
   port_figures(s, total);

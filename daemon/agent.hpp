@@ -39,9 +39,13 @@ class LiveDataplane {
                 std::vector<dataplane::WorkerTables>& tables, std::array<uint16_t, dataplane::kNumPorts> ports,
                 rte_mempool* pool);
 
+  /// `generation` counts what was pushed (the first topology is 1, each
+  /// push adds one); `health_epoch` counts health changes (asenetctl health
+  /// and the probes), which publish new tables too but are no new generation.
   struct PublishResult {
     uint64_t generation = 0;
     uint64_t previous = 0;
+    uint64_t health_epoch = 0;
     size_t acl_rules = 0;
     double build_ms = 0;
     double swap_ms = 0;  ///< publish until every worker passed a quiescent point
@@ -56,6 +60,9 @@ class LiveDataplane {
   bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
 
   [[nodiscard]] StatsSnapshot snapshot() const;
+  /// The pushed generation live (PublishResult) and the health epoch.
+  [[nodiscard]] uint64_t generation() const noexcept { return pushes_ + 1; }
+  [[nodiscard]] uint64_t health_epoch() const noexcept { return health_changes_; }
   /// Asks every worker for a copy of its neighbour table and takes the copies
   /// (waiting at most 50 ms; a worker that did not answer keeps its last copy).
   /// snapshot() and the probes read these copies, never the workers' tables.

@@ -17,8 +17,8 @@ namespace {
 
 std::string publish_json(const LiveDataplane::PublishResult& r) {
   std::ostringstream o;
-  o << "{\"generation\":" << r.generation << ",\"previous\":" << r.previous << ",\"acl_rules\":" << r.acl_rules
-    << ",\"build_ms\":" << r.build_ms << ",\"swap_ms\":" << r.swap_ms << "}";
+  o << "{\"generation\":" << r.generation << ",\"previous\":" << r.previous << ",\"health_epoch\":" << r.health_epoch
+    << ",\"acl_rules\":" << r.acl_rules << ",\"build_ms\":" << r.build_ms << ",\"swap_ms\":" << r.swap_ms << "}";
   return o.str();
 }
 
@@ -132,7 +132,7 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : describe_changes(running, spec)) changes.push_back(c);
   if (hdr.value("dry_run", false)) {
-    const uint64_t g = handover.generation();
+    const uint64_t g = live.generation();
     const nlohmann::json r = {{"generation", g}, {"previous", g},      {"acl_rules", 0}, {"build_ms", 0.0},
                               {"swap_ms", 0.0},  {"changes", changes}, {"dry_run", true}};
     server.send(id, wire::Type::kOk, r.dump());
@@ -203,7 +203,8 @@ void RequestHandlers::health(ClientId id, std::string_view payload) {
     return;
   }
   std::cerr << "asenetd: " << j.at("ase").get<std::string>() << " " << format_ipv4(ip.cidr->addr)
-            << (up ? " up" : " down") << ": generation " << r.generation << " live\n";
+            << (up ? " up" : " down") << ": health epoch " << r.health_epoch << " (generation " << r.generation
+            << ")\n";
   server.send(id, wire::Type::kOk, publish_json(r));
   return;
 }

@@ -158,11 +158,11 @@ std::string final_summary(const LiveDataplane& live, const Workers& w) {
   const StatsSnapshot fin = live.snapshot();
   const WorkerCounters total = control::sum_counters(w.ctxs);
   std::ostringstream js;
-  js << "{\"generation\":" << fin.generation << ",\"packets_in\":" << fin.packets_in
-     << ",\"packets_in_by_port\":" << control::per_port_json(total.rx) << ",\"packets_forwarded\":" << total.forwarded
-     << ",\"packets_out\":" << control::per_port_json(total.tx) << ",\"drops\":" << control::drops_json(total)
-     << ",\"rule_hits\":" << control::rule_hits_json(fin.rule_hits) << ",\"flows_created\":" << total.flows_created
-     << ",\"pushes\":" << fin.pushes << "}";
+  js << "{\"generation\":" << fin.generation << ",\"health_epoch\":" << fin.health_epoch
+     << ",\"packets_in\":" << fin.packets_in << ",\"packets_in_by_port\":" << control::per_port_json(total.rx)
+     << ",\"packets_forwarded\":" << total.forwarded << ",\"packets_out\":" << control::per_port_json(total.tx)
+     << ",\"drops\":" << control::drops_json(total) << ",\"rule_hits\":" << control::rule_hits_json(fin.rule_hits)
+     << ",\"flows_created\":" << total.flows_created << ",\"pushes\":" << fin.pushes << "}";
   return js.str();
 }
 

@@ -2,7 +2,7 @@
 // balancer probes: a TCP SYN (or an HTTP GET, passing on status 200 only)
 // from 168.63.129.16 to each instance every interval, across the NSGs like
 // any inbound packet; probe_down failures in a row mark an instance down,
-// probe_up successes up again (a new generation published). Frames are made
+// probe_up successes up again (new tables published: the health epoch rises, the generation stays). Frames are made
 // here and handed to worker 0 through its control ring; answers come back
 // through the workers' probe reply sinks.
 #include <rte_errno.h>

@@ -33,6 +33,7 @@ int tel_stats(const char*, const char*, rte_tel_data* d) {
   const StatsSnapshot s = g_live->telemetry_copy();
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "generation", s.generation);
+  rte_tel_data_add_dict_u64(d, "health_epoch", s.health_epoch);
   rte_tel_data_add_dict_u64(d, "workers", s.workers);
   rte_tel_data_add_dict_u64(d, "packets_in", s.packets_in);
   rte_tel_data_add_dict_u64(d, "packets_forwarded", s.forwarded);

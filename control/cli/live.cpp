@@ -331,13 +331,13 @@ options)");
   const nlohmann::json req = {{"ase", ase}, {"instance", instance}, {"up", state == "up"}};
   std::string reply;
   if (auto rc = request("health", socket, wire::Type::kHealth, req.dump(), reply, timeout)) return *rc;
-  const auto j = checked_reply("health", reply, {"generation"});
+  const auto j = checked_reply("health", reply, {"generation", "health_epoch"});
   if (!j) return 1;
   if (json)
     std::cout << reply << "\n";
   else
-    std::cout << ase << " " << instance << " " << state << ": generation " << (*j)["generation"].get<uint64_t>()
-              << " live\n";
+    std::cout << ase << " " << instance << " " << state << ": health epoch " << (*j)["health_epoch"].get<uint64_t>()
+              << " live (generation " << (*j)["generation"].get<uint64_t>() << ")\n";
   return 0;
 }
 

@@ -159,7 +159,8 @@ void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
 
 std::string stats_json(const StatsSnapshot& s) {
   std::ostringstream o;
-  o << "{\"generation\":" << s.generation << ",\"workers\":" << s.workers << ",";
+  o << "{\"generation\":" << s.generation << ",\"health_epoch\":" << s.health_epoch
+    << ",\"tables_version\":" << s.tables_version << ",\"workers\":" << s.workers << ",";
   workers_and_ports_json(o, s);
   o << ",\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
     << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
@@ -191,8 +192,11 @@ std::string stats_json(const StatsSnapshot& s) {
 std::string stats_prometheus(const StatsSnapshot& s) {
   std::ostringstream o;
   auto head = [&](const char* name, const char* type, const char* help) { prom_head(o, name, type, help); };
-  head("asenet_generation", "gauge", "Table generation live in the data plane.");
+  head("asenet_generation", "gauge",
+       "Topology generation live in the data plane (the first is 1, each push adds one).");
   o << "asenet_generation " << s.generation << "\n";
+  head("asenet_health_epoch", "gauge", "Health changes applied since start (asenetctl health and the probes).");
+  o << "asenet_health_epoch " << s.health_epoch << "\n";
   head("asenet_workers", "gauge", "Worker lcores running the pipeline.");
   o << "asenet_workers " << s.workers << "\n";
   head("asenet_worker_busy_cycles_total", "counter", "TSC cycles each worker spent on polls that found packets.");
@@ -246,7 +250,8 @@ std::string stats_prometheus(const StatsSnapshot& s) {
 
 std::string stats_text(const StatsSnapshot& s) {
   std::ostringstream o;
-  o << "generation " << s.generation << " on " << s.workers << " worker" << (s.workers == 1 ? "" : "s") << "\n";
+  o << "generation " << s.generation << " (health epoch " << s.health_epoch << ") on " << s.workers << " worker"
+    << (s.workers == 1 ? "" : "s") << "\n";
   for (size_t p = 0; p < kNumPorts; ++p)
     o << "  " << port_name(static_cast<Port>(p)) << ": rx " << s.ports[p].rx << ", tx " << s.ports[p].tx
       << ", device drops " << s.ports[p].drops() << "\n";

@@ -18,7 +18,9 @@ namespace asenet::control {
 /// Figures of one moment: the single source of `stats --json`, Prometheus and
 /// the DPDK telemetry commands, so the three can never disagree.
 struct StatsSnapshot {
-  uint64_t generation = 0;
+  uint64_t generation = 0;      ///< pushed: the first topology is 1, each push adds one
+  uint64_t health_epoch = 0;    ///< health changes (asenetctl health, probes) since start
+  uint64_t tables_version = 0;  ///< tables published (pushes and health changes alike)
   unsigned workers = 0;
   struct WorkerFigures {
     uint64_t packets = 0;      ///< processed by this worker (its own and those handed to it)
