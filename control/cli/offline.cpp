@@ -227,20 +227,26 @@ options)");
 }
 
 int cmd_graph(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl graph --topology T [--format dot|svg] [--out FILE]
+  po::options_description d(R"(usage: asenetctl graph --topology T [--format dot|svg|png] [--out FILE]
 
 Draws the topology: the VNet and its subnets, ASEs with their VIP / ILB and
-instances, hosts, NSGs and route tables where they are attached, the gateway
-with its BGP prefixes, and the data plane's three ports. DOT is written by
-asenet; SVG by Graphviz's `dot` from it.
+instances (in address order), hosts, NSGs and route tables with edges to the
+subnets they are attached to, the gateway with its BGP prefixes, and the data
+plane's three ports. What `asenetctl doctor` finds broken is drawn in red: the
+ASE, and an edge to where its management replies or dependencies go instead
+(forced tunnelling without the fix: to the gateway), with the check's name;
+in SVG the finding's words are the edge's tooltip. DOT is written by asenet;
+SVG and PNG by Graphviz's `dot` from it.
 
 options)");
   std::string topology, format = "dot", out;
   d.add_options()("help,h", "show this help")("topology", po::value(&topology)->required(),
                                               "topology file (TOML, contract section 2)")(
-      "format", po::value(&format), "dot (default) or svg")("out", po::value(&out), "write here instead of stdout");
+      "format", po::value(&format), "dot (default), svg or png")("out", po::value(&out),
+                                                                 "write here instead of stdout");
   if (auto rc = parse_options(d, args, "graph")) return *rc;
-  if (format != "dot" && format != "svg") return bad_usage("graph", "--format must be dot or svg");
+  if (format != "dot" && format != "svg" && format != "png")
+    return bad_usage("graph", "--format must be dot, svg or png");
   const auto topo = load_or_report(topology);
   if (!topo) return 2;
   const std::string dot = topology_dot(*topo);
@@ -264,7 +270,7 @@ options)");
     return 1;
   }
   close(fd);
-  std::vector<std::string> argv_s = {"dot", "-Tsvg", tmpl};
+  std::vector<std::string> argv_s = {"dot", "-T" + format, tmpl};
   if (!out.empty()) argv_s.insert(argv_s.end(), {"-o", out});
   std::vector<char*> argv_c;
   for (auto& a : argv_s) argv_c.push_back(a.data());

@@ -1,8 +1,18 @@
+// asenetctl graph: the topology as Graphviz DOT. Subnets are clusters; what
+// is attached to a subnet (its NSG, its route table) has an edge that ends on
+// the cluster's border (compound, lhead); instances in address order; and
+// what `doctor` finds broken is drawn in red where it breaks: the ASE, and an
+// edge from it to where its management replies or dependencies go instead,
+// each finding's words in the edge's tooltip.
 #include "control/offline/graph.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <numeric>
 #include <sstream>
+
+#include "control/reference/doctor.hpp"
 
 namespace asenet::control {
 
@@ -21,6 +31,9 @@ std::string q(const std::string& s) {
   }
   return o + "\"";
 }
+
+/// "1 rule", "2 rules".
+std::string count_of(size_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 std::string id(const std::string& kind, const std::string& name) {
   std::string out = kind + "_";
@@ -59,7 +72,10 @@ void ase_dot(std::ostringstream& o, const Ase& a) {
   label += "\\nmanagement " + ranges(a.ports.management) + ", app " + ranges(a.ports.app);
   o << "      " << id("ase", a.name) << " [shape=box3d, style=filled, fillcolor=\"#fde9c9\", label=" << q(label)
     << "];\n";
-  for (size_t i = 0; i < a.instances.size(); ++i) {
+  std::vector<size_t> order(a.instances.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return a.instances[x] < a.instances[y]; });
+  for (const size_t i : order) {
     const bool down = std::find(a.down.begin(), a.down.end(), a.instances[i]) != a.down.end();
     o << "      " << id("inst", a.name + "_" + std::to_string(i))
       << " [shape=box, style=" << (down ? "\"rounded,dashed\"" : "rounded")
@@ -72,15 +88,15 @@ void ase_dot(std::ostringstream& o, const Ase& a) {
 /// NSGs and route tables, with dotted edges to what they are attached to.
 void attachments_dot(std::ostringstream& o, const Topology& t) {
   for (const auto& n : t.nsgs) {
-    std::string label = "NSG " + n.name + "\\n" + std::to_string(n.rules.size()) + " rules + 6 defaults";
+    std::string label = "NSG " + n.name + "\\n" + count_of(n.rules.size(), "rule") + " + 6 defaults";
     if (n.flow_logs) label += "\\nflow logs";
     o << "  " << id("nsg", n.name) << " [shape=octagon, style=filled, fillcolor=\"#f6d5d5\", label=" << q(label)
       << "];\n";
   }
   for (const auto& s : t.subnets)
     if (s.nsg)
-      o << "  " << id("nsg", *s.nsg) << " -> " << id("subnet", s.name)
-        << " [style=dotted, arrowhead=tee, label=\"filters\"];\n";
+      o << "  " << id("nsg", *s.nsg) << " -> " << id("subnet", s.name) << " [lhead=" << id("cluster_subnet", s.name)
+        << ", style=dotted, arrowhead=tee, label=\"filters\"];\n";
   for (const auto& h : t.hosts)
     if (h.nsg)
       o << "  " << id("nsg", *h.nsg) << " -> " << id("host", h.name)
@@ -96,7 +112,47 @@ void attachments_dot(std::ostringstream& o, const Topology& t) {
   }
   for (const auto& s : t.subnets)
     if (s.route_table)
-      o << "  " << id("rt", *s.route_table) << " -> " << id("subnet", s.name) << " [style=dotted, label=\"routes\"];\n";
+      o << "  " << id("rt", *s.route_table) << " -> " << id("subnet", s.name)
+        << " [lhead=" << id("cluster_subnet", s.name) << ", style=dotted, label=\"routes\"];\n";
+}
+
+/// Where a failed doctor finding's traffic goes instead: the node its words
+/// name ("via VirtualNetworkGateway", "via VirtualAppliance", ...).
+std::string broken_target(const Topology& t, const Ase& a, const DoctorFinding& f) {
+  const Subnet* sub = nullptr;
+  for (const auto& s : t.subnets)
+    if (s.name == a.subnet) sub = &s;
+  if (f.detail.find("via VirtualNetworkGateway") != std::string::npos) return t.has_gateway ? "gateway" : "port_onprem";
+  if (f.detail.find("via VirtualAppliance") != std::string::npos || f.detail.find("via None") != std::string::npos)
+    return sub != nullptr && sub->route_table ? id("rt", *sub->route_table) : "vnet_space";
+  if (f.check == "dedicated-subnet" && sub != nullptr) return id("subnet", sub->name);
+  return "port_internet";  // management that cannot get in: the way in is broken
+}
+
+/// doctor's failed findings, in red: the ASE, and one edge per kind of
+/// failure and place, labelled with the check and count, the words in the tooltip.
+void doctor_dot(std::ostringstream& o, const Topology& t) {
+  for (const auto& rep : run_doctor(t)) {
+    if (rep.healthy) continue;
+    const Ase* a = nullptr;
+    for (const auto& x : t.ases)
+      if (x.name == rep.ase) a = &x;
+    if (a == nullptr) continue;
+    o << "  " << id("ase", a->name) << " [color=\"#c0392b\", penwidth=2.5, fontcolor=\"#c0392b\"];\n";
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> edges;  // (target, check) -> details
+    for (const auto& f : rep.findings)
+      if (!f.ok) edges[{broken_target(t, *a, f), f.check}].push_back(f.detail);
+    for (const auto& [key, details] : edges) {
+      std::string tip;
+      for (const auto& d : details) tip += (tip.empty() ? "" : "\n") + d;
+      const std::string label =
+          "doctor: " + key.second + (details.size() > 1 ? " x" + std::to_string(details.size()) : "");
+      const bool inbound = key.first == "port_internet";
+      o << "  " << (inbound ? key.first : id("ase", a->name)) << " -> " << (inbound ? id("ase", a->name) : key.first)
+        << " [color=\"#c0392b\", fontcolor=\"#c0392b\", penwidth=2.5, style=bold, label=" << q(label)
+        << ", tooltip=" << q(tip) << "];\n";
+    }
+  }
 }
 
 }  // namespace
@@ -104,7 +160,8 @@ void attachments_dot(std::ostringstream& o, const Topology& t) {
 std::string topology_dot(const Topology& t) {
   std::ostringstream o;
   o << "digraph asenet {\n  graph [rankdir=LR, fontname=\"Helvetica\", label=" << q("asenet: " + t.file)
-    << ", labelloc=t];\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n";
+    << ", labelloc=t, compound=true];\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", "
+       "fontsize=9];\n";
   // The data plane's three sides.
   o << "  port_internet [shape=cds, style=filled, fillcolor=\"#dbe9f6\", label=\"port internet\"];\n";
   o << "  port_vnet [shape=cds, style=filled, fillcolor=\"#dbe9f6\", label=\"port vnet\"];\n";
@@ -119,7 +176,8 @@ std::string topology_dot(const Topology& t) {
     o << "    subgraph " << id("cluster_subnet", s.name)
       << " {\n      label=" << q("subnet " + s.name + " " + format_cidr(s.prefix))
       << ";\n      style=dashed; color=\"#777777\";\n";
-    o << "      " << id("subnet", s.name) << " [shape=point, width=0.05, label=\"\"];\n";
+    // The anchor edges to the subnet end on (they stop at the cluster's border).
+    o << "      " << id("subnet", s.name) << " [shape=point, style=invis, width=0.01, label=\"\"];\n";
     for (const auto& a : t.ases)
       if (a.subnet == s.name) ase_dot(o, a);
     for (const auto& h : t.hosts) {
@@ -143,6 +201,7 @@ std::string topology_dot(const Topology& t) {
   } else {
     o << "  port_onprem [style=dashed];\n";
   }
+  doctor_dot(o, t);
   o << "}\n";
   return o.str();
 }
