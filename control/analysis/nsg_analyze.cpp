@@ -215,11 +215,15 @@ void masked_findings(const TableSpec& spec, const dataplane::NicSpec& nic, uint1
 
 void exposure_and_limits(const Topology& topo, const TableSpec& spec, const std::string& only, AnalysisReport& r);
 
-AnalysisReport analyze(const Topology& topo, const TableSpec& spec, const std::string& only) {
+AnalysisReport analyze(const Topology& topo, const TableSpec& spec, const std::string& only,
+                       const std::function<void(size_t, size_t)>& on_progress) {
   AnalysisReport r;
+  size_t total = 0, done = 0;
+  for (const auto& n : spec.nsgs) total += only.empty() || n.name == only ? 2 : 0;
   for (uint32_t n = 0; n < spec.nsgs.size(); ++n) {
     if (!only.empty() && spec.nsgs[n].name != only) continue;
     for (NsgDirection dir : {NsgDirection::kInbound, NsgDirection::kOutbound}) {
+      if (on_progress) on_progress(done++, total);
       std::vector<Finding> found;
       try {
         rule_findings(spec, n, dir, found);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -79,7 +80,10 @@ struct AnalysisReport {
 };
 
 /// Analyses every NSG of `topo` (or only `only`). `spec` = compile(topo).
-AnalysisReport analyze(const Topology& topo, const dataplane::TableSpec& spec, const std::string& only = "");
+/// `on_progress(done, total)`, when given, is called as each NSG and
+/// direction is finished (asenetctl draws it on a terminal).
+AnalysisReport analyze(const Topology& topo, const dataplane::TableSpec& spec, const std::string& only = "",
+                       const std::function<void(size_t, size_t)>& on_progress = {});
 
 std::string analysis_json(const AnalysisReport& r, const std::string& topology_path);
 std::string analysis_text(const AnalysisReport& r, const std::string& topology_path);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "control/report/progress.hpp"
 #include "control/analysis/nsg_diff.hpp"
 #include "control/cli/common.hpp"
 #include "control/compiler/compile.hpp"
@@ -49,7 +50,11 @@ options)");
   const auto spec = compile(*topo, 1);
   if (!only.empty() && std::none_of(spec.nsgs.begin(), spec.nsgs.end(), [&](auto& n) { return n.name == only; }))
     return bad_usage("nsg analyze", "--nsg '" + only + "': " + topo_path + " has no NSG of that name");
-  const auto report = analysis::analyze(*topo, spec, only);
+  Progress progress("nsg analyze", "NSG directions");
+  const auto report = analysis::analyze(*topo, spec, only, [&](size_t done, size_t total) {
+    progress.update(done, total > 0 ? static_cast<double>(done) / static_cast<double>(total) : -1);
+  });
+  progress.finish();
   std::cout << (json ? analysis::analysis_json(report, topo_path) + "\n" : analysis::analysis_text(report, topo_path));
   return 0;
 }

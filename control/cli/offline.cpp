@@ -34,7 +34,11 @@ mbufs, ring-PMD ports and worker lcores running the same loop as asenetd. Inputs
 are merged in timestamp order; the data plane's clock is the packets' time.
 Writes DIR/internet.pcap, DIR/vnet.pcap, DIR/onprem.pcap (each packet stamped with
 the time of the packet that caused it), DIR/summary.json and, with --trace,
-DIR/trace.jsonl. The same inputs and --workers give byte-identical outputs.
+DIR/trace.jsonl. The same inputs and --workers give byte-identical outputs
+(--timing adds summary.json's "run": elapsed seconds and packets per second,
+which differ from run to run). On a terminal a status line on stderr shows
+packets, rate, elapsed and time left while it runs (ASENET_PROGRESS=0: off);
+the text summary ends with a "Rated:" line.
 --trace-filter EXPR (tcpdump's language, pcap-filter(7), compiled by libpcap)
 keeps in trace.jsonl and the --report lines only the packets whose frame, as it
 arrived, matches; each keeps its sequence number. It implies --trace.
@@ -52,6 +56,7 @@ options)");
       "trace-filter", po::value(&trace_filter), "trace (and report) only frames matching this tcpdump filter")(
       "report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")(
       "json", po::bool_switch(&opt.json), "print summary.json on stdout instead of the text summary")(
+      "timing", po::bool_switch(&opt.timing), "summary.json also says how long the replay took (\"run\")")(
       "apply", po::value(&applies),
       "SECONDS=TOPOLOGY: at SECONDS after the first packet, that topology becomes "
       "the next generation, as a push would (repeatable, times ascending)")("eal-args", po::value(&eal),

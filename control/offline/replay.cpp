@@ -27,6 +27,7 @@
 #include "control/offline/replay_inputs.hpp"
 #include "control/offline/replay_writer.hpp"
 #include "control/report/flow_logs.hpp"
+#include "control/report/progress.hpp"
 #include "control/report/summary.hpp"
 #include "dataplane/core/time.hpp"
 #include "dataplane/ports/ports.hpp"
@@ -115,6 +116,7 @@ class Replay {
   RuleHits retired_hits_;
   size_t next_apply_ = 0;
   uint64_t first_ns_ = UINT64_MAX;
+  double elapsed_s_ = 0;  ///< feeding the inputs until the last packet was finished
 };
 
 bool Replay::make_buffers() {
@@ -344,6 +346,7 @@ void Replay::tick_others(unsigned w, uint64_t t, uint64_t seq) {
 }
 
 void Replay::feed() {
+  Progress progress("replay", "packets");
   while (Capture* c = caps_.earliest()) {
     const uint64_t t = c->time_ns();
     if (first_ns_ == UINT64_MAX) first_ns_ = t;
@@ -368,8 +371,11 @@ void Replay::feed() {
     if (batch_n_[w] == kBurstSize) push_batch(w);
     caps_.advance(*c);
     if ((seq & 255) == 255) service();
+    if ((seq & 4095) == 4095) progress.update(next_seq_, caps_.share_read());
   }
   finish_in_flight();
+  progress.finish();
+  elapsed_s_ = progress.elapsed_s();
 }
 
 std::string Replay::summary_json(const WorkerCounters& total, uint64_t dropped) {
@@ -396,6 +402,11 @@ std::string Replay::summary_json(const WorkerCounters& total, uint64_t dropped) 
   if (caps_.failed()) js << ",\"error\":" << json_str(caps_.failure());
   // Every mbuf back in the pool: nothing leaked, whatever the input was.
   js << ",\"mbufs_in_use_at_end\":" << rte_mempool_in_use_count(pool_);
+  // --timing: how long the packets took. Off by default: it differs from run
+  // to run, and the contract promises byte-identical outputs.
+  if (opt_.timing)
+    js << ",\"run\":{\"elapsed_s\":" << elapsed_s_ << ",\"packets_per_second\":"
+       << (elapsed_s_ > 0 ? static_cast<uint64_t>(static_cast<double>(next_seq_) / elapsed_s_) : 0) << "}";
   js << "}";
   return js.str();
 }
@@ -416,6 +427,7 @@ void Replay::print_summary(const WorkerCounters& total, uint64_t dropped) const 
   }
   std::cout << "\n  written   " << opt_.out_dir << "/{internet,vnet,onprem}.pcap, summary.json"
             << (opt_.trace ? ", trace.jsonl" : "") << "\n";
+  std::cout << "  " << rated_line(next_seq_, "packets", elapsed_s_) << "\n";
   if (caps_.failed()) std::cout << "  FAILED    " << caps_.failure() << " (summary.json says \"status\":\"failed\")\n";
 }
 

@@ -28,6 +28,7 @@ struct ReplayOptions {
   std::shared_ptr<const PacketFilter> trace_filter;
   bool report = false;                ///< one human line per packet on stdout
   bool json = false;                  ///< print summary.json on stdout instead of the text summary
+  bool timing = false;                ///< summary.json gains "run": elapsed seconds, packets per second
   std::vector<std::string> eal_args;  ///< extra EAL arguments
   /// Rule changes: at `seconds` after the first input packet, the topology
   /// `path` becomes the next generation (in the order given; times ascending).

@@ -74,6 +74,12 @@ bool Captures::open(const std::vector<ReplayInput>& inputs) {
       return false;
     }
     std::setvbuf(f, nullptr, _IOFBF, kCaptureBuffer);
+    c.file = f;
+    if (std::fseek(f, 0, SEEK_END) == 0) {
+      const long end = std::ftell(f);
+      c.size = end > 0 ? static_cast<uint64_t>(end) : 0;
+      std::rewind(f);
+    }
     c.pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (c.pcap == nullptr) {
       std::fclose(f);
@@ -92,6 +98,16 @@ bool Captures::open(const std::vector<ReplayInput>& inputs) {
   }
   for (auto& c : list_) read_next(c);
   return true;
+}
+
+double Captures::share_read() const noexcept {
+  uint64_t total = 0, done = 0;
+  for (const auto& c : list_) {
+    total += c.size;
+    const long at = c.eof || c.file == nullptr ? static_cast<long>(c.size) : std::ftell(c.file);
+    done += at > 0 ? static_cast<uint64_t>(at) : 0;
+  }
+  return total > 0 ? static_cast<double>(done) / static_cast<double>(total) : -1;
 }
 
 Capture* Captures::earliest() noexcept {
@@ -131,7 +147,7 @@ void Captures::read_next(Capture& c) {
 
 void Captures::close() noexcept {
   for (auto& c : list_)
-    if (c.pcap != nullptr) pcap_close(c.pcap);
+    if (c.pcap != nullptr) pcap_close(c.pcap);  // closes c.file too
   list_.clear();
 }
 

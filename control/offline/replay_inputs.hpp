@@ -35,7 +35,9 @@ struct Capture {
   pcap_pkthdr* hdr = nullptr;  ///< the current packet (valid while !eof)
   const u_char* data = nullptr;
   bool eof = false;
-  uint64_t index = 0;  ///< packets of this capture taken so far
+  uint64_t index = 0;    ///< packets of this capture taken so far
+  FILE* file = nullptr;  ///< the stdio stream libpcap reads (for progress)
+  uint64_t size = 0;     ///< the file's size in bytes
 
   /// The current packet's capture time in nanoseconds.
   [[nodiscard]] uint64_t time_ns() const noexcept;
@@ -58,6 +60,8 @@ class Captures {
   void advance(Capture& c);
   void close() noexcept;
 
+  /// The share of the inputs' bytes read so far (0-1), for progress.
+  [[nodiscard]] double share_read() const noexcept;
   [[nodiscard]] const std::vector<std::string>& cut_short() const noexcept { return truncated_; }
   [[nodiscard]] bool failed() const noexcept { return read_error_; }
   /// What summary.json says when the replay failed.
