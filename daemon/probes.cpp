@@ -151,6 +151,7 @@ void LiveDataplane::answer_probe(Probe& p, const ProbeReply& r, uint64_t now) {
   } else if ((r.tcp_flags & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck) && r.ack == p.seq + 1 && !p.request_sent) {
     if (!http) {  // TCP probe: the handshake is the answer
       reset(p.seq + 1);
+      if (r.at_ns >= p.sent_ns) p.fig.rtt_s = static_cast<double>(r.at_ns - p.sent_ns) / 1e9;
       probe_result(p, true, "ok", now);
     } else if (mac != nullptr) {  // HTTP probe: ACK with the GET
       const std::string req = "GET " + ase->probe_path + " HTTP/1.1\r\nHost: " + format_ipv4(p.fig.ip) +
@@ -165,6 +166,7 @@ void LiveDataplane::answer_probe(Probe& p, const ProbeReply& r, uint64_t now) {
     const std::string_view line(r.payload.data(), std::min<size_t>(r.payload_len, r.payload.size()));
     const bool ok = line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && line.substr(9, 3) == "200";
     reset(p.seq + 1 + p.request_len);
+    if (ok && r.at_ns >= p.sent_ns) p.fig.rtt_s = static_cast<double>(r.at_ns - p.sent_ns) / 1e9;
     probe_result(p, ok, ok ? "ok" : "http_status", now);
   }
 }

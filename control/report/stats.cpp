@@ -100,7 +100,9 @@ void l2_and_probes_json(std::ostringstream& o, const StatsSnapshot& s) {
       const auto& p = s.probes[i];
       o << (i ? "," : "") << "{\"ase\":" << json_str(p.ase) << ",\"instance\":" << json_str(format_ipv4(p.ip))
         << ",\"port\":" << p.port << ",\"state\":" << (p.up ? "\"up\"" : "\"down\"") << ",\"last\":" << json_str(p.last)
-        << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":" << p.failed << "}";
+        << ",\"sent\":" << p.sent << ",\"succeeded\":" << p.succeeded << ",\"failed\":" << p.failed;
+      if (p.rtt_s >= 0) o << ",\"rtt_s\":" << p.rtt_s;
+      o << "}";
     }
     o << "]";
   }
@@ -145,6 +147,9 @@ void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
          [](const Probe& p) { return p.sent; });
   probes("asenet_probe_failed_total", "counter", "Health probes that failed, per instance.",
          [](const Probe& p) { return p.failed; });
+  // NaN until an instance has answered once (Prometheus' own "no value").
+  probes("asenet_probe_rtt_seconds", "gauge", "Round trip of the last successful health probe of each instance.",
+         [](const Probe& p) { return p.rtt_s >= 0 ? std::to_string(p.rtt_s) : std::string("NaN"); });
   prom_head(o, "asenet_flow_log_records_total", "counter", "NSG flow log flow tuples written.");
   o << "asenet_flow_log_records_total " << s.flow_log_tuples << "\n";
   prom_head(o, "asenet_flow_log_events_dropped_total", "counter", "Flow log events lost (the workers' rings full).");
@@ -278,7 +283,8 @@ std::string stats_text(const StatsSnapshot& s) {
   for (const auto& [k, v] : s.rule_hits) o << "  rule " << k << ": " << v << "\n";
   for (const auto& p : s.probes)
     o << "  probe " << p.ase << " " << format_ipv4(p.ip) << ":" << p.port << " " << (p.up ? "up" : "down") << ", last "
-      << (p.last.empty() ? std::string("-") : p.last) << " (" << p.succeeded << " ok, " << p.failed << " failed)\n";
+      << (p.last.empty() ? std::string("-") : p.last) << " (" << p.succeeded << " ok, " << p.failed << " failed"
+      << (p.rtt_s >= 0 ? ", round trip " + std::to_string(p.rtt_s * 1e3) + " ms" : std::string()) << ")\n";
   for (const auto& n : s.neighbors)
     o << "  neighbour " << port_name(n.port) << " " << format_ipv4(n.ip) << " "
       << (n.mac.empty() ? std::string("incomplete") : n.mac) << " (" << static_cast<uint64_t>(n.age_s) << " s)\n";

@@ -67,6 +67,9 @@ struct StatsSnapshot {
     bool up = true;
     std::string last;  ///< "ok", "timeout", "refused", "nsg_deny", "no_neighbor", or "" before the first
     uint64_t sent = 0, succeeded = 0, failed = 0;
+    /// The last successful probe's round trip (sent until the worker got the
+    /// answer that decided it: the SYN-ACK, or the HTTP status); -1: none yet.
+    double rtt_s = -1;
   };
   std::vector<ProbeFigures> probes;
   bool l2 = false;  ///< [l2] arp on: the neighbour tables below are in use

@@ -96,7 +96,7 @@ void parse_stage(Burst& b, const TableSet& ts, WorkerContext& ctx) noexcept {
                b.meta[i].proto == kIpProtoTcp && b.meta[i].in_port == Port::kVnet &&
                static_cast<uint16_t>(b.meta[i].dport - kProbePortBase) < kProbePortCount) {
       const PacketMeta& pm = b.meta[i];
-      ProbeReply pr{pm.src_ip, pm.sport, pm.dport, pm.tcp_flags, pm.tcp_seq, pm.tcp_ack, pm.tcp_payload, {}};
+      ProbeReply pr{pm.src_ip, pm.sport, pm.dport, pm.tcp_flags, pm.tcp_seq, pm.tcp_ack, pm.tcp_payload, {}, pm.now_ns};
       if (pm.tcp_payload > 0) {  // an HTTP probe's answer: keep the status line's start
         const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + pm.l4_off;
         const uint32_t doff = static_cast<uint32_t>(l4[12] >> 4) * 4;

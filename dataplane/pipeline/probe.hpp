@@ -21,6 +21,7 @@ struct ProbeReply {
   uint32_t seq = 0, ack = 0;
   uint16_t payload_len = 0;        ///< TCP payload bytes in the segment
   std::array<char, 16> payload{};  ///< its first bytes (an HTTP status line)
+  uint64_t at_ns = 0;              ///< when the worker received it (its clock: the TSC in ns)
 };
 
 /// One worker's ring of probe answers, with its storage; a full ring drops

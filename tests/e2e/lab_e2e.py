@@ -80,8 +80,12 @@ try:
                 return s
             time.sleep(0.5)
         raise AssertionError("probes never reached %s: %s" % (want, stats().get("probes")))
-    probes_state({"10.0.1.4": "up", "10.0.1.5": "up"})
-    print("health probes from 168.63.129.16: both instances up: ok")
+    s = probes_state({"10.0.1.4": "up", "10.0.1.5": "up"})
+    # Each probe's round trip: from the SYN's sending to the SYN-ACK's arrival,
+    # a veth and a namespace's TCP away (well under the 5 s interval).
+    assert all(0 < p["rtt_s"] < 1 for p in s["probes"]), s["probes"]
+    print("health probes from 168.63.129.16: both instances up, round trips %s s: ok"
+          % [round(p["rtt_s"], 6) for p in s["probes"]])
 
     assert curl(ns("internet"), "http://%s/" % VIP) == 200, "curl to the VIP failed"
     seen = open(logs[0]).read() + open(logs[1]).read()
