@@ -154,6 +154,8 @@ class LiveDataplane {
   uint64_t trace_count_ = 0, trace_emitted_ = 0, trace_lost_ = 0;
   bool trace_active_ = false;
   std::unique_ptr<PacketFilter> trace_filter_;  ///< --filter's program while a trace runs
+  /// `expr` compiled into `out` (none when empty); false with a message.
+  static bool arm_filter(const std::string& expr, std::unique_ptr<PacketFilter>& out, std::string& error);
 
   // Live capture: one ring per worker, allocated while a capture runs.
   static constexpr uint64_t kCaptureRing = 4096;

@@ -31,15 +31,7 @@ bool LiveDataplane::capture_start(const CaptureRequest& req, std::string& error)
     error = "--snaplen must be 64-" + std::to_string(kCaptureSnapMax);
     return false;
   }
-  capture_filter_.reset();
-  if (!req.filter.empty()) {
-    auto f = PacketFilter::compile(req.filter, error);
-    if (!f) {
-      error = "filter: " + error;
-      return false;
-    }
-    capture_filter_ = std::make_unique<PacketFilter>(std::move(*f));
-  }
+  if (!arm_filter(req.filter, capture_filter_, error)) return false;
   // The workers' clock is the TSC in ns; pcap wants the wall clock.
   const auto wall =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -12,6 +12,18 @@ namespace asenet::control {
 
 using namespace asenet::dataplane;
 
+bool LiveDataplane::arm_filter(const std::string& expr, std::unique_ptr<PacketFilter>& out, std::string& error) {
+  out.reset();
+  if (expr.empty()) return true;
+  auto f = PacketFilter::compile(expr, error);
+  if (!f) {
+    error = "filter: " + error;
+    return false;
+  }
+  out = std::make_unique<PacketFilter>(std::move(*f));
+  return true;
+}
+
 bool LiveDataplane::trace_start(const TraceRequest& req, std::string& error) {
   const uint64_t count = req.count;
   if (trace_active_) {
@@ -22,15 +34,7 @@ bool LiveDataplane::trace_start(const TraceRequest& req, std::string& error) {
     error = "--count must be 1-1000000";
     return false;
   }
-  trace_filter_.reset();
-  if (!req.bpf.empty()) {
-    auto f = PacketFilter::compile(req.bpf, error);
-    if (!f) {
-      error = "filter: " + error;
-      return false;
-    }
-    trace_filter_ = std::make_unique<PacketFilter>(std::move(*f));
-  }
+  if (!arm_filter(req.bpf, trace_filter_, error)) return false;
   trace_count_ = count;
   trace_emitted_ = trace_lost_ = 0;
   trace_budget_.store(static_cast<int64_t>(count), std::memory_order_relaxed);

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "lib"))
+from asenet_golden import read_pty  # noqa: E402
+
 asenetctl, root = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="asenet-progress-")
 topo = os.path.join(root, "config", "examples", "public-vip-ase.toml")
@@ -42,15 +45,7 @@ try:
         master, slave = pty.openpty()
         p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env=dict(os.environ, TERM="xterm"))
         os.close(slave)
-        err = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            err += chunk
+        err = read_pty(master)
         out_text = p.stdout.read().decode()
         p.wait(timeout=300)
         os.close(master)

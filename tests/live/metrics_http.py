@@ -34,6 +34,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "lib"))
+from asenet_golden import read_pty  # noqa: E402
+
 asenetd, asenetctl = sys.argv[1], sys.argv[2]
 DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config", "grafana",
                          "asenet-dashboard.json")
@@ -158,15 +161,7 @@ try:
     w = subprocess.Popen([asenetctl, "stats", "--socket", sock, "--watch", "0.2", "--count", "2"], stdout=slave,
                          stderr=subprocess.PIPE)
     os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = read_pty(master)
     assert w.wait(timeout=30) == 0
     os.close(master)
     assert shown.count(b"\x1b[H\x1b[2J") == 2 and b"packets   in 0/s" in shown, shown[:300]

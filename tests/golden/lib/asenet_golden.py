@@ -205,3 +205,18 @@ def _snat_ports_exact(instance_index, per_instance, blocked):
         if i == instance_index:
             return ports
     return []
+
+
+def read_pty(master):
+    """Everything written to a pseudo-terminal until its last writer closes it."""
+    import os
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
