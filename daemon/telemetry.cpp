@@ -68,19 +68,42 @@ int tel_drops(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
-int tel_rule_hits(const char*, const char*, rte_tel_data* d) {
-  // A telemetry dict holds at most RTE_TEL_MAX_DICT_ENTRIES (256) entries of
-  // names below 128 bytes: the busiest rules first (stats --json has them all).
-  if (g_live == nullptr) return -1;  // stopping
-  const StatsSnapshot s = g_live->telemetry_copy();
+/// A telemetry dict holds at most RTE_TEL_MAX_DICT_ENTRIES (256) entries of
+/// names below 128 bytes: the busiest rules first (stats --json has them all).
+std::vector<std::pair<std::string, uint64_t>> busiest_rules(const StatsSnapshot& s) {
   std::vector<std::pair<std::string, uint64_t>> v(s.rule_hits.begin(), s.rule_hits.end());
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (v.size() > RTE_TEL_MAX_DICT_ENTRIES) v.resize(RTE_TEL_MAX_DICT_ENTRIES);
+  return v;
+}
+
+int tel_rule_hits(const char*, const char*, rte_tel_data* d) {
+  if (g_live == nullptr) return -1;  // stopping
+  const StatsSnapshot s = g_live->telemetry_copy();
   rte_tel_data_start_dict(d);
-  size_t n = 0;
-  for (const auto& [k, c] : v) {
-    if (n++ == RTE_TEL_MAX_DICT_ENTRIES) break;
-    rte_tel_data_add_dict_u64(d, tel_name(k).c_str(), c);
+  for (const auto& [k, c] : busiest_rules(s)) rte_tel_data_add_dict_u64(d, tel_name(k).c_str(), c);
+  return 0;
+}
+
+/// The names the keys of /asenet/rule_hits (params "rule_hits", the default)
+/// or /asenet/snat ("snat") stand for: telemetry's key rules turn '-' and '.'
+/// into '_', so the original is the value here.
+int tel_names(const char*, const char* params, rte_tel_data* d) {
+  if (g_live == nullptr) return -1;  // stopping
+  const std::string_view which = params != nullptr ? params : "";
+  if (!which.empty() && which != "rule_hits" && which != "snat") return -EINVAL;
+  const StatsSnapshot s = g_live->telemetry_copy();
+  rte_tel_data_start_dict(d);
+  if (which == "snat") {
+    size_t n = 0;
+    for (const auto& i : s.instances) {
+      if (n++ == RTE_TEL_MAX_DICT_ENTRIES) break;
+      const std::string ip = format_ipv4(i.ip);
+      rte_tel_data_add_dict_string(d, tel_name(ip).c_str(), ip.c_str());
+    }
+    return 0;
   }
+  for (const auto& [k, c] : busiest_rules(s)) rte_tel_data_add_dict_string(d, tel_name(k).c_str(), k.c_str());
   return 0;
 }
 
@@ -105,6 +128,8 @@ void register_telemetry(LiveDataplane& live) {
   rte_telemetry_register_cmd("/asenet/drops", tel_drops, "Drops by reason. No parameters");
   rte_telemetry_register_cmd("/asenet/rule_hits", tel_rule_hits, "New flows per NSG rule. No parameters");
   rte_telemetry_register_cmd("/asenet/snat", tel_snat, "SNAT ports in use per instance. No parameters");
+  rte_telemetry_register_cmd("/asenet/names", tel_names,
+                             "The names the keys stand for. Parameters: rule_hits (default) or snat");
 }
 
 void unregister_telemetry() { g_live = nullptr; }

@@ -203,7 +203,7 @@ def telemetry(cmd):
     s.send(cmd.encode())
     reply = json.loads(s.recv(65536).decode())
     s.close()
-    return reply[cmd]
+    return reply[cmd.split(",")[0]]  # the reply is keyed by the command without its parameters
 
 
 daemon = None
@@ -292,6 +292,9 @@ try:
     # Telemetry names allow letters, digits, '_' and '/': the rest become '_'.
     assert telemetry("/asenet/snat")["10_0_1_4"] == 2
     assert telemetry("/asenet/rule_hits")["ase_nsg/AllowHttps"] == 3
+    # ... and /asenet/names gives back the names the keys stand for.
+    assert telemetry("/asenet/names")["ase_nsg/AllowHttps"] == "ase-nsg/AllowHttps"
+    assert telemetry("/asenet/names,snat")["10_0_1_4"] == "10.0.1.4"
     tstats = telemetry("/asenet/stats")
     assert tstats["generation"] == 1 and tstats["flows_live"] == 5, tstats
     assert telemetry("/asenet/ports")["vnet_tx"] >= 3
