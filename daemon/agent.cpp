@@ -253,6 +253,8 @@ StatsSnapshot LiveDataplane::snapshot() const {
     s.flow_logs = true;
     s.flow_log_tuples = flow_log_writer_->tuples_written();
     s.flow_log_files = flow_log_writer_->files_written();
+    s.flow_log_records = flow_log_writer_->records_written();
+    s.flow_log_tuples_lost = flow_log_writer_->tuples_lost();
     for (const auto& fs : flow_log_sinks_) s.flow_log_events_dropped += fs->dropped;
   }
   return s;
@@ -288,9 +290,18 @@ void LiveDataplane::drain_flow_logs(const TableSet* retired) {
 bool LiveDataplane::pump_flow_logs(bool final, std::string& error) {
   if (!flow_log_writer_) return true;
   drain_flow_logs(nullptr);
-  if (final) return flow_log_writer_->flush_all(error);
   const uint64_t now = tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz());
-  return flow_log_writer_->flush(now - std::min<uint64_t>(now, 120ull * kNsPerSecond), error);
+  if (final) {
+    // The workers have stopped: flows still open end now, with their counts.
+    for (size_t w = 0; w < tables_.size(); ++w)
+      end_logged_flows(*tables_[w].flows, now, static_cast<uint16_t>(ctxs_[w]->worker_id),
+                       [&](const FlowLogEvent& e) { flow_log_writer_->add(e, spec()); });
+    return flow_log_writer_->flush_all(error);
+  }
+  // A minute is appended once it is kFlowLogGraceNs old: the events of its
+  // last moments have left the rings (drained every 200 ms) and the timers
+  // due in it have fired (within a second of their time).
+  return flow_log_writer_->flush(now - std::min<uint64_t>(now, kFlowLogGraceNs), error);
 }
 
 void LiveDataplane::refresh_neighbors() {

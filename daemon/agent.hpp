@@ -171,6 +171,8 @@ class LiveDataplane {
 
   // NSG flow logs: one event ring per worker (never blocks a live worker).
   static constexpr uint64_t kFlowLogRing = 1u << 16;
+  static constexpr uint64_t kFlowLogGraceNs =
+      5 * dataplane::kNsPerSecond;  ///< a minute is written this long after it ends
   std::vector<std::vector<dataplane::FlowLogEvent>> flow_log_rings_;
   std::vector<std::unique_ptr<dataplane::FlowLogSink>> flow_log_sinks_;
   std::unique_ptr<FlowLogWriter> flow_log_writer_;

@@ -43,7 +43,10 @@ options)");
       "control-group", po::value<std::string>(), "also let this group use the control socket (mode 0660)")(
       "flow-logs", po::value<std::string>(),
       "write NSG flow logs (version 2) of NSGs with flow_logs = true under this "
-      "directory, one file per NSG and minute")(
+      "directory as Azure lays out its blobs: resourceId=/SUBSCRIPTIONS/.../"
+      "NETWORKSECURITYGROUPS/<NSG>/y=/m=/d=/h=/m=00/macAddress=<MAC>/PT1H.json, "
+      "one file per NSG, hour and NIC; each minute's record is appended 5 s "
+      "after the minute ends, the rest and an end for every open flow on exit")(
       "mbufs", po::value<unsigned>(),
       "mbufs in the pool (default: enough for every queue's descriptors; a pcap "
       "vdev with infinite_rx needs one per packet of its capture as well)")(

@@ -116,6 +116,7 @@ class Replay {
   RuleHits retired_hits_;
   size_t next_apply_ = 0;
   uint64_t first_ns_ = UINT64_MAX;
+  uint64_t last_ns_ = 0;  ///< the last packet's time: the replay's clock at its end
   double elapsed_s_ = 0;  ///< feeding the inputs until the last packet was finished
 };
 
@@ -350,6 +351,7 @@ void Replay::feed() {
   while (Capture* c = caps_.earliest()) {
     const uint64_t t = c->time_ns();
     if (first_ns_ == UINT64_MAX) first_ns_ = t;
+    last_ns_ = t;
     apply_due(t);
     while (next_seq_ >= writer_->flushed() + kWindow) {
       service();
@@ -435,6 +437,11 @@ void Replay::print_summary(const WorkerCounters& total, uint64_t dropped) const 
 int Replay::report() {
   int rc = 0;
   drain_flow_logs();
+  // The capture is over: flows still open end at its last packet, with their
+  // counts, as asenetd's end them when it stops.
+  for (size_t w = 0; w < worker_tables_.size() && flow_logs_; ++w)
+    end_logged_flows(*worker_tables_[w].flows, last_ns_, static_cast<uint16_t>(ctxs_[w]->worker_id),
+                     [&](const FlowLogEvent& e) { flow_log_writer_.add(e, spec_); });
   if (flow_logs_ && !flow_log_writer_.flush_all(err_)) {
     std::cerr << "asenetctl replay: flow logs: " << err_ << "\n";
     rc = 1;

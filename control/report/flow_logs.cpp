@@ -13,6 +13,10 @@ namespace asenet::control {
 
 using namespace asenet::dataplane;
 
+namespace {
+constexpr uint64_t kNsPerMinute = 60 * kNsPerSecond;
+}  // namespace
+
 std::string flow_log_rule_label(const NsgRuleSpec& r) { return (r.is_default ? "DefaultRule_" : "UserRule_") + r.name; }
 
 std::string flow_log_mac(uint32_t ip) {
@@ -68,75 +72,117 @@ void FlowLogWriter::record(const Level& l, uint64_t time_ns, char access, char s
     t << counts->packets[0] << "," << counts->bytes[0] << "," << counts->packets[1] << "," << counts->bytes[1];
   else
     t << ",,,";
-  const uint64_t minute = unix_ns / 60000000000ull;
+  const uint64_t minute = std::max(unix_ns / kNsPerMinute, next_minute_);  // a written minute is not rewritten
   const uint32_t vnet_end = l.direction == 'I' ? l.dst : l.src;
-  pending_[{minute, l.nsg}][flow_log_mac(vnet_end)][l.rule].push_back(Tuple{unix_ns, t.str()});
+  pending_[minute][{l.nsg, flow_log_mac(vnet_end)}][l.rule].push_back(Tuple{unix_ns, t.str()});
+}
+
+namespace {
+
+constexpr const char* kSubscription = "00000000-0000-0000-0000-000000000000";
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+std::string key_value(const char* key, int v, int width) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%s=%0*d", key, width, v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::string> FlowLogWriter::blob_folders(const std::string& nsg, uint64_t unix_hour,
+                                                     const std::string& mac) {
+  const std::time_t secs = static_cast<std::time_t>(unix_hour * 3600);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  // The NSG's name was validated by the loader (and by asenetd for a pushed
+  // spec); write_file_beneath's checks stand behind that.
+  return {"resourceId=",
+          "SUBSCRIPTIONS",
+          kSubscription,
+          "RESOURCEGROUPS",
+          "ASENET",
+          "PROVIDERS",
+          "MICROSOFT.NETWORK",
+          "NETWORKSECURITYGROUPS",
+          upper(nsg),
+          key_value("y", tm.tm_year + 1900, 4),
+          key_value("m", tm.tm_mon + 1, 2),
+          key_value("d", tm.tm_mday, 2),
+          key_value("h", tm.tm_hour, 2),
+          "m=00",
+          "macAddress=" + mac};
+}
+
+std::string FlowLogWriter::record_json(uint64_t minute, const std::string& nsg, const std::string& mac, Rules& rules) {
+  const std::time_t secs = static_cast<std::time_t>(minute * 60);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[64];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.0000000Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::ostringstream o;
+  o << "{\"time\":\"" << stamp << "\",\"systemId\":\"" << kSubscription << "\",\"macAddress\":\"" << mac
+    << "\",\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":"
+    << json_str(std::string("/SUBSCRIPTIONS/") + kSubscription +
+                "/RESOURCEGROUPS/ASENET/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/" + upper(nsg))
+    << ",\"operationName\":\"NetworkSecurityGroupFlowEvents\",\"properties\":{\"Version\":2,\"flows\":[";
+  bool first_rule = true;
+  for (auto& [rule, tuples] : rules) {
+    std::stable_sort(tuples.begin(), tuples.end());
+    o << (first_rule ? "" : ",") << "{\"rule\":" << json_str(rule) << ",\"flows\":[{\"mac\":\"" << mac
+      << "\",\"flowTuples\":[";
+    first_rule = false;
+    for (size_t k = 0; k < tuples.size(); ++k) o << (k ? "," : "") << json_str(tuples[k].text);
+    o << "]}]}";
+  }
+  o << "]}}";
+  return o.str();
 }
 
 bool FlowLogWriter::flush(uint64_t now_ns, std::string& error) {
   const uint64_t now_unix =
       now_ns == UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(static_cast<int64_t>(now_ns) + offset_);
+  // Every due minute's records, gathered per file: (NSG, hour, MAC) -> records
+  // in minute order, then one append per file.
+  struct File {
+    std::string items;
+    uint64_t tuples = 0, records = 0;
+  };
+  std::map<std::tuple<std::string, uint64_t, std::string>, File> files;
   for (auto it = pending_.begin(); it != pending_.end();) {
-    const uint64_t minute = it->first.first;
-    if (now_unix != UINT64_MAX && (minute + 1) * 60000000000ull > now_unix) {
-      ++it;
-      continue;
+    const uint64_t minute = it->first;
+    if (now_unix != UINT64_MAX && (minute + 1) * kNsPerMinute > now_unix) break;
+    for (auto& [where, rules] : it->second) {
+      File& f = files[{where.first, minute / 60, where.second}];
+      f.items += (f.items.empty() ? "" : ",") + record_json(minute, where.first, where.second, rules);
+      for (const auto& [rule, tuples] : rules) f.tuples += tuples.size();
+      ++f.records;
     }
-    const std::string& nsg = it->first.second;
-    const std::time_t secs = static_cast<std::time_t>(minute * 60);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char stamp[64];
-    // Path components: the NSG's name (validated by the loader and by asenetd
-    // for a pushed spec, and checked again by write_file_beneath) and the date.
-    auto part = [](const char* key, int v, int width) {
-      char b[16];
-      std::snprintf(b, sizeof b, "%s=%0*d", key, width, v);
-      return std::string(b);
-    };
-    const std::vector<std::string> dirs = {nsg,
-                                           part("y", tm.tm_year + 1900, 4),
-                                           part("m", tm.tm_mon + 1, 2),
-                                           part("d", tm.tm_mday, 2),
-                                           part("h", tm.tm_hour, 2),
-                                           part("m", tm.tm_min, 2)};
-    const std::time_t end = secs + 60;
-    std::tm te{};
-    gmtime_r(&end, &te);
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.0000000Z", te.tm_year + 1900, te.tm_mon + 1,
-                  te.tm_mday, te.tm_hour, te.tm_min, te.tm_sec);
-    std::ostringstream o;
-    const std::string resource =
-        "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/PROVIDERS/"
-        "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/";
-    std::string upper = nsg;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-    o << "{\"records\":[";
-    bool first_mac = true;
-    for (auto& [mac, rules] : it->second) {
-      o << (first_mac ? "" : ",") << "{\"time\":\"" << stamp
-        << "\",\"systemId\":\"00000000-0000-0000-0000-000000000000\",\"macAddress\":\"" << mac
-        << "\",\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":" << json_str(resource + upper)
-        << ",\"operationName\":\"NetworkSecurityGroupFlowEvents\",\"properties\":{\"Version\":2,\"flows\":[";
-      first_mac = false;
-      bool first_rule = true;
-      for (auto& [rule, tuples] : rules) {
-        std::stable_sort(tuples.begin(), tuples.end());
-        o << (first_rule ? "" : ",") << "{\"rule\":" << json_str(rule) << ",\"flows\":[{\"mac\":\"" << mac
-          << "\",\"flowTuples\":[";
-        first_rule = false;
-        for (size_t k = 0; k < tuples.size(); ++k) o << (k ? "," : "") << json_str(tuples[k].text);
-        written_ += tuples.size();
-        o << "]}]}";
-      }
-      o << "]}}";
-    }
-    o << "]}\n";
-    if (!write_file_beneath(dir_, dirs, "PT1M.json", o.str(), false, error)) return false;
-    ++files_;
+    next_minute_ = std::max(next_minute_, minute + 1);
     it = pending_.erase(it);
   }
-  return true;
+  static constexpr DocumentShape kRecords{"{\"records\":[", ",", "]}\n"};
+  bool ok = true;
+  for (const auto& [key, f] : files) {
+    const auto& [nsg, hour, mac] = key;
+    bool created = false;
+    std::string why;
+    if (!append_to_document_beneath(dir_, blob_folders(nsg, hour, mac), "PT1H.json", kRecords, f.items, created, why)) {
+      if (ok) error = why;
+      ok = false;
+      lost_ += f.tuples;
+      continue;
+    }
+    files_ += created ? 1 : 0;
+    written_ += f.tuples;
+    records_ += f.records;
+  }
+  return ok;
 }
 
 }  // namespace asenet::control

@@ -21,4 +21,18 @@ bool safe_path_component(std::string_view c) noexcept;
 bool write_file_beneath(const std::string& root, const std::vector<std::string>& dirs, const std::string& file,
                         std::string_view content, bool append, std::string& error);
 
+/// A document that grows by items inside one frame, as Azure's PT1H.json
+/// blobs do: head (`{"records":[`), items joined by separator, tail (`]}` and
+/// a newline).
+struct DocumentShape {
+  std::string_view head, separator, tail;
+};
+/// Adds `items` (already joined by the separator) to the document in
+/// root/dirs.../file, creating it when missing, and leaves it whole: the new
+/// document is written beside it and renamed over it. A file that is not such
+/// a document is left as it is and refused. Same checks as write_file_beneath.
+/// `created`: whether the file was new.
+bool append_to_document_beneath(const std::string& root, const std::vector<std::string>& dirs, const std::string& file,
+                                const DocumentShape& shape, std::string_view items, bool& created, std::string& error);
+
 }  // namespace asenet::control

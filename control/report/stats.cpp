@@ -154,6 +154,9 @@ void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
   o << "asenet_flow_log_records_total " << s.flow_log_tuples << "\n";
   prom_head(o, "asenet_flow_log_events_dropped_total", "counter", "Flow log events lost (the workers' rings full).");
   o << "asenet_flow_log_events_dropped_total " << s.flow_log_events_dropped << "\n";
+  prom_head(o, "asenet_flow_log_tuples_lost_total", "counter",
+            "Flow tuples lost because their file could not be written.");
+  o << "asenet_flow_log_tuples_lost_total " << s.flow_log_tuples_lost << "\n";
   prom_head(o, "asenet_pushes_failed_total", "counter", "Pushes refused or failed (the old tables kept).");
   o << "asenet_pushes_failed_total " << s.pushes_failed << "\n";
   prom_head(o, "asenet_health_changes_total", "counter", "Instances marked up or down (health, probes).");
@@ -188,7 +191,8 @@ std::string stats_json(const StatsSnapshot& s) {
     << ",\"tracing\":" << (s.tracing ? "true" : "false") << ",\"capturing\":" << (s.capturing ? "true" : "false")
     << "}";
   if (s.flow_logs)
-    o << ",\"flow_logs\":{\"tuples_written\":" << s.flow_log_tuples << ",\"files_written\":" << s.flow_log_files
+    o << ",\"flow_logs\":{\"tuples_written\":" << s.flow_log_tuples << ",\"records_written\":" << s.flow_log_records
+      << ",\"files_written\":" << s.flow_log_files << ",\"tuples_lost\":" << s.flow_log_tuples_lost
       << ",\"events_dropped\":" << s.flow_log_events_dropped << "}";
   o << "}";
   return o.str();

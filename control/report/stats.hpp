@@ -81,6 +81,8 @@ struct StatsSnapshot {
   uint64_t pushes = 0, pushes_failed = 0, health_changes = 0;
   bool flow_logs = false;
   uint64_t flow_log_tuples = 0, flow_log_files = 0, flow_log_events_dropped = 0;
+  uint64_t flow_log_records = 0,
+           flow_log_tuples_lost = 0;  ///< records appended; tuples whose file could not be written
   uint64_t control_rejected = 0, control_malformed = 0;
   bool tracing = false;
   bool capturing = false;

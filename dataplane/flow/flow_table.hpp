@@ -7,6 +7,7 @@
 
 #include <rte_hash_crc.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -250,6 +251,14 @@ class FlowTable {
   /// never matches). Cost: the flows due, plus one step per elapsed second.
   void advance(uint64_t now) noexcept;
 
+  /// Control thread, the worker stopped: fn(flow) for every flow on the timer
+  /// wheel (every live flow: insert's caller schedules it).
+  template <typename Fn>
+  void for_each_live(Fn&& fn) const {
+    for (const uint32_t head : wheel_)
+      for (uint32_t i = head; i != UINT32_MAX; i = links_[i].next) fn(flows_[i]);
+  }
+
   [[nodiscard]] uint32_t size() const noexcept { return live_; }
   [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
   /// Bytes this table holds in DPDK memory: the flows and the hash (buckets,
@@ -281,5 +290,20 @@ class FlowTable {
   IdleFn idle_ = nullptr;
   void* idle_arg_ = nullptr;
 };
+
+/// Control thread, the worker stopped (asenetd's exit, the end of a replay): a
+/// kEnd event for every flow-logged flow still open, at `now` (or its expiry,
+/// when a timer was due and had not yet fired), so what it carried since its
+/// last event is not lost with the process. Returns how many.
+template <typename Out>
+uint32_t end_logged_flows(const FlowTable& t, uint64_t now, uint16_t worker, Out&& out) {
+  uint32_t n = 0;
+  t.for_each_live([&](const Flow& f) {
+    if (!f.logged) return;
+    out(flow_log_progress(f, FlowLogKind::kEnd, std::min(now, f.expires_ns), worker, t.slot_of(&f)));
+    ++n;
+  });
+  return n;
+}
 
 }  // namespace asenet::dataplane

@@ -13,7 +13,8 @@ A case may hold apply.json, [[SECONDS, "TOPOLOGY.toml"], ...]: replay's
 3. Compares every output pcap packet for packet (bytes and timestamps) with
    expect/, summary.json with expect/summary.json (the keys given there), and
    trace.jsonl line by line with expect/trace.jsonl (the keys given there),
-   and, when the case has expect/flowlogs/, every NSG flow log file (as JSON).
+   and, when the case has expect/flowlogs/, every NSG flow log file (as JSON),
+   read back as well by lib/azure_flow_logs.py (Azure's documented layout).
 4. Replays again and checks the outputs are byte-identical (determinism)."""
 
 import filecmp
@@ -25,6 +26,9 @@ import sys
 import tempfile
 
 from scapy.utils import RawPcapReader
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import azure_flow_logs  # noqa: E402
 
 SIDES = ("internet", "vnet", "onprem")
 
@@ -133,6 +137,10 @@ def main():
             want_files, got_files = tree(want_fl), tree(os.path.join(out, "flowlogs"))
             if sorted(want_files) != sorted(got_files):
                 fail("flowlogs: expected files %s, got %s" % (sorted(want_files), sorted(got_files)))
+            try:  # and where and how Azure's documentation says they are
+                azure_flow_logs.read(os.path.join(out, "flowlogs"))
+            except azure_flow_logs.LayoutError as e:
+                fail("flowlogs: %s" % e)
             for name, want in want_files.items():
                 if got_files[name] != want:
                     fail("flowlogs/%s:\n expected %s\n got      %s" % (name, json.dumps(want, sort_keys=True),

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """038: NSG flow logs, version 2 (azure-semantics 6.8), from replay.
-ase-nsg has flow logs on. What Azure writes, one file per NSG and minute,
-one record per NIC (MAC), tuples grouped by rule:
+ase-nsg has flow logs on. What Azure writes [W-FL]: one blob per NSG, hour and
+NIC, resourceId=/SUBSCRIPTIONS/.../NETWORKSECURITYGROUPS/<NSG>/y=/m=/d=/h=/m=00/
+macAddress=<MAC>/PT1H.json = {"records":[...]}, a record per minute appended
+to it (its time the minute's start), tuples grouped by rule:
   epoch,src,dst,sport,dport,T|U,I|O,A|D,B|C|E,pktsS2D,bytesS2D,pktsD2S,bytesD2S
 - A (203.0.113.7) opens HTTPS to the VIP: "A,B" under UserRule_AllowHttps; the
   inbound NSG sees the instance's address (after DNAT). Closed with FINs, the
@@ -11,8 +13,11 @@ one record per NIC (MAC), tuples grouped by rule:
 - The instance's own outbound SYN: "O,A,B" under DefaultRule_AllowInternetOutBound
   with the instance's address (before SNAT); it idles out: "E" after 240 s.
 - C (203.0.113.8) keeps a connection alive: at its first packet 300 s or more
-  after the begin, a "C" tuple counts what passed since.
+  after the begin, a "C" tuple counts what passed since; still open when the
+  capture ends, it gets an "E" at the last packet with what passed after the C.
 - MACs: 00-0D-3A + the NIC address's low 24 bits (emulated NICs have none).
+The files are also read back by tests/golden/lib/azure_flow_logs.py, a reader
+written against Azure's documented layout.
 usage: gen.py [OUT_DIR]"""
 
 import json
@@ -107,32 +112,38 @@ c_in(100.0)
 p = c_in(101.0)  # 300 s or more after C's begin: a continuing tuple with everything so far
 assert p.time - t_c >= 300
 tup("UserRule_AllowHttps", p.time, C, INST, 50001, 443, "I", "A", "C", tuple(counts_c))
+counts_c = [0, 0, 0, 0]  # a continuing tuple's counts start again from zero
 # Well after both other flows expired: the timers run at this packet and end them.
 p = c_in(200.0)
 assert p.time > a_end + 1 and p.time > out_end + 1
 tup("UserRule_AllowHttps", a_end, A, INST, 50000, 443, "I", "A", "E", tuple(counts_a))
 tup("DefaultRule_AllowInternetOutBound", out_end, INST, "203.0.113.50", 40000, 443, "O", "A", "E", out_counts)
+# The capture ends with C open: its end at the last packet, with what passed since the C.
+tup("UserRule_AllowHttps", p.time, C, INST, 50001, 443, "I", "A", "E", tuple(counts_c))
 c.summary_extra["flow_log_tuples"] = len(tuples)
 c.write()
 
-# expect/flowlogs/<NSG>/y=/m=/d=/h=/m=/PT1M.json, as Azure lays records out.
+# expect/flowlogs/resourceId=/.../<NSG>/y=/m=/d=/h=/m=00/macAddress=<MAC>/PT1H.json:
+# per NSG, hour and MAC, the records of its minutes in order.
+RESOURCE = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/PROVIDERS/" \
+           "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/"
 files = {}
 for t, nsg, mac, rule, text in tuples:
-    tm = _time.gmtime(t - t % 60)
-    path = os.path.join(nsg, "y=%04d" % tm.tm_year, "m=%02d" % tm.tm_mon, "d=%02d" % tm.tm_mday,
-                        "h=%02d" % tm.tm_hour, "m=%02d" % tm.tm_min, "PT1M.json")
-    end = _time.gmtime(t - t % 60 + 60)
-    stamp = _time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", end)
-    files.setdefault(path, (stamp, {}))[1].setdefault(mac, {}).setdefault(rule, []).append((t, text))
-for path, (stamp, macs) in sorted(files.items()):
+    tm = _time.gmtime(t - t % 3600)
+    path = os.path.join("resourceId=" + RESOURCE + nsg.upper(), "y=%04d" % tm.tm_year, "m=%02d" % tm.tm_mon,
+                        "d=%02d" % tm.tm_mday, "h=%02d" % tm.tm_hour, "m=00", "macAddress=" + mac, "PT1H.json")
+    minute = t - t % 60
+    files.setdefault(path, {}).setdefault(minute, {}).setdefault(rule, []).append((t, text))
+for path, minutes in sorted(files.items()):
+    mac = path.split("macAddress=")[1].split("/")[0]
     records = []
-    for mac in sorted(macs):
-        flows = [{"rule": rule, "flows": [{"mac": mac, "flowTuples": [x for _, x in sorted(macs[mac][rule])]}]}
-                 for rule in sorted(macs[mac])]
-        records.append({"time": stamp, "systemId": "00000000-0000-0000-0000-000000000000", "macAddress": mac,
-                        "category": "NetworkSecurityGroupFlowEvent",
-                        "resourceId": "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/ASENET/"
-                                      "PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/" + N.upper(),
+    for minute in sorted(minutes):
+        rules = minutes[minute]
+        flows = [{"rule": rule, "flows": [{"mac": mac, "flowTuples": [x for _, x in sorted(rules[rule])]}]}
+                 for rule in sorted(rules)]
+        records.append({"time": _time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", _time.gmtime(minute)),
+                        "systemId": "00000000-0000-0000-0000-000000000000", "macAddress": mac,
+                        "category": "NetworkSecurityGroupFlowEvent", "resourceId": RESOURCE + N.upper(),
                         "operationName": "NetworkSecurityGroupFlowEvents",
                         "properties": {"Version": 2, "flows": flows}})
     full = os.path.join(OUT, "expect", "flowlogs", path)
