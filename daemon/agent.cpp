@@ -158,6 +158,8 @@ void LiveDataplane::port_figures(StatsSnapshot& s, const WorkerCounters& total) 
 void LiveDataplane::worker_figures(StatsSnapshot& s) const {
   for (const auto& t : tables_) {
     s.flows_live += t.flows->size();
+    const auto by = t.flows->by_tcp_state();
+    for (size_t st = 0; st < by.size(); ++st) s.flows_by_state[st] += by[st];
     s.flow_capacity += t.flows->capacity();
   }
   for (size_t w = 0; w < ctxs_.size(); ++w) {
@@ -177,17 +179,23 @@ void LiveDataplane::worker_figures(StatsSnapshot& s) const {
 }
 
 void LiveDataplane::instance_figures(StatsSnapshot& s, const TableSpec& sp, const WorkerCounters& total) const {
-  std::map<uint32_t, uint64_t> snat_use;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> snat_use;  // ports, destinations
   for (const auto& t : tables_)
     for (const auto& u : t.snat->by_instance())
-      if (u.ip != 0) snat_use[u.ip] += u.ports;
+      if (u.ip != 0) {
+        snat_use[u.ip].first += u.ports;
+        snat_use[u.ip].second += u.destinations;
+      }
   for (const auto& ase : sp.ases) {
     for (size_t i = 0; i < ase.instances.size(); ++i) {
       StatsSnapshot::InstanceFigures f;
       f.ase = ase.name;
       f.ip = ase.instances[i];
       f.up = ase.up[i] != 0;
-      f.snat_ports_in_use = snat_use.count(f.ip) ? snat_use[f.ip] : 0;
+      if (const auto u = snat_use.find(f.ip); u != snat_use.end()) {
+        f.snat_ports_in_use = u->second.first;
+        f.snat_destinations = u->second.second;
+      }
       f.snat_ports_preallocated = ase.snat_ports[i].size();
       const size_t pos = TableSpec::sorted_index(sp.ase_instances, f.ip);
       if (pos < total.snat_exhausted.size()) f.snat_exhausted = total.snat_exhausted[pos];

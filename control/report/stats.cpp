@@ -3,11 +3,18 @@
 #include <cstdio>
 #include <sstream>
 
+#include "dataplane/flow/flow_table.hpp"
 #include "protocol/json.hpp"
 
 namespace asenet::control {
 
 using namespace asenet::dataplane;
+
+static_assert(std::tuple_size_v<decltype(StatsSnapshot::flows_by_state)> == kTcpStateNames.size());
+
+std::string flow_state_label(size_t state) {
+  return state == 0 ? std::string("not_tcp") : std::string(kTcpStateNames.at(state));
+}
 
 namespace {
 
@@ -57,8 +64,8 @@ void snat_json(std::ostringstream& o, const StatsSnapshot& s) {
   std::map<std::string, std::array<uint64_t, 3>> by_ase;
   for (const auto& i : s.instances) {
     o << (first ? "" : ",") << json_str(format_ipv4(i.ip)) << ":{\"ase\":" << json_str(i.ase)
-      << ",\"in_use\":" << i.snat_ports_in_use << ",\"preallocated\":" << i.snat_ports_preallocated
-      << ",\"exhausted\":" << i.snat_exhausted << "}";
+      << ",\"in_use\":" << i.snat_ports_in_use << ",\"destinations\":" << i.snat_destinations
+      << ",\"preallocated\":" << i.snat_ports_preallocated << ",\"exhausted\":" << i.snat_exhausted << "}";
     first = false;
     auto& a = by_ase[i.ase];
     a[0] += i.snat_ports_in_use;
@@ -179,6 +186,10 @@ std::string stats_json(const StatsSnapshot& s) {
     first = false;
   }
   o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
+    << ",\"by_state\":{";
+  for (size_t st = 0; st < s.flows_by_state.size(); ++st)
+    o << (st ? "," : "") << "\"" << flow_state_label(st) << "\":" << s.flows_by_state[st];
+  o << "}"
     << ",\"capacity\":" << s.flow_capacity << ",\"created\":" << s.flows_created << ",\"resets_sent\":" << s.resets_sent
     << ",\"icmp_frag_needed_sent\":" << s.icmp_frag_needed << ",\"resets_unsent\":" << s.resets_unsent << "},";
   snat_json(o, s);
@@ -233,12 +244,21 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   }
   head("asenet_flows", "gauge", "Connections in the flow tables.");
   o << "asenet_flows " << s.flows_live << "\n";
+  head("asenet_flows_by_state", "gauge", "Connections in the flow tables per TCP state (not_tcp: UDP, ICMP).");
+  for (size_t st = 0; st < s.flows_by_state.size(); ++st)
+    o << "asenet_flows_by_state{state=\"" << flow_state_label(st) << "\"} " << s.flows_by_state[st] << "\n";
   head("asenet_flows_created_total", "counter", "Connections installed.");
   o << "asenet_flows_created_total " << s.flows_created << "\n";
   head("asenet_snat_ports_in_use", "gauge", "SNAT ports held, per ASE instance.");
   for (const auto& i : s.instances)
     o << "asenet_snat_ports_in_use{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
       << i.snat_ports_in_use << "\n";
+  head("asenet_snat_destinations", "gauge",
+       "Destinations (IP, port where per port, protocol) an instance holds SNAT ports for; each has the whole "
+       "preallocation to itself.");
+  for (const auto& i : s.instances)
+    o << "asenet_snat_destinations{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
+      << i.snat_destinations << "\n";
   head("asenet_snat_exhausted_total", "counter", "Connections refused for want of a SNAT port, per instance.");
   for (const auto& i : s.instances)
     o << "asenet_snat_exhausted_total{ase=\"" << prom_label(i.ase) << "\",backend=\"" << format_ipv4(i.ip) << "\"} "
@@ -271,11 +291,19 @@ std::string stats_text(const StatsSnapshot& s) {
     o << (first ? ": " : ", ") << drop_reason_name(static_cast<DropReason>(r)) << " " << s.drops[r];
     first = false;
   }
-  o << "\n  flows " << s.flows_live << " live of " << s.flow_capacity << ", " << s.flows_created << " created\n";
+  o << "\n  flows " << s.flows_live << " live of " << s.flow_capacity << ", " << s.flows_created << " created";
+  first = true;
+  for (size_t st = 0; st < s.flows_by_state.size(); ++st) {
+    if (s.flows_by_state[st] == 0) continue;
+    o << (first ? " (" : ", ") << flow_state_label(st) << " " << s.flows_by_state[st];
+    first = false;
+  }
+  o << (first ? "\n" : ")\n");
   for (const auto& i : s.instances)
     o << "  " << i.ase << " " << format_ipv4(i.ip) << (i.up ? " up" : " down") << ", SNAT ports " << i.snat_ports_in_use
-      << "/" << i.snat_ports_preallocated << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "")
-      << "\n";
+      << "/" << i.snat_ports_preallocated << " (" << i.snat_destinations
+      << (i.snat_destinations == 1 ? " destination)" : " destinations)")
+      << (i.snat_exhausted ? ", exhausted " + std::to_string(i.snat_exhausted) : "") << "\n";
   for (size_t w = 0; w < s.per_worker.size(); ++w) {
     const auto& f = s.per_worker[w];
     if (f.busy_cycles + f.idle_cycles == 0) continue;

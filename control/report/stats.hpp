@@ -17,6 +17,9 @@ namespace asenet::control {
 
 /// Figures of one moment: the single source of `stats --json`, Prometheus and
 /// the DPDK telemetry commands, so the three can never disagree.
+/// The label of a flow state in stats: kTcpStateNames, "not_tcp" for index 0.
+std::string flow_state_label(size_t state);
+
 struct StatsSnapshot {
   uint64_t generation = 0;      ///< pushed: the first topology is 1, each push adds one
   uint64_t health_epoch = 0;    ///< health changes (asenetctl health, probes) since start
@@ -43,12 +46,15 @@ struct StatsSnapshot {
   std::array<uint64_t, static_cast<size_t>(dataplane::DropReason::kCount)> drops{};
   uint64_t flows_created = 0, flows_live = 0, flow_capacity = 0, resets_sent = 0, resets_unsent = 0;
   uint64_t icmp_frag_needed = 0;  ///< ICMP fragmentation-needed sent for DF packets over the MTU
+  /// Live flows per TCP state, indexed like dataplane::kTcpStateNames (0: not TCP).
+  std::array<uint64_t, 7> flows_by_state{};
   RuleHits rule_hits;
   struct InstanceFigures {
     std::string ase;
     uint32_t ip = 0;
     bool up = true;
     uint64_t snat_ports_in_use = 0;
+    uint64_t snat_destinations = 0;  ///< destinations it holds SNAT ports for (a port is reused across them)
     uint64_t snat_ports_preallocated = 0;
     uint64_t snat_exhausted = 0;
   };

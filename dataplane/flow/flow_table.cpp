@@ -170,6 +170,7 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
   f.log_last_s = static_cast<uint32_t>(now / kNsPerSecond);
   f.in_use = true;
   ++live_;
+  ++by_tcp_[static_cast<size_t>(TcpState::kNone)];
   return &f;
 }
 
@@ -183,6 +184,7 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   f->in_use = false;
   free_.push_back(slot_of(f));
   --live_;
+  --by_tcp_[static_cast<size_t>(f->tcp)];
 }
 
 void FlowTable::unlink(Flow& f) noexcept {

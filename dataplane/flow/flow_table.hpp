@@ -259,6 +259,19 @@ class FlowTable {
       for (uint32_t i = head; i != UINT32_MAX; i = links_[i].next) fn(flows_[i]);
   }
 
+  /// A flow's TCP state moves: every change goes through here, so the table
+  /// knows how many flows are in each state (one compare per TCP packet, two
+  /// counts written when the state changes).
+  void set_tcp(Flow* f, TcpState s) noexcept {
+    if (s == f->tcp) return;
+    --by_tcp_[static_cast<size_t>(f->tcp)];
+    ++by_tcp_[static_cast<size_t>(s)];
+    f->tcp = s;
+  }
+  /// Live flows per TCP state (kNone: flows that are not TCP). Read by the
+  /// control thread while the worker runs, like size(): a moment's figure.
+  [[nodiscard]] std::array<uint32_t, kTcpStateNames.size()> by_tcp_state() const noexcept { return by_tcp_; }
+
   [[nodiscard]] uint32_t size() const noexcept { return live_; }
   [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
   /// Bytes this table holds in DPDK memory: the flows and the hash (buckets,
@@ -280,6 +293,7 @@ class FlowTable {
   size_t flows_mapped_ = 0;     ///< EAL --no-huge: the flows are an anonymous mapping of this size
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
+  std::array<uint32_t, kTcpStateNames.size()> by_tcp_{};
   void refile(Flow* f, uint16_t slot) noexcept;
   static constexpr uint32_t kWheelSlots = 4096;  ///< seconds; longer than every timer (max 1800 s)
   std::vector<uint32_t> wheel_;                  ///< list head per second slot

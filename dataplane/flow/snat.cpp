@@ -104,7 +104,10 @@ uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instan
     if (rte_hash_add_key(used_, &uk) < 0) return 0;
     rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(taken + 1));
     ++in_use_;
-    if (InstanceUse* u = instance_slot(instance)) u->ports++;
+    if (InstanceUse* u = instance_slot(instance)) {
+      u->ports++;
+      if (taken == 0) u->destinations++;  // its first port for this destination
+    }
     return uk.port;
   }
   return 0;
@@ -115,13 +118,15 @@ void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst
   UsedKey uk{vip, dst, port, dport_key, proto, {}};
   if (rte_hash_del_key(used_, &uk) < 0) return;
   --in_use_;
-  if (InstanceUse* u = instance_slot(instance); u != nullptr && u->ports > 0) u->ports--;
+  InstanceUse* u = instance_slot(instance);
+  if (u != nullptr && u->ports > 0) u->ports--;
   CountKey ck{instance, dst, dport_key, proto, {}};
   void* data = nullptr;
   if (rte_hash_lookup_data(count_, &ck, &data) < 0) return;
   const auto n = reinterpret_cast<uintptr_t>(data);
   if (n <= 1) {
     rte_hash_del_key(count_, &ck);
+    if (u != nullptr && u->destinations > 0) u->destinations--;  // its last port for this destination
   } else {
     rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(n - 1));
   }

@@ -54,7 +54,8 @@ class SnatTable {
   /// Instances beyond kInstanceSlots are counted in in_use() only.
   static constexpr size_t kInstanceSlots = 1024;
   struct InstanceUse {
-    uint32_t ip = 0;  ///< 0: empty slot
+    uint32_t ip = 0;            ///< 0: empty slot
+    uint32_t destinations = 0;  ///< destinations (IP, port where per port, protocol) it holds ports for
     uint64_t ports = 0;
   };
   [[nodiscard]] const std::array<InstanceUse, kInstanceSlots>& by_instance() const noexcept { return by_instance_; }

@@ -189,7 +189,7 @@ void take_hit(PacketMeta& m, Flow* f, bool reply, const FlowTimers& timers, Work
   m.new_sport = a.sport;
   m.new_dport = a.dport;
   if (m.proto == kIpProtoTcp) {
-    f->tcp = tcp_next(f->tcp, m.tcp_flags, reply, f->fin_seen);
+    ctx.flows->set_tcp(f, tcp_next(f->tcp, m.tcp_flags, reply, f->fin_seen));
     f->next_seq[dir] =
         m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
   }

@@ -91,7 +91,7 @@ void fill_flow(Flow* f, const PacketMeta& m, uint64_t back_hop, const TableSet& 
   route_replies(back, back_hop, ts);
   back.rewrite = m.rewrite;  // replies get the original addresses back: key reversed, as insert() wrote
   if (m.proto == kIpProtoTcp) {
-    f->tcp = tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen);
+    ctx.flows->set_tcp(f, tcp_next(f->tcp, m.tcp_flags, false, f->fin_seen));
     f->next_seq[0] =
         m.tcp_seq + m.tcp_payload + ((m.tcp_flags & kTcpSyn) ? 1u : 0u) + ((m.tcp_flags & kTcpFin) ? 1u : 0u);
   }

@@ -272,7 +272,12 @@ try:
     assert s1["rule_hits"]["ase-nsg/DenyAllInBound"] == 1, s1["rule_hits"]
     assert s1["rule_hits"]["ase-nsg/AllowInternetOutBound"] == 2, s1["rule_hits"]
     assert s1["flows"]["live"] == 5 and s1["flows"]["created"] == 5, s1["flows"]
+    # Five SYNs nobody answered: five flows in syn_sent, none in another state.
+    assert s1["flows"]["by_state"] == {"not_tcp": 0, "syn_sent": 5, "syn_recv": 0, "established": 0, "fin_wait": 0,
+                                       "closing": 0, "closed": 0}, s1["flows"]
     assert s1["snat"]["by_instance"]["10.0.1.4"]["in_use"] == 2, s1["snat"]
+    # Both to 203.0.113.9:443: two ports of one destination's preallocation.
+    assert s1["snat"]["by_instance"]["10.0.1.4"]["destinations"] == 1, s1["snat"]
     assert s1["snat"]["by_instance"]["10.0.1.5"]["in_use"] == 0, s1["snat"]
     assert s1["snat"]["by_ase"]["ase"]["in_use"] == 2, s1["snat"]
     assert s1["ports"]["internet"]["rx"] >= 4 and s1["ports"]["vnet"]["tx"] >= 3, s1["ports"]
@@ -286,6 +291,8 @@ try:
     assert 'asenet_drops_total{reason="nsg_deny"} 1\n' in prom
     assert 'asenet_rule_hits_total{nsg="ase-nsg",rule="AllowHttps"} 3\n' in prom
     assert 'asenet_snat_ports_in_use{ase="ase",backend="10.0.1.4"} 2\n' in prom
+    assert 'asenet_snat_destinations{ase="ase",backend="10.0.1.4"} 1\n' in prom
+    assert 'asenet_flows_by_state{state="syn_sent"} 5\n' in prom
     assert 'asenet_flows 5\n' in prom and 'asenet_generation 1\n' in prom
     print("prometheus: ok")
 

@@ -70,3 +70,38 @@ TEST(FlowTable, InsertLookupReplyExpireAndFull) {
   EXPECT_EQ(ft.insert(extra, 1), nullptr) << "a full table refuses, it does not overwrite";
   EXPECT_EQ(ft.size(), 1024u);
 }
+
+// Flows by TCP state (issue 19): a handshake moves one flow through the states,
+// and a removed flow leaves its state's count.
+TEST(FlowTable, CountsFlowsByTcpState) {
+  FlowTable ft;
+  std::string err;
+  ASSERT_TRUE(ft.init("ft_states", 64, err)) << err;
+  auto count = [&](TcpState s) { return ft.by_tcp_state()[static_cast<size_t>(s)]; };
+  FlowKey k{};
+  k.src = 1;
+  k.dst = 2;
+  k.sport = 3;
+  k.dport = 4;
+  k.proto = 6;
+  Flow* f = ft.insert(k, 0);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(count(TcpState::kNone), 1u);  // installed, no TCP flags applied yet
+  uint8_t fin = 0;
+  ft.set_tcp(f, tcp_next(f->tcp, kTcpSyn, false, fin));
+  EXPECT_EQ(count(TcpState::kNone), 0u);
+  EXPECT_EQ(count(TcpState::kSynSent), 1u);
+  ft.set_tcp(f, tcp_next(f->tcp, kTcpSyn | kTcpAck, true, fin));
+  ft.set_tcp(f, tcp_next(f->tcp, kTcpAck, false, fin));
+  EXPECT_EQ(count(TcpState::kEstablished), 1u);
+  EXPECT_EQ(count(TcpState::kSynSent) + count(TcpState::kSynRecv), 0u);
+  FlowKey u = k;
+  u.proto = 17;
+  ASSERT_NE(ft.insert(u, 0), nullptr);
+  EXPECT_EQ(count(TcpState::kNone), 1u);  // UDP: not TCP
+  ft.remove(f, 1);
+  EXPECT_EQ(count(TcpState::kEstablished), 0u);
+  uint32_t total = 0;
+  for (auto n : ft.by_tcp_state()) total += n;
+  EXPECT_EQ(total, ft.size());
+}

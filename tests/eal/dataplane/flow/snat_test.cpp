@@ -44,3 +44,28 @@ TEST(Snat, PortsArePerDestinationAndRunOut) {
   EXPECT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1500) << "a released port comes back";
   EXPECT_EQ(st.in_use(), 1026u);
 }
+
+// Destinations per instance (issue 19): the first port to a destination adds
+// one, the last port released takes it away.
+TEST(Snat, CountsTheDestinationsOfEachInstance) {
+  SnatTable st;
+  std::string err;
+  ASSERT_TRUE(st.init("snat_dests", 1024, err)) << err;
+  const std::vector<uint16_t> ports = {1024, 1025, 1026};
+  const uint32_t inst = 0x0a000104, vip = 0xc0170102, d1 = 0x0d6b0432, d2 = 0x0d6b0433;
+  auto dests = [&] {
+    for (const auto& u : st.by_instance())
+      if (u.ip == inst) return u.destinations;
+    return ~0u;
+  };
+  ASSERT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1024);
+  ASSERT_EQ(st.allocate(ports, inst, vip, 6, d1, 443), 1025);
+  EXPECT_EQ(dests(), 1u) << "two ports, one destination";
+  ASSERT_EQ(st.allocate(ports, inst, vip, 6, d2, 443), 1024);
+  ASSERT_EQ(st.allocate(ports, inst, vip, 17, d2, 443), 1024);
+  EXPECT_EQ(dests(), 3u) << "another address, and another protocol, are other destinations";
+  st.release(vip, 1024, 6, d1, 443, inst);
+  EXPECT_EQ(dests(), 3u) << "d1 still holds a port";
+  st.release(vip, 1025, 6, d1, 443, inst);
+  EXPECT_EQ(dests(), 2u);
+}
