@@ -8,6 +8,7 @@
 
 #include "control/cli/common.hpp"
 #include "control/model/azure_import.hpp"
+#include "control/report/progress.hpp"
 
 namespace po = boost::program_options;
 
@@ -33,6 +34,8 @@ DEFAULT in a comment. Resource types asenet does not model are listed and
 skipped. NSGs Azure itself would refuse (a priority outside 100-4096, as some
 exports hold) import with a warning and enforce_limits = false.
 A malformed file exits 2 naming the file and the JSON path; nothing is written.
+On a terminal, the files read so far are shown; standard error ends with one
+line: resources, files, time, skipped and warnings.
 
 options)");
   std::string out;
@@ -45,12 +48,19 @@ options)");
   if (auto rc = parse_options(d, pos, args, "import")) return *rc;
   if (files.empty()) return bad_usage("import", "give at least one Azure JSON file");
   AzureImport r;
+  Progress progress("import", "resources");
   try {
-    r = import_azure(files, out == "-" ? "(import)" : out);
+    r = import_azure(files, out == "-" ? "(import)" : out, [&](size_t done, size_t resources) {
+      progress.step(std::to_string(done) + " of " + std::to_string(files.size()) + " files read, " +
+                        std::to_string(resources) + " resources",
+                    static_cast<double>(done) / static_cast<double>(files.size()));
+    });
   } catch (const TopologyError& e) {
+    progress.finish();
     std::cerr << e.what() << "\n";
     return 2;
   }
+  progress.finish();
   for (const auto& s : r.skipped) std::cerr << "skipped: " << s << "\n";
   for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
   if (out == "-") {
@@ -73,8 +83,11 @@ options)");
       return 1;
     }
   }
-  std::cerr << "import: " << r.resources << " resources from " << files.size() << " file(s), " << r.skipped.size()
-            << " skipped, " << r.warnings.size() << " warning(s)" << (out == "-" ? "" : "; wrote " + out) << "\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", progress.elapsed_s());
+  std::cerr << "import: " << r.resources << " resources from " << files.size() << " file(s) in " << secs << " s, "
+            << r.skipped.size() << " skipped, " << r.warnings.size() << " warning(s)"
+            << (out == "-" ? "" : "; wrote " + out) << "\n";
   return 0;
 }
 

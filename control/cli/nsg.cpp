@@ -37,6 +37,8 @@ Every finding names its rule and an example packet, with the `asenetctl verify`
 command that gives the same verdict. Then, per ASE, what the Internet may send
 to its instances (and whether the VIP serves it) with doctor's management
 verdicts, and each NSG against Azure's limits with its rte_acl rule count.
+On a terminal, progress on standard error while it works; at the end one
+"Rated:" line there (NSG directions analysed, time).
 Exit 0 whatever it finds; 2 on a bad topology.
 
 options)");
@@ -51,10 +53,14 @@ options)");
   if (!only.empty() && std::none_of(spec.nsgs.begin(), spec.nsgs.end(), [&](auto& n) { return n.name == only; }))
     return bad_usage("nsg analyze", "--nsg '" + only + "': " + topo_path + " has no NSG of that name");
   Progress progress("nsg analyze", "NSG directions");
+  size_t directions = 0;
   const auto report = analysis::analyze(*topo, spec, only, [&](size_t done, size_t total) {
     progress.update(done, total > 0 ? static_cast<double>(done) / static_cast<double>(total) : -1);
+    directions = total;
   });
   progress.finish();
+  // The run's one line (standard error: --json's output stays one document).
+  std::cerr << "nsg analyze: " << rated_line(directions, "NSG directions", progress.elapsed_s()) << "\n";
   std::cout << (json ? analysis::analysis_json(report, topo_path) + "\n" : analysis::analysis_text(report, topo_path));
   return 0;
 }

@@ -154,6 +154,8 @@ from memory. It reports established packets/s (install order and random order),
 new connections/s, cycles by stage, the rte_acl rules after expansion and their
 build time, the memory, and each rule's share of the connections as the data
 plane's NSG stage counted them. No vdev baseline runs with --topology.
+On a terminal, standard error shows the run under way (drawn between runs,
+never inside a timed loop); it ends with one line: the runs and their time.
 
 options)";
 

@@ -279,14 +279,16 @@ void Model::note_child(const Reader& rd, const json& r, const std::string& path,
 
 }  // namespace azimport
 
-AzureImport import_azure(const std::vector<std::string>& files, const std::string& out_name) {
+AzureImport import_azure(const std::vector<std::string>& files, const std::string& out_name,
+                         const std::function<void(size_t, size_t)>& on_file) {
   azimport::Model m;
-  for (const auto& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
     try {
-      read_file(f, m);
+      read_file(files[i], m);
     } catch (const json::exception& e) {
-      throw TopologyError(f, Loc{1, 1}, "", std::string("unexpected JSON: ") + e.what());
+      throw TopologyError(files[i], Loc{1, 1}, "", std::string("unexpected JSON: ") + e.what());
     }
+    if (on_file) on_file(i + 1, m.resources);
   }
   AzureImport out;
   out.toml = m.write(files);

@@ -5,6 +5,7 @@
 // (instances, a missing VIP) gets an explicit, commented default to edit.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ struct AzureImport {
 
 /// Reads every file and writes one topology. Throws TopologyError naming the
 /// file and the JSON path (and line:col of a JSON syntax error) on bad input.
-/// `out_name` names the result in the validation pass.
-AzureImport import_azure(const std::vector<std::string>& files, const std::string& out_name);
+/// `out_name` names the result in the validation pass. `on_file` (optional)
+/// is called after each file with the files and resources read so far.
+AzureImport import_azure(const std::vector<std::string>& files, const std::string& out_name,
+                         const std::function<void(size_t files, size_t resources)>& on_file = {});
 
 }  // namespace asenet::control

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 
 #include "control/compiler/compile.hpp"
@@ -23,6 +24,7 @@
 #include "control/offline/bench_tables.hpp"
 #include "control/offline/bench_traffic.hpp"
 #include "control/offline/bench_vdev.hpp"
+#include "control/report/progress.hpp"
 #include "dataplane/flow/flow_table.hpp"
 #include "dataplane/ports/ports.hpp"
 
@@ -236,14 +238,28 @@ int measure_all(const Topology& topo, unsigned table, const std::vector<RuleBody
     return 1;
   }
   r.acl_rules = ts->acl_rule_count();
-  if (!run_workers(r.sc, opt, *ts, ports, pools, 1, table, 0, r.one, err) ||
-      (opt.workers > 1 && !run_workers(r.sc, opt, *ts, ports, pools, opt.workers, table, 1, r.many, err))) {
+  // Progress between runs only (drawing in a timed loop would be measured):
+  // each run's share of the time, estimated from --seconds; the vdev runs
+  // (testpmd io, 5tswap, asenetd) each start EAL in a process of their own.
+  const double one = 2 * opt.seconds + 1, many = opt.workers > 1 ? opt.seconds + 1 : 0,
+               vdev = opt.baseline ? 3 * (opt.seconds + 2) : 0, total = one + many + vdev;
+  Progress progress("bench", "runs");
+  char each[64];
+  std::snprintf(each, sizeof each, " (%u rounds in %g s)", opt.rounds, opt.seconds);
+  progress.step(std::string("one worker in process") + each, 0);
+  bool ok = run_workers(r.sc, opt, *ts, ports, pools, 1, table, 0, r.one, err);
+  if (ok && opt.workers > 1) {
+    progress.step(std::to_string(opt.workers) + " workers in process" + each, one / total);
+    ok = run_workers(r.sc, opt, *ts, ports, pools, opt.workers, table, 1, r.many, err);
+  }
+  if (!ok) {
     std::cerr << "asenetctl bench: " << err << "\n";
     return 1;
   }
   int rc = r.main().drops != 0 && r.sc.established ? 1 : 0;
   if (opt.baseline) {
     // EAL is still up here, but the comparison runs in child processes.
+    progress.step("on the pcap vdevs: dpdk-testpmd io and 5tswap, then asenetd", (one + many) / total);
     std::string why;
     r.have_vdev = vdev_comparison(opt, r.sc, rules, r.vd, why);
     if (!r.have_vdev) {
@@ -251,6 +267,11 @@ int measure_all(const Topology& topo, unsigned table, const std::vector<RuleBody
       rc = 1;
     }
   }
+  progress.finish();
+  const unsigned runs = 1 + (opt.workers > 1 ? 1 : 0) + (opt.baseline ? 1 : 0);
+  std::cerr << "bench: " << runs << (runs == 1 ? " run" : " runs") << " in " << std::fixed << std::setprecision(3)
+            << progress.elapsed_s() << " s\n"
+            << std::defaultfloat;
   destroy_replay_ports(ports);
   return rc;
 }

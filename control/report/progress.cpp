@@ -54,11 +54,20 @@ void Progress::update(uint64_t done, double share) {
   if (!tty_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_ < std::chrono::milliseconds(250)) return;
+  const double el = std::chrono::duration<double>(now - start_).count();
+  std::string line = grouped(done) + " " + unit_;
+  if (el > 0) line += ", " + grouped(static_cast<uint64_t>(static_cast<double>(done) / el)) + " " + unit_ + "/s";
+  draw(std::move(line), share, now);
+}
+
+void Progress::step(const std::string& text, double share) {
+  if (tty_) draw(text, share, std::chrono::steady_clock::now());
+}
+
+void Progress::draw(std::string line, double share, std::chrono::steady_clock::time_point now) {
   last_ = now;
   const double el = std::chrono::duration<double>(now - start_).count();
-  std::string line = what_ + ": " + grouped(done) + " " + unit_;
-  if (el > 0) line += ", " + grouped(static_cast<uint64_t>(static_cast<double>(done) / el)) + " " + unit_ + "/s";
-  line += ", " + clock_text(el) + " elapsed";
+  line = what_ + ": " + line + ", " + clock_text(el) + " elapsed";
   if (share > 0.001 && share <= 1) line += ", about " + clock_text(el / share - el) + " left";
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);

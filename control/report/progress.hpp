@@ -23,12 +23,16 @@ class Progress {
   /// `done` units so far; `share` of the whole done (0-1, or below 0 when
   /// unknown: no estimate of what is left). Cheap when nothing is drawn.
   void update(uint64_t done, double share);
+  /// Work counted in steps rather than units (bench's runs): `text` says
+  /// which step is under way, `share` as for update(). Drawn at once.
+  void step(const std::string& text, double share);
   /// Clears the line (once).
   void finish();
   [[nodiscard]] double elapsed_s() const;
   [[nodiscard]] bool on_terminal() const noexcept { return tty_; }
 
  private:
+  void draw(std::string line, double share, std::chrono::steady_clock::time_point now);
   std::string what_, unit_;
   bool tty_ = false;
   bool drawn_ = false;
