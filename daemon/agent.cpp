@@ -17,6 +17,7 @@
 
 #include "control/compiler/compile.hpp"
 #include "protocol/json.hpp"
+#include "protocol/wire.hpp"
 #include "dataplane/core/frames.hpp"
 
 namespace asenet::control {
@@ -35,8 +36,7 @@ LiveDataplane::LiveDataplane(TableHandover& handover, std::vector<std::unique_pt
   }
 }
 
-bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& error) {
-  const auto t0 = std::chrono::steady_clock::now();
+std::unique_ptr<TableSet> LiveDataplane::build_next(TableSpec& spec, PublishResult& out, std::string& error) {
   // Health set live outlives a push: an instance marked down stays down.
   for (auto& ase : spec.ases) {
     bool changed = false;
@@ -52,14 +52,18 @@ bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& err
   spec.some_frontend_down = false;
   for (const auto& ase : spec.ases) spec.some_frontend_down = spec.some_frontend_down || ase.maglev.empty();
   const TableSet* current = handover_.acquire();
-  out.previous = current != nullptr ? current->generation() : 0;
-  spec.generation = out.previous + 1;
+  spec.generation = (current != nullptr ? current->generation() : 0) + 1;  // the tables' own number
   auto next = TableSet::build(spec, static_cast<unsigned>(ctxs_.size()), error);
   if (!next) {
     error = "building tables: " + error + " (generation " + std::to_string(generation()) + " stays live)";
-    return false;
+    return nullptr;
   }
   out.acl_rules = next->acl_rule_count();
+  return next;
+}
+
+void LiveDataplane::install(std::unique_ptr<TableSet> next, std::chrono::steady_clock::time_point t0,
+                            PublishResult& out) {
   const auto t1 = std::chrono::steady_clock::now();
   std::unique_ptr<TableSet> old = handover_.publish(std::move(next));
   const auto t2 = std::chrono::steady_clock::now();
@@ -74,16 +78,31 @@ bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& err
   out.health_epoch = health_epoch();
   out.build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   out.swap_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+}
+
+bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto next = build_next(spec, out, error);
+  if (!next) return false;
+  install(std::move(next), t0, out);
   return true;
 }
 
+bool LiveDataplane::start(TableSpec spec, PublishResult& out, std::string& error) {
+  spec_hash_ = wire::spec_hash(spec);
+  return publish(std::move(spec), out, error);
+}
+
 bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error) {
+  std::string hash = wire::spec_hash(spec);
   if (!publish(std::move(spec), out, error)) {
     ++pushes_failed_;
     return false;
   }
   ++pushes_;
-  out.generation = generation();
+  out.generation = ++generation_;
+  spec_hash_ = std::move(hash);
+  out.spec_hash = spec_hash_;
   return true;
 }
 
@@ -227,6 +246,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
   const TableSet* ts = handover_.acquire();
   const TableSpec& sp = ts->spec();
   s.generation = generation();
+  s.spec_hash = spec_hash_;
   s.health_epoch = health_epoch();
   s.tables_version = sp.generation;
   s.workers = static_cast<unsigned>(ctxs_.size());

@@ -48,20 +48,41 @@ class LiveDataplane {
     uint64_t health_epoch = 0;
     size_t acl_rules = 0;
     double build_ms = 0;
-    double swap_ms = 0;  ///< publish until every worker passed a quiescent point
+    double swap_ms = 0;     ///< publish until every worker passed a quiescent point
+    std::string spec_hash;  ///< push, prepare, commit: the spec's (wire::spec_hash)
   };
   /// Builds `spec` (health overrides re-applied) as the next generation and
   /// publishes it. On failure the running generation is untouched.
   bool publish(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// The first generation (asenetd --topology): publish() and its spec hash.
+  bool start(dataplane::TableSpec spec, PublishResult& out, std::string& error);
   /// publish(), counted as a push (stats: pushes, pushes_failed).
   bool push(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+
+  /// A push to a pool of nodes in two phases (asenetctl push --socket A
+  /// --socket B, pool_push.cpp). prepare() builds `spec` and keeps it staged
+  /// under `token`, publishing nothing (out.previous: this node's generation);
+  /// commit() publishes what was staged as `generation` (the controller's
+  /// choice, above every node's, so that all end on one number) and
+  /// abort_staged() drops it. One staged push at a time: a new prepare
+  /// replaces an older one, and one left kStagedTtl uncommitted is dropped.
+  bool prepare(dataplane::TableSpec spec, const std::string& token, PublishResult& out, std::string& error);
+  bool commit(const std::string& token, uint64_t generation, PublishResult& out, std::string& error);
+  bool abort_staged(const std::string& token);
+  /// Drops a staged push older than kStagedTtl (control loop).
+  void expire_staged();
+  static constexpr std::chrono::seconds kStagedTtl{60};
+  /// The live generation's spec as pushed (health overrides and the
+  /// generation number left out), hashed: nodes given the same topology show
+  /// the same hash (stats spec_hash).
+  [[nodiscard]] const std::string& spec_hash() const noexcept { return spec_hash_; }
   /// Marks an instance up or down (a new generation with its Maglev rebuilt);
   /// the change outlives later pushes until changed again.
   bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
 
   [[nodiscard]] StatsSnapshot snapshot() const;
   /// The pushed generation live (PublishResult) and the health epoch.
-  [[nodiscard]] uint64_t generation() const noexcept { return pushes_ + 1; }
+  [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
   [[nodiscard]] uint64_t health_epoch() const noexcept { return health_changes_; }
   /// Asks every worker for a copy of its neighbour table and takes the copies
   /// (waiting at most 50 ms; a worker that did not answer keeps its last copy).
@@ -141,6 +162,21 @@ class LiveDataplane {
   RuleHits retired_hits_;                                    ///< rule hits of generations no longer live
   std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
   uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
+  uint64_t generation_ = 1;  ///< pushed: 1 for the first topology, then one more a push (or a pool's number)
+  std::string spec_hash_;
+  struct Staged {
+    std::string token;
+    dataplane::TableSpec spec;                    ///< as pushed (a commit after a health change rebuilds it)
+    std::unique_ptr<dataplane::TableSet> tables;  ///< built at prepare
+    uint64_t version = 0;                         ///< the tables version it was built on
+    std::string hash;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::unique_ptr<Staged> staged_;
+  /// The next tables for `spec` (health overrides applied), or null with `error`.
+  std::unique_ptr<dataplane::TableSet> build_next(dataplane::TableSpec& spec, PublishResult& out, std::string& error);
+  /// Publishes `next` (built by build_next at t0) and fills `out`.
+  void install(std::unique_ptr<dataplane::TableSet> next, std::chrono::steady_clock::time_point t0, PublishResult& out);
   uint64_t control_rejected_ = 0, control_malformed_ = 0;
   std::vector<std::vector<dataplane::Neighbor>> neighbor_copies_;  ///< per worker, from refresh_neighbors()
   uint64_t neighbors_at_ns_ = 0;

@@ -66,6 +66,7 @@ RequestHandlers::RequestHandlers(LiveDataplane& live_dp, ControlServer& srv, Tab
     : live(live_dp), server(srv), handover(ho), start_(std::move(start)) {
   table_[wire::Type::kPushPlan] = &RequestHandlers::push_plan;
   table_[wire::Type::kPush] = &RequestHandlers::push;
+  table_[wire::Type::kPushCommit] = &RequestHandlers::push_commit;
   table_[wire::Type::kStats] = &RequestHandlers::stats;
   table_[wire::Type::kHealth] = &RequestHandlers::health;
   table_[wire::Type::kTrace] = &RequestHandlers::trace;
@@ -91,11 +92,7 @@ void RequestHandlers::refuse_push(ClientId id, const std::string& why) {
   std::cerr << "asenetd: push refused: " << why << "\n";
 }
 
-void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
-  std::string_view hdr_text, spec_bytes;
-  std::string why;
-  if (!wire::split_push(payload, hdr_text, spec_bytes, why)) return refuse_push(id, why);
-  const auto hdr = nlohmann::json::parse(hdr_text);
+bool RequestHandlers::push_allowed(const nlohmann::json& hdr, const TableSpec& spec, std::string& why) const {
   const std::string file = hdr.value("file", std::string("the pushed topology"));
   const auto& start = hdr.at("start");
   if (start.contains("ports")) {
@@ -103,34 +100,52 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
       const std::string side(port_name(static_cast<Port>(p)));
       if (!start["ports"].contains(side)) continue;  // [ports] is optional in a push
       const std::string want = start["ports"][side].get<std::string>();
-      if (!start_.ports[p] || *start_.ports[p] != want)
-        return refuse_push(id, file + ": ports." + side + " = " + quote(want, 80) +
-                                   " takes effect only when asenetd starts; it runs with " +
-                                   (start_.ports[p] ? quote(*start_.ports[p], 80) : std::string("none")) +
-                                   " (restart asenetd to change devices)");
+      if (!start_.ports[p] || *start_.ports[p] != want) {
+        why = file + ": ports." + side + " = " + quote(want, 80) +
+              " takes effect only when asenetd starts; it runs with " +
+              (start_.ports[p] ? quote(*start_.ports[p], 80) : std::string("none")) +
+              " (restart asenetd to change devices)";
+        return false;
+      }
     }
   }
-  if (start.contains("flow_table_size") && start["flow_table_size"].get<uint32_t>() != start_.flow_table_size)
-    return refuse_push(
-        id, file + ": emulator.flow_table_size = " + std::to_string(start["flow_table_size"].get<uint32_t>()) +
-                " takes effect only when asenetd starts; it runs with " + std::to_string(start_.flow_table_size) +
-                " (restart asenetd to change it)");
-  TableSpec spec;
-  if (!wire::decode_spec(spec_bytes, spec, why)) return refuse_push(id, why);
-  if (spec.mtu > start_.mtu)
-    return refuse_push(id, file + ": emulator.mtu = " + std::to_string(spec.mtu) + " is more than the " +
-                               std::to_string(start_.mtu) +
-                               " asenetd started with (its ports and buffers are sized then: restart it to raise "
-                               "the MTU)");
+  if (start.contains("flow_table_size") && start["flow_table_size"].get<uint32_t>() != start_.flow_table_size) {
+    why = file + ": emulator.flow_table_size = " + std::to_string(start["flow_table_size"].get<uint32_t>()) +
+          " takes effect only when asenetd starts; it runs with " + std::to_string(start_.flow_table_size) +
+          " (restart asenetd to change it)";
+    return false;
+  }
+  if (spec.mtu > start_.mtu) {
+    why = file + ": emulator.mtu = " + std::to_string(spec.mtu) + " is more than the " + std::to_string(start_.mtu) +
+          " asenetd started with (its ports and buffers are sized then: restart it to raise the MTU)";
+    return false;
+  }
   const TableSpec& running = live.spec();
-  if (spec.l2.arp != running.l2.arp && !hdr.value("allow_l2_change", false))
-    return refuse_push(id, file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") + " would turn ARP answering " +
-                               (spec.l2.arp ? "on" : "off") + "; asenetd runs with it " +
-                               (running.l2.arp ? "on" : "off") +
-                               (running.l2.arp ? " and its hosts would lose their neighbours" : "") +
-                               " (push with --allow-l2-change to do it anyway)");
+  if (spec.l2.arp != running.l2.arp && !hdr.value("allow_l2_change", false)) {
+    why = file + ": [l2] arp = " + (spec.l2.arp ? "true" : "false") + " would turn ARP answering " +
+          (spec.l2.arp ? "on" : "off") + "; asenetd runs with it " + (running.l2.arp ? "on" : "off") +
+          (running.l2.arp ? " and its hosts would lose their neighbours" : "") +
+          " (push with --allow-l2-change to do it anyway)";
+    return false;
+  }
+  return true;
+}
+
+void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
+  std::string_view hdr_text, spec_bytes;
+  std::string why;
+  if (!wire::split_push(payload, hdr_text, spec_bytes, why)) return refuse_push(id, why);
+  const auto hdr = nlohmann::json::parse(hdr_text);
+  TableSpec spec;
+  if (!wire::decode_spec(spec_bytes, spec, why) || !push_allowed(hdr, spec, why)) return refuse_push(id, why);
   nlohmann::json changes = nlohmann::json::array();
-  for (const auto& c : describe_changes(running, spec)) changes.push_back(c);
+  for (const auto& c : describe_changes(live.spec(), spec)) changes.push_back(c);
+  const std::string phase = hdr.value("phase", std::string());
+  const bool prepare = phase == "prepare";
+  if (!phase.empty() && !prepare) return refuse_push(id, "phase must be \"prepare\" (commit: message type 7)");
+  const std::string token = hdr.value("token", std::string());
+  if (prepare && !wire::valid_push_token(token))
+    return refuse_push(id, "a prepare needs a token of 8 to 64 hex digits");
   if (hdr.value("dry_run", false)) {
     const uint64_t g = live.generation();
     const nlohmann::json r = {{"generation", g}, {"previous", g},      {"acl_rules", 0}, {"build_ms", 0.0},
@@ -139,19 +154,44 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
     return;
   }
   LiveDataplane::PublishResult r;
-  if (!live.push(std::move(spec), r, why)) {
+  if (!(prepare ? live.prepare(std::move(spec), token, r, why) : live.push(std::move(spec), r, why))) {
     server.send(id, wire::Type::kError, why);
     std::cerr << "asenetd: push refused: " << why << "\n";
     return;
   }
-  std::cerr << "asenetd: generation " << r.generation << " live (" << r.acl_rules << " ACL rules, built in "
-            << r.build_ms << " ms, swapped in " << r.swap_ms << " ms)\n";
+  if (prepare)
+    std::cerr << "asenetd: push prepared (" << r.acl_rules << " ACL rules, built in " << r.build_ms
+              << " ms); generation " << r.generation << " stays live until the commit\n";
+  else
+    std::cerr << "asenetd: generation " << r.generation << " live (" << r.acl_rules << " ACL rules, built in "
+              << r.build_ms << " ms, swapped in " << r.swap_ms << " ms)\n";
   for (const auto& c : changes) std::cerr << "asenetd:   " << c.get<std::string>() << "\n";
   auto reply = nlohmann::json::parse(publish_json(r));
   reply["changes"] = changes;
   reply["dry_run"] = false;
+  reply["prepared"] = prepare;
+  reply["spec_hash"] = r.spec_hash;
   server.send(id, wire::Type::kOk, reply.dump());
-  return;
+}
+
+void RequestHandlers::push_commit(ClientId id, std::string_view payload) {
+  const auto j = nlohmann::json::parse(payload);
+  const std::string token = j.at("token").get<std::string>(), action = j.at("action").get<std::string>();
+  if (action == "abort") {
+    const bool dropped = live.abort_staged(token);
+    if (dropped) std::cerr << "asenetd: prepared push aborted; generation " << live.generation() << " stays live\n";
+    server.send(id, wire::Type::kOk, nlohmann::json{{"aborted", dropped}, {"generation", live.generation()}}.dump());
+    return;
+  }
+  if (action != "commit") return refuse_push(id, "action must be \"commit\" or \"abort\"");
+  LiveDataplane::PublishResult r;
+  std::string why;
+  if (!live.commit(token, j.at("generation").get<uint64_t>(), r, why)) return refuse_push(id, why);
+  std::cerr << "asenetd: generation " << r.generation << " live, committed (" << r.acl_rules
+            << " ACL rules, swapped in " << r.swap_ms << " ms)\n";
+  auto reply = nlohmann::json::parse(publish_json(r));
+  reply["spec_hash"] = r.spec_hash;
+  server.send(id, wire::Type::kOk, reply.dump());
 }
 
 void RequestHandlers::push(ClientId id, std::string_view payload) {

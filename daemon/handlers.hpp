@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "daemon/agent.hpp"
 #include "protocol/control_socket.hpp"
 
@@ -37,6 +39,10 @@ class RequestHandlers {
 
  private:
   void push_plan(ClientId id, std::string_view payload);
+  void push_commit(ClientId id, std::string_view payload);
+  /// The checks of a push against how asenetd started (start-only keys, MTU,
+  /// L2 mode); false with the reason.
+  bool push_allowed(const nlohmann::json& hdr, const dataplane::TableSpec& spec, std::string& why) const;
   void push(ClientId id, std::string_view payload);
   void stats(ClientId id, std::string_view payload);
   void health(ClientId id, std::string_view payload);

@@ -137,6 +137,7 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     live.probe_tick();
+    live.expire_staged();
     handlers.pump_trace();
     handlers.pump_capture();
     const auto now = std::chrono::steady_clock::now();
@@ -183,7 +184,7 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   if (vm.count("flow-logs")) live.enable_flow_logs(vm["flow-logs"].as<std::string>());
   // Probes are always wired, so a push may add probe_port to an ASE.
   LiveDataplane::PublishResult first;
-  if (!live.enable_probes(err) || !live.publish(control::compile(topo, 0), first, err)) {
+  if (!live.enable_probes(err) || !live.start(control::compile(topo, 0), first, err)) {
     std::cerr << "asenetd: " << err << "\n";
     return 1;
   }

@@ -3,6 +3,7 @@
 #include "protocol/names.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -466,6 +467,25 @@ bool validate_spec(const TableSpec& s, std::string& error) {
   if (s.flow_idle_timeout_ns == 0 || s.tcp_fin_timeout_ns == 0 || s.tcp_rst_timeout_ns == 0)
     return bad("a flow timeout is zero");
   return true;
+}
+
+std::string spec_hash(dataplane::TableSpec spec) {
+  spec.generation = 0;
+  const std::string bytes = encode_spec(spec);
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64 bits
+  for (const unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char out[32];
+  std::snprintf(out, sizeof out, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+bool valid_push_token(std::string_view token) noexcept {
+  if (token.size() < 8 || token.size() > 64) return false;
+  return std::all_of(token.begin(), token.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace asenet::control::wire

@@ -41,6 +41,11 @@ enum class Type : uint16_t {
   /// payload: {"port":SIDE,"count":N,"filter":EXPR,"direction":"in"|"out"|"both","snaplen":N};
   /// replies kOk, then kCaptureFrames..., kCaptureEnd
   kCapture = 6,
+  /// The second phase of a pool push (a kPushPlan with "phase":"prepare" and
+  /// a "token" was the first): payload {"token":T,"action":"commit","generation":G}
+  /// publishes what T staged as generation G; {"token":T,"action":"abort"}
+  /// drops it. Reply kOk {"generation",...,"spec_hash"} / {"aborted":bool}.
+  kPushCommit = 7,
   // Replies
   kOk = 0x80,
   kError = 0x81,      ///< payload: a message for a person
@@ -79,6 +84,12 @@ std::string header_error(HeaderCheck c, const Header& h);
 /// break the data plane's invariants (validate_spec).
 std::string encode_spec(const dataplane::TableSpec& spec);
 bool decode_spec(std::string_view bytes, dataplane::TableSpec& out, std::string& error);
+/// "fnv1a64:" and 16 hex digits: the hash of encode_spec(spec) with its
+/// generation number set to 0, so that one topology compiled anywhere, for
+/// any generation, hashes the same (the nodes of a pool compare it).
+std::string spec_hash(dataplane::TableSpec spec);
+/// A pool push's token: 8 to 64 lowercase hex digits.
+bool valid_push_token(std::string_view token) noexcept;
 
 /// Every invariant the data plane relies on without checking per packet:
 /// indexes in range, sorted lists sorted, prefixes well formed, per-instance

@@ -19,6 +19,7 @@
 
 #include "control/cli/common.hpp"
 #include "control/cli/live_client.hpp"
+#include "control/cli/pool_push.hpp"
 #include "control/model/packet_filter.hpp"
 #include "control/compiler/compile.hpp"
 #include "protocol/control_socket.hpp"
@@ -69,13 +70,6 @@ std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::s
   return j;
 }
 
-namespace {
-
-/// How long asenetd may take to answer, per command (--timeout overrides).
-constexpr double kPushTimeoutS = 120;  // a 16,000-rule NSG builds in seconds
-constexpr double kStatsTimeoutS = 10;
-constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
-
 /// Sends one request and waits for its reply within `timeout` seconds.
 /// Returns the exit code when it failed.
 std::optional<int> request(const std::string& cmd, const std::string& socket, wire::Type type,
@@ -101,6 +95,13 @@ std::optional<int> request(const std::string& cmd, const std::string& socket, wi
   }
   return std::nullopt;
 }
+
+namespace {
+
+/// How long asenetd may take to answer, per command (--timeout overrides).
+constexpr double kPushTimeoutS = 120;  // a 16,000-rule NSG builds in seconds
+constexpr double kStatsTimeoutS = 10;
+constexpr double kHealthTimeoutS = 30;  // a health change publishes a generation
 
 /// One `stats --json` figure, 0 when absent or not a count.
 uint64_t count_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
@@ -192,48 +193,10 @@ int watch_stats(const std::string& socket, double every, unsigned count, double 
 
 }  // namespace
 
-int cmd_push(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl push --socket PATH --topology T [--dry-run] [--allow-l2-change] [--json]
+namespace {
 
-Compiles the topology here, sends the tables to asenetd and waits until every
-worker runs the new generation. A topology that fails validation exits 2 and
-sends nothing; a push asenetd cannot build leaves the old generation live.
-Established flows survive (Azure: a rule change applies to new connections).
-
-It prints what the new generation changes against the running one, one line
-per area (NSGs and rules, attachments, routes, frontends, instances, probes,
-L2 mode, timers), like a plan; --dry-run prints that and changes nothing.
-Keys that take effect only when asenetd starts ([ports], [emulator]
-flow_table_size) must match asenetd's: a push that changes one is refused
-(exit 2) naming the key and its running value. A push that turns [l2] ARP
-answering on or off is refused unless --allow-l2-change is given (a lab's
-hosts lose their neighbours when it goes off).
-
-options)");
-  std::string socket, topology;
-  bool json = false, dry_run = false, allow_l2 = false;
-  double timeout = kPushTimeoutS;
-  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
-      "topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")(
-      "dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")(
-      "allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")(
-      "json", po::bool_switch(&json), "print the reply as JSON")(
-      "timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
-  if (auto rc = parse_options(d, args, "push")) return *rc;
-  if (timeout <= 0) return bad_usage("push", "--timeout must be above 0");
-  const auto topo = load_or_report(topology);
-  if (!topo) return 2;
-  nlohmann::json ports = nlohmann::json::object();
-  if (topo->ports.internet) ports["internet"] = *topo->ports.internet;
-  if (topo->ports.vnet) ports["vnet"] = *topo->ports.vnet;
-  if (topo->ports.onprem) ports["onprem"] = *topo->ports.onprem;
-  const nlohmann::json header = {{"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
-                                 {"allow_l2_change", allow_l2},
-                                 {"dry_run", dry_run},
-                                 {"file", topology}};
-  const std::string payload = wire::encode_push(header.dump(), compile(*topo, 0));
-  std::string reply;
-  if (auto rc = request("push", socket, wire::Type::kPushPlan, payload, reply, timeout)) return *rc;
+/// A single-node push's reply: the plan, then the generation (or the JSON).
+int print_push_reply(const std::string& reply, bool json) {
   const auto j = checked_reply("push", reply, {"generation", "previous", "acl_rules"}, {"build_ms", "swap_ms"});
   if (!j) return 1;
   if (json) {
@@ -259,6 +222,79 @@ options)");
             << "): " << (*j)["acl_rules"].get<uint64_t>() << " ACL rules, built in " << (*j)["build_ms"].get<double>()
             << " ms, every worker on it " << (*j)["swap_ms"].get<double>() << " ms later\n";
   return 0;
+}
+
+}  // namespace
+
+int cmd_push(const std::vector<std::string>& args) {
+  po::options_description d(R"(usage: asenetctl push --socket PATH [--socket PATH ...] --topology T [--dry-run]
+                      [--allow-l2-change] [--json]
+
+Compiles the topology here, sends the tables to asenetd and waits until every
+worker runs the new generation. A topology that fails validation exits 2 and
+sends nothing; a push asenetd cannot build leaves the old generation live.
+Established flows survive (Azure: a rule change applies to new connections).
+
+It prints what the new generation changes against the running one, one line
+per area (NSGs and rules, attachments, routes, frontends, instances, probes,
+L2 mode, timers), like a plan; --dry-run prints that and changes nothing.
+Keys that take effect only when asenetd starts ([ports], [emulator]
+flow_table_size) must match asenetd's: a push that changes one is refused
+(exit 2) naming the key and its running value. A push that turns [l2] ARP
+answering on or off is refused unless --allow-l2-change is given (a lab's
+hosts lose their neighbours when it goes off).
+
+With several --socket (a pool of asenetd nodes, docs/design/scale-out.md) the
+push runs in two phases: every node decodes, checks and builds the tables and
+keeps them staged (changing nothing), then, only if all of them could, every
+node publishes them under one generation, one above the highest any node
+runs; if any node refuses or cannot be reached, the nodes that prepared drop
+it and no node changes (exit 2 for a refusal, 1 otherwise). stats shows the
+same generation and spec_hash on every node. A staged push not committed
+within 60 s is dropped.
+
+options)");
+  std::vector<std::string> sockets;
+  std::string topology;
+  bool json = false, dry_run = false, allow_l2 = false;
+  double timeout = kPushTimeoutS;
+  d.add_options()("help,h", "show this help")("socket", po::value(&sockets)->required(),
+                                              "asenetd's --control-socket (repeat for a pool of nodes)")(
+      "topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")(
+      "dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")(
+      "allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")(
+      "json", po::bool_switch(&json), "print the reply as JSON")(
+      "timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
+  if (auto rc = parse_options(d, args, "push")) return *rc;
+  if (timeout <= 0) return bad_usage("push", "--timeout must be above 0");
+  const auto topo = load_or_report(topology);
+  if (!topo) return 2;
+  nlohmann::json ports = nlohmann::json::object();
+  if (topo->ports.internet) ports["internet"] = *topo->ports.internet;
+  if (topo->ports.vnet) ports["vnet"] = *topo->ports.vnet;
+  if (topo->ports.onprem) ports["onprem"] = *topo->ports.onprem;
+  const nlohmann::json header = {{"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
+                                 {"allow_l2_change", allow_l2},
+                                 {"dry_run", dry_run},
+                                 {"file", topology}};
+  const auto spec = compile(*topo, 0);
+  if (sockets.size() > 1 && !dry_run) return pool_push(sockets, header, spec, json, timeout);
+  if (sockets.size() > 1) {
+    for (const auto& s : sockets) {  // a dry run asks every node, one after the other
+      std::cout << s << ":\n";
+      std::vector<std::string> one = {"--socket",  s,           "--topology",           topology,
+                                      "--dry-run", "--timeout", std::to_string(timeout)};
+      if (allow_l2) one.push_back("--allow-l2-change");
+      if (json) one.push_back("--json");
+      if (const int rc = cmd_push(one); rc != 0) return rc;
+    }
+    return 0;
+  }
+  const std::string& socket = sockets.front();
+  const std::string payload = wire::encode_push(header.dump(), spec);
+  std::string reply;
+  if (auto rc = request("push", socket, wire::Type::kPushPlan, payload, reply, timeout)) return *rc;
+  return print_push_reply(reply, json);
 }
 
 int cmd_stats(const std::vector<std::string>& args) {

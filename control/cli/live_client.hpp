@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/control_socket.hpp"
+#include "protocol/wire.hpp"
 
 namespace asenet::control::cli {
 
@@ -24,6 +25,11 @@ int exchange_failed(const std::string& cmd, const ControlClient& c, const std::s
 /// asenetd's JSON reply, checked: an object whose `uints` keys are unsigned
 /// integers and `numbers` keys are numbers. nullopt (after a message) when it
 /// is not: a malformed reply is a runtime failure, never a crash.
+/// Sends one request and waits for its reply within `timeout` seconds; the
+/// exit code (after a message naming `cmd`) when it failed: 2 when asenetd
+/// refused the request, 1 for anything at run time.
+std::optional<int> request(const std::string& cmd, const std::string& socket, wire::Type type,
+                           const std::string& payload, std::string& reply, double timeout);
 std::optional<nlohmann::json> checked_reply(const std::string& cmd, const std::string& reply,
                                             std::initializer_list<const char*> uints,
                                             std::initializer_list<const char*> numbers = {});

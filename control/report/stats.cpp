@@ -174,8 +174,9 @@ void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
 
 std::string stats_json(const StatsSnapshot& s) {
   std::ostringstream o;
-  o << "{\"generation\":" << s.generation << ",\"health_epoch\":" << s.health_epoch
-    << ",\"tables_version\":" << s.tables_version << ",\"workers\":" << s.workers << ",";
+  o << "{\"generation\":" << s.generation << ",\"spec_hash\":" << json_str(s.spec_hash)
+    << ",\"health_epoch\":" << s.health_epoch << ",\"tables_version\":" << s.tables_version
+    << ",\"workers\":" << s.workers << ",";
   workers_and_ports_json(o, s);
   o << ",\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
     << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
@@ -215,6 +216,10 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   head("asenet_generation", "gauge",
        "Topology generation live in the data plane (the first is 1, each push adds one).");
   o << "asenet_generation " << s.generation << "\n";
+  if (!s.spec_hash.empty()) {
+    head("asenet_spec_info", "gauge", "The live spec's hash as a label (a pool's nodes show the same), always 1.");
+    o << "asenet_spec_info{spec_hash=\"" << prom_label(s.spec_hash) << "\"} 1\n";
+  }
   head("asenet_health_epoch", "gauge", "Health changes applied since start (asenetctl health and the probes).");
   o << "asenet_health_epoch " << s.health_epoch << "\n";
   head("asenet_workers", "gauge", "Worker lcores running the pipeline.");

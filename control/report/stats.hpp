@@ -22,6 +22,7 @@ std::string flow_state_label(size_t state);
 
 struct StatsSnapshot {
   uint64_t generation = 0;      ///< pushed: the first topology is 1, each push adds one
+  std::string spec_hash;        ///< the pushed spec's hash (wire::spec_hash): a pool's nodes compare it
   uint64_t health_epoch = 0;    ///< health changes (asenetctl health, probes) since start
   uint64_t tables_version = 0;  ///< tables published (pushes and health changes alike)
   unsigned workers = 0;
