@@ -282,6 +282,7 @@ StatsSnapshot LiveDataplane::snapshot() const {
     s.flow_log_tuples = flow_log_writer_->tuples_written();
     s.flow_log_files = flow_log_writer_->files_written();
     s.flow_log_records = flow_log_writer_->records_written();
+    s.rule_bytes = flow_log_writer_->rule_bytes();
     s.flow_log_tuples_lost = flow_log_writer_->tuples_lost();
     for (const auto& fs : flow_log_sinks_) s.flow_log_events_dropped += fs->dropped;
   }

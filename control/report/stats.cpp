@@ -186,8 +186,14 @@ std::string stats_json(const StatsSnapshot& s) {
     o << (first ? "" : ",") << json_str(drop_reason_name(static_cast<DropReason>(r))) << ":" << s.drops[r];
     first = false;
   }
-  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"flows\":{\"live\":" << s.flows_live
-    << ",\"by_state\":{";
+  o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"rule_bytes\":{";
+  bool first_rb = true;
+  for (const auto& [k, v] : s.rule_bytes) {
+    o << (first_rb ? "" : ",") << json_str(k) << ":{\"forward\":" << v[0] << ",\"reply\":" << v[1] << "}";
+    first_rb = false;
+  }
+  o << "}"
+    << ",\"flows\":{\"live\":" << s.flows_live << ",\"by_state\":{";
   for (size_t st = 0; st < s.flows_by_state.size(); ++st)
     o << (st ? "," : "") << "\"" << flow_state_label(st) << "\":" << s.flows_by_state[st];
   o << "}"
@@ -246,6 +252,16 @@ std::string stats_prometheus(const StatsSnapshot& s) {
     const auto slash = k.find('/');
     o << "asenet_rule_hits_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
       << prom_label(k.substr(slash + 1)) << "\"} " << v << "\n";
+  }
+  head("asenet_rule_bytes_total", "counter",
+       "Bytes of the flows each NSG rule allowed, per direction (forward: initiator to responder), from the "
+       "flow-log tuples: NSGs with flow logs on, a long flow's bytes every 5 minutes.");
+  for (const auto& [k, v] : s.rule_bytes) {
+    const auto slash = k.find('/');
+    for (int d = 0; d < 2; ++d)
+      o << "asenet_rule_bytes_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
+        << prom_label(k.substr(slash + 1)) << "\",direction=\"" << (d == 0 ? "forward" : "reply") << "\"} " << v[d]
+        << "\n";
   }
   head("asenet_flows", "gauge", "Connections in the flow tables.");
   o << "asenet_flows " << s.flows_live << "\n";

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct StatsSnapshot {
   /// Live flows per TCP state, indexed like dataplane::kTcpStateNames (0: not TCP).
   std::array<uint64_t, 7> flows_by_state{};
   RuleHits rule_hits;
+  /// "NSG/RULE" -> bytes {initiator to responder, back} of the flows it allowed,
+  /// from the flow-log tuples (NSGs with flow logs on; FlowLogWriter::rule_bytes).
+  std::map<std::string, std::array<uint64_t, 2>> rule_bytes;
   struct InstanceFigures {
     std::string ase;
     uint32_t ip = 0;

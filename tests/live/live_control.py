@@ -272,6 +272,7 @@ try:
     assert s1["rule_hits"]["ase-nsg/DenyAllInBound"] == 1, s1["rule_hits"]
     assert s1["rule_hits"]["ase-nsg/AllowInternetOutBound"] == 2, s1["rule_hits"]
     assert s1["flows"]["live"] == 5 and s1["flows"]["created"] == 5, s1["flows"]
+    assert s1["rule_bytes"] == {}, s1["rule_bytes"]  # no flow has continued or ended yet
     # Five SYNs nobody answered: five flows in syn_sent, none in another state.
     assert s1["flows"]["by_state"] == {"not_tcp": 0, "syn_sent": 5, "syn_recv": 0, "established": 0, "fin_wait": 0,
                                        "closing": 0, "closed": 0}, s1["flows"]
