@@ -186,7 +186,11 @@ void RequestHandlers::push_commit(ClientId id, std::string_view payload) {
   if (action != "commit") return refuse_push(id, "action must be \"commit\" or \"abort\"");
   LiveDataplane::PublishResult r;
   std::string why;
-  if (!live.commit(token, j.at("generation").get<uint64_t>(), r, why)) return refuse_push(id, why);
+  if (!live.commit(token, j.at("generation").get<uint64_t>(), r, why)) {  // counted as a failed push there
+    server.send(id, wire::Type::kError, why);
+    std::cerr << "asenetd: push refused: " << why << "\n";
+    return;
+  }
   std::cerr << "asenetd: generation " << r.generation << " live, committed (" << r.acl_rules
             << " ACL rules, swapped in " << r.swap_ms << " ms)\n";
   auto reply = nlohmann::json::parse(publish_json(r));

@@ -39,11 +39,13 @@ bool LiveDataplane::commit(const std::string& token, uint64_t generation, Publis
   if (!staged_ || staged_->token != token) {
     error = "no push prepared under this token (none, another, or older than " + std::to_string(kStagedTtl.count()) +
             " s); generation " + std::to_string(generation_) + " stays live";
+    ++pushes_failed_;
     return false;
   }
   if (generation <= generation_) {
     error = "generation " + std::to_string(generation) + " is not above this node's " + std::to_string(generation_) +
             "; it stays live";
+    ++pushes_failed_;
     return false;
   }
   std::unique_ptr<Staged> s = std::move(staged_);

@@ -124,7 +124,8 @@ try:
     assert sa["generation"] == sb["generation"] == 6 and sa["spec_hash"] == sb["spec_hash"] == pooled, (sa, sb)
     print("a push one node refuses: exit 2 naming it, both stay on 6: ok")
 
-    # A commit nobody prepared.
+    # A commit nobody prepared: refused, and counted once as a failed push.
+    failed = stats(sock_a)["control"]["pushes_failed"]
     s = socket.socket(socket.AF_UNIX)
     s.connect(sock_a)
     s.sendall(frame(7, json.dumps({"token": "0123456789abcdef", "action": "commit", "generation": 99}).encode()))
@@ -135,7 +136,8 @@ try:
         body += s.recv(n - len(body))
     s.close()
     assert typ == 0x81 and b"no push prepared under this token" in body, (typ, body)
-    assert stats(sock_a)["generation"] == 6
+    after = stats(sock_a)
+    assert after["generation"] == 6 and after["control"]["pushes_failed"] == failed + 1, after["control"]
     print("a commit under an unknown token: refused, generation 6 stays: ok")
 
     for d in nodes:
