@@ -341,18 +341,24 @@ options)");
 }
 
 int cmd_health(const std::vector<std::string>& args) {
-  po::options_description d(R"(usage: asenetctl health --socket PATH --ase NAME --instance IP up|down [--timeout S]
+  po::options_description d(R"(usage: asenetctl health --socket PATH [--socket PATH ...] --ase NAME --instance IP
+                        up|down [--timeout S]
 
 Marks an ASE instance up or down in the live data plane, as the load
 balancer's health probe would: a down instance gets no new flows; its
 established flows stay (Standard) or, when the whole frontend is down in era
 2016 (Basic), end. The setting outlives later pushes until changed again.
+With several --socket (a pool of nodes), every node gets the same verdict, one
+after the other, so that their Maglev tables stay alike; it stops at the first
+node that fails, naming it (the nodes before it have the new state).
 
 options)");
-  std::string socket, ase, instance, state;
+  std::vector<std::string> sockets;
+  std::string ase, instance, state;
   bool json = false;
   double timeout = kHealthTimeoutS;
-  d.add_options()("help,h", "show this help")("socket", po::value(&socket)->required(), "asenetd's --control-socket")(
+  d.add_options()("help,h", "show this help")("socket", po::value(&sockets)->required(),
+                                              "asenetd's --control-socket (repeat for a pool of nodes)")(
       "ase", po::value(&ase)->required(), "the ASE's name")("instance", po::value(&instance)->required(),
                                                             "the instance's address")(
       "state", po::value(&state)->required(), "up or down (may be given without --state)")(
@@ -365,15 +371,19 @@ options)");
   if (!parse_ipv4(instance)) return bad_usage("health", "--instance " + quote(instance) + " is not an IPv4 address");
   if (timeout <= 0) return bad_usage("health", "--timeout must be above 0");
   const nlohmann::json req = {{"ase", ase}, {"instance", instance}, {"up", state == "up"}};
-  std::string reply;
-  if (auto rc = request("health", socket, wire::Type::kHealth, req.dump(), reply, timeout)) return *rc;
-  const auto j = checked_reply("health", reply, {"generation", "health_epoch"});
-  if (!j) return 1;
-  if (json)
-    std::cout << reply << "\n";
-  else
-    std::cout << ase << " " << instance << " " << state << ": health epoch " << (*j)["health_epoch"].get<uint64_t>()
-              << " live (generation " << (*j)["generation"].get<uint64_t>() << ")\n";
+  for (const auto& socket : sockets) {
+    const std::string cmd = sockets.size() > 1 ? "health (" + socket + ")" : "health";
+    std::string reply;
+    if (auto rc = request(cmd, socket, wire::Type::kHealth, req.dump(), reply, timeout)) return *rc;
+    const auto j = checked_reply(cmd, reply, {"generation", "health_epoch"});
+    if (!j) return 1;
+    if (json)
+      std::cout << reply << "\n";
+    else
+      std::cout << (sockets.size() > 1 ? socket + ": " : "") << ase << " " << instance << " " << state
+                << ": health epoch " << (*j)["health_epoch"].get<uint64_t>() << " live (generation "
+                << (*j)["generation"].get<uint64_t>() << ")\n";
+  }
   return 0;
 }
 

@@ -126,6 +126,24 @@ void prom_per_port(std::ostringstream& o, const char* name, F value) {
     o << name << "{port=\"" << port_name(static_cast<Port>(p)) << "\"} " << value(p) << "\n";
 }
 
+/// Bytes per rule and flows per TCP state (issue 19, section 1).
+void prometheus_rules_and_states(std::ostringstream& o, const StatsSnapshot& s) {
+  auto head = [&](const char* name, const char* type, const char* help) { prom_head(o, name, type, help); };
+  head("asenet_rule_bytes_total", "counter",
+       "Bytes of the flows each NSG rule allowed, per direction (forward: initiator to responder), from the "
+       "flow-log tuples: NSGs with flow logs on, a long flow's bytes every 5 minutes.");
+  for (const auto& [k, v] : s.rule_bytes) {
+    const auto slash = k.find('/');
+    for (int d = 0; d < 2; ++d)
+      o << "asenet_rule_bytes_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
+        << prom_label(k.substr(slash + 1)) << "\",direction=\"" << (d == 0 ? "forward" : "reply") << "\"} " << v[d]
+        << "\n";
+  }
+  head("asenet_flows_by_state", "gauge", "Connections in the flow tables per TCP state (not_tcp: UDP, ICMP).");
+  for (size_t st = 0; st < s.flows_by_state.size(); ++st)
+    o << "asenet_flows_by_state{state=\"" << flow_state_label(st) << "\"} " << s.flows_by_state[st] << "\n";
+}
+
 /// The series issue 19 added: bytes, probes, flow logs, the control side.
 void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
   prom_head(o, "asenet_port_rx_bytes_total", "counter", "Bytes the device received on each side (its ibytes).");
@@ -253,21 +271,8 @@ std::string stats_prometheus(const StatsSnapshot& s) {
     o << "asenet_rule_hits_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
       << prom_label(k.substr(slash + 1)) << "\"} " << v << "\n";
   }
-  head("asenet_rule_bytes_total", "counter",
-       "Bytes of the flows each NSG rule allowed, per direction (forward: initiator to responder), from the "
-       "flow-log tuples: NSGs with flow logs on, a long flow's bytes every 5 minutes.");
-  for (const auto& [k, v] : s.rule_bytes) {
-    const auto slash = k.find('/');
-    for (int d = 0; d < 2; ++d)
-      o << "asenet_rule_bytes_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
-        << prom_label(k.substr(slash + 1)) << "\",direction=\"" << (d == 0 ? "forward" : "reply") << "\"} " << v[d]
-        << "\n";
-  }
   head("asenet_flows", "gauge", "Connections in the flow tables.");
   o << "asenet_flows " << s.flows_live << "\n";
-  head("asenet_flows_by_state", "gauge", "Connections in the flow tables per TCP state (not_tcp: UDP, ICMP).");
-  for (size_t st = 0; st < s.flows_by_state.size(); ++st)
-    o << "asenet_flows_by_state{state=\"" << flow_state_label(st) << "\"} " << s.flows_by_state[st] << "\n";
   head("asenet_flows_created_total", "counter", "Connections installed.");
   o << "asenet_flows_created_total " << s.flows_created << "\n";
   head("asenet_snat_ports_in_use", "gauge", "SNAT ports held, per ASE instance.");
@@ -295,6 +300,7 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   head("asenet_pushes_total", "counter", "Generations pushed.");
   o << "asenet_pushes_total " << s.pushes << "\n";
   prometheus_more(o, s);
+  prometheus_rules_and_states(o, s);
   return o.str();
 }
 

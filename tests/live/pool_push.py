@@ -10,6 +10,8 @@ push --socket A --socket B` in two phases.
 - A pool push that B refuses (MTU 9000 is above what B started with): exit 2
   naming B, A drops what it prepared, and both stay on generation 4 with
   their hashes unchanged; A's log says the push was aborted.
+- One health verdict given to both nodes (asenetctl health with two
+  sockets): both mark the instance down, generation unchanged.
 - A dry run prints each node's plan and changes nothing.
 - A commit under a token nobody prepared is refused; its generation stays.
 usage: pool_push.py ASENETD ASENETCTL"""
@@ -107,6 +109,14 @@ try:
     assert r.returncode == 0 and out["generation"] == 6 and not out["failed"], r.stdout
     assert [n["previous"] for n in out["nodes"]] == [4, 5], out
     print("a lagging node catches up: generations 4 and 5 -> 6 on both: ok")
+
+    # One health verdict to every node: the same instance down on both.
+    r = ctl("health", "--socket", sock_a, "--socket", sock_b, "--ase", "ase-one", "--instance", "10.0.1.5", "down")
+    assert r.returncode == 0 and r.stdout.count("ase-one 10.0.1.5 down: health epoch 1 live (generation 6)") == 2, (
+        r.stdout, r.stderr)
+    for st in (stats(sock_a), stats(sock_b)):
+        assert st["health"]["ase-one/10.0.1.5"] == "down" and st["generation"] == 6, st["health"]
+    print("health to every node: 10.0.1.5 down on both, generation 6 kept: ok")
 
     # A dry run asks each node what would change, and changes nothing.
     r = ctl("push", "--socket", sock_a, "--socket", sock_b, "--topology", b_topo, "--dry-run")
