@@ -29,16 +29,26 @@ using namespace asenet::control;
 using namespace asenet::dataplane;
 using namespace asenet::eal_test;
 
-TEST(FlowTable, InsertLookupReplyExpireAndFull) {
-  FlowTable ft;
-  std::string err;
-  ASSERT_TRUE(ft.init("ft_test", 1024, err)) << err;
-  FlowKey k;
+namespace {
+
+/// A TCP flow's key, 1:3 -> 2:4.
+FlowKey tcp_key() {
+  FlowKey k{};
   k.src = 1;
   k.dst = 2;
   k.sport = 3;
   k.dport = 4;
   k.proto = 6;
+  return k;
+}
+
+}  // namespace
+
+TEST(FlowTable, InsertLookupReplyExpireAndFull) {
+  FlowTable ft;
+  std::string err;
+  ASSERT_TRUE(ft.init("ft_test", 1024, err)) << err;
+  const FlowKey k = tcp_key();
   Flow* f = ft.insert(k, 100);
   ASSERT_NE(f, nullptr);
   f->expires_ns = 500ull * 1000000000ull;
@@ -78,12 +88,7 @@ TEST(FlowTable, CountsFlowsByTcpState) {
   std::string err;
   ASSERT_TRUE(ft.init("ft_states", 64, err)) << err;
   auto count = [&](TcpState s) { return ft.by_tcp_state()[static_cast<size_t>(s)]; };
-  FlowKey k{};
-  k.src = 1;
-  k.dst = 2;
-  k.sport = 3;
-  k.dport = 4;
-  k.proto = 6;
+  const FlowKey k = tcp_key();
   Flow* f = ft.insert(k, 0);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(count(TcpState::kNone), 1u);  // installed, no TCP flags applied yet
