@@ -98,6 +98,14 @@ std::string key_value(const char* key, int v, int width) {
   return b;
 }
 
+/// Where the NSGs' resource ids start: with "/" and an NSG's name in
+/// capitals, the record's resourceId, and (after "resourceId=") its blob's
+/// first folders.
+std::string nsgs_resource() {
+  return std::string("/SUBSCRIPTIONS/") + kSubscription +
+         "/RESOURCEGROUPS/ASENET/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS";
+}
+
 }  // namespace
 
 std::vector<std::string> FlowLogWriter::blob_folders(const std::string& nsg, uint64_t unix_hour,
@@ -107,21 +115,16 @@ std::vector<std::string> FlowLogWriter::blob_folders(const std::string& nsg, uin
   gmtime_r(&secs, &tm);
   // The NSG's name was validated by the loader (and by asenetd for a pushed
   // spec); write_file_beneath's checks stand behind that.
-  return {"resourceId=",
-          "SUBSCRIPTIONS",
-          kSubscription,
-          "RESOURCEGROUPS",
-          "ASENET",
-          "PROVIDERS",
-          "MICROSOFT.NETWORK",
-          "NETWORKSECURITYGROUPS",
-          upper(nsg),
-          key_value("y", tm.tm_year + 1900, 4),
-          key_value("m", tm.tm_mon + 1, 2),
-          key_value("d", tm.tm_mday, 2),
-          key_value("h", tm.tm_hour, 2),
-          "m=00",
-          "macAddress=" + mac};
+  std::vector<std::string> dirs = {"resourceId="};
+  std::istringstream id(nsgs_resource().substr(1));
+  for (std::string part; std::getline(id, part, '/');) dirs.push_back(part);
+  // The name stays one component: write_file_beneath refuses it whole if it
+  // holds a '/' that slipped past validation.
+  for (auto part :
+       {upper(nsg), key_value("y", tm.tm_year + 1900, 4), key_value("m", tm.tm_mon + 1, 2),
+        key_value("d", tm.tm_mday, 2), key_value("h", tm.tm_hour, 2), std::string("m=00"), "macAddress=" + mac})
+    dirs.push_back(std::move(part));
+  return dirs;
 }
 
 std::string FlowLogWriter::record_json(uint64_t minute, const std::string& nsg, const std::string& mac, Rules& rules) {
@@ -134,8 +137,7 @@ std::string FlowLogWriter::record_json(uint64_t minute, const std::string& nsg, 
   std::ostringstream o;
   o << "{\"time\":\"" << stamp << "\",\"systemId\":\"" << kSubscription << "\",\"macAddress\":\"" << mac
     << "\",\"category\":\"NetworkSecurityGroupFlowEvent\",\"resourceId\":"
-    << json_str(std::string("/SUBSCRIPTIONS/") + kSubscription +
-                "/RESOURCEGROUPS/ASENET/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/" + upper(nsg))
+    << json_str(nsgs_resource() + "/" + upper(nsg))
     << ",\"operationName\":\"NetworkSecurityGroupFlowEvents\",\"properties\":{\"Version\":2,\"flows\":[";
   bool first_rule = true;
   for (auto& [rule, tuples] : rules) {
