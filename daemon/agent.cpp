@@ -65,6 +65,7 @@ std::unique_ptr<TableSet> LiveDataplane::build_next(TableSpec& spec, PublishResu
 void LiveDataplane::install(std::unique_ptr<TableSet> next, std::chrono::steady_clock::time_point t0,
                             PublishResult& out) {
   const auto t1 = std::chrono::steady_clock::now();
+  next->set_rules_epoch(rule_totals_.epoch_for(next->spec()));
   std::unique_ptr<TableSet> old = handover_.publish(std::move(next));
   const auto t2 = std::chrono::steady_clock::now();
   // No worker reads `old` any more: its counters are final, and its flow log
@@ -267,6 +268,12 @@ StatsSnapshot LiveDataplane::snapshot() const {
   }
   s.rule_hits = retired_hits_;
   add_rule_hits(*ts, s.rule_hits);
+  std::vector<RuleTally*> tallies;
+  for (auto& t : tables_) {
+    tallies.push_back(t.rules.get());
+    if (t.rules) s.rule_uncounted_flows += t.rules->uncounted();
+  }
+  s.rule_traffic = rule_totals_.collect(tallies);
   instance_figures(s, sp, total);
   memory_figures(s);
   s.pushes = pushes_;
@@ -282,7 +289,6 @@ StatsSnapshot LiveDataplane::snapshot() const {
     s.flow_log_tuples = flow_log_writer_->tuples_written();
     s.flow_log_files = flow_log_writer_->files_written();
     s.flow_log_records = flow_log_writer_->records_written();
-    s.rule_bytes = flow_log_writer_->rule_bytes();
     s.flow_log_tuples_lost = flow_log_writer_->tuples_lost();
     for (const auto& fs : flow_log_sinks_) s.flow_log_events_dropped += fs->dropped;
   }

@@ -246,6 +246,9 @@ class LiveDataplane {
   void instance_figures(StatsSnapshot& s, const dataplane::TableSpec& sp, const dataplane::WorkerCounters& total) const;
   void memory_figures(StatsSnapshot& s) const;
 
+  /// Bytes and packets per rule: snapshot() folds what the workers gave back.
+  mutable RuleTotals rule_totals_;
+
   mutable std::mutex telemetry_mu_;
   StatsSnapshot telemetry_;
 };

@@ -38,7 +38,6 @@ void FlowLogWriter::add(const FlowLogEvent& e, const TableSpec& spec) {
       Level l;
       l.nsg = spec.nsgs[r.nsg].name;
       l.rule = flow_log_rule_label(r);
-      l.rule_key = l.nsg + "/" + r.name;
       l.direction = r.direction == NsgDirection::kInbound ? 'I' : 'O';
       l.proto = e.proto == 6 ? 'T' : 'U';
       // Outbound rules judge the packet as sent, inbound ones as delivered.
@@ -62,9 +61,6 @@ void FlowLogWriter::add(const FlowLogEvent& e, const TableSpec& spec) {
   if (it == open_.end()) return;  // began before logging was on
   for (const auto& l : it->second) {
     record(l, e.time_ns, 'A', e.kind == FlowLogKind::kEnd ? 'E' : 'C', &e);
-    auto& b = rule_bytes_[l.rule_key];
-    b[0] += e.bytes[0];
-    b[1] += e.bytes[1];
   }
   if (e.kind == FlowLogKind::kEnd) open_.erase(it);
 }

@@ -46,20 +46,12 @@ class FlowLogWriter {
   [[nodiscard]] uint64_t records_written() const noexcept { return records_; }
   [[nodiscard]] uint64_t files_written() const noexcept { return files_; }
   [[nodiscard]] uint64_t tuples_lost() const noexcept { return lost_; }
-  /// Bytes per rule, "NSG/RULE" -> {initiator to responder, back}: what the
-  /// continuing and end tuples of the flows each rule allowed counted, as
-  /// Azure's Traffic Analytics derives them from flow logs (so only for NSGs
-  /// with flow logs on, and a long flow's bytes arrive every 5 minutes).
-  [[nodiscard]] const std::map<std::string, std::array<uint64_t, 2>>& rule_bytes() const noexcept {
-    return rule_bytes_;
-  }
   /// The folders below `dir` of an NSG's file for an hour and MAC (Azure's blob name).
   static std::vector<std::string> blob_folders(const std::string& nsg, uint64_t unix_hour, const std::string& mac);
 
  private:
   struct Level {  ///< one logged NSG's view of a flow
     std::string nsg, rule;
-    std::string rule_key;  ///< "NSG/RULE", as rule hits name it
     char direction = 'I';
     char proto = 'T';
     uint32_t src = 0, dst = 0;
@@ -82,7 +74,6 @@ class FlowLogWriter {
   std::map<uint64_t, std::map<std::pair<std::string, std::string>, Rules>> pending_;
   uint64_t next_minute_ = 0;  ///< minutes before it are written
   uint64_t written_ = 0, records_ = 0, files_ = 0, lost_ = 0;
-  std::map<std::string, std::array<uint64_t, 2>> rule_bytes_;
 };
 
 /// Azure's rule label in flow logs: "DefaultRule_NAME" or "UserRule_NAME".

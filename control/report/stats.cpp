@@ -130,15 +130,22 @@ void prom_per_port(std::ostringstream& o, const char* name, F value) {
 void prometheus_rules_and_states(std::ostringstream& o, const StatsSnapshot& s) {
   auto head = [&](const char* name, const char* type, const char* help) { prom_head(o, name, type, help); };
   head("asenet_rule_bytes_total", "counter",
-       "Bytes of the flows each NSG rule allowed, per direction (forward: initiator to responder), from the "
-       "flow-log tuples: NSGs with flow logs on, a long flow's bytes every 5 minutes.");
-  for (const auto& [k, v] : s.rule_bytes) {
-    const auto slash = k.find('/');
-    for (int d = 0; d < 2; ++d)
-      o << "asenet_rule_bytes_total{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\""
-        << prom_label(k.substr(slash + 1)) << "\",direction=\"" << (d == 0 ? "forward" : "reply") << "\"} " << v[d]
-        << "\n";
-  }
+       "IP bytes of the flows each NSG rule allowed, per direction (forward: initiator to responder), every NSG, "
+       "counted as the packets pass; a flow counts against the rules that allowed it, after a push too.");
+  auto per_rule = [&](const char* name, auto value) {
+    for (const auto& [k, v] : s.rule_traffic) {
+      const auto slash = k.find('/');
+      for (int d = 0; d < 2; ++d)
+        o << name << "{nsg=\"" << prom_label(k.substr(0, slash)) << "\",rule=\"" << prom_label(k.substr(slash + 1))
+          << "\",direction=\"" << (d == 0 ? "forward" : "reply") << "\"} " << value(v, d) << "\n";
+    }
+  };
+  per_rule("asenet_rule_bytes_total", [](const RuleTraffic& v, int d) { return v.bytes[d]; });
+  head("asenet_rule_packets_total", "counter", "Packets of the flows each NSG rule allowed, per direction.");
+  per_rule("asenet_rule_packets_total", [](const RuleTraffic& v, int d) { return v.packets[d]; });
+  head("asenet_rule_uncounted_flows_total", "counter",
+       "Flows whose packets no rule counter took (a worker's rule sets all held by live flows).");
+  o << "asenet_rule_uncounted_flows_total " << s.rule_uncounted_flows << "\n";
   head("asenet_flows_by_state", "gauge", "Connections in the flow tables per TCP state (not_tcp: UDP, ICMP).");
   for (size_t st = 0; st < s.flows_by_state.size(); ++st)
     o << "asenet_flows_by_state{state=\"" << flow_state_label(st) << "\"} " << s.flows_by_state[st] << "\n";
@@ -206,12 +213,19 @@ std::string stats_json(const StatsSnapshot& s) {
   }
   o << "},\"rule_hits\":" << rule_hits_json(s.rule_hits) << ",\"rule_bytes\":{";
   bool first_rb = true;
-  for (const auto& [k, v] : s.rule_bytes) {
-    o << (first_rb ? "" : ",") << json_str(k) << ":{\"forward\":" << v[0] << ",\"reply\":" << v[1] << "}";
+  for (const auto& [k, v] : s.rule_traffic) {
+    o << (first_rb ? "" : ",") << json_str(k) << ":{\"forward\":" << v.bytes[0] << ",\"reply\":" << v.bytes[1] << "}";
     first_rb = false;
   }
-  o << "}"
-    << ",\"flows\":{\"live\":" << s.flows_live << ",\"by_state\":{";
+  o << "},\"rule_packets\":{";
+  first_rb = true;
+  for (const auto& [k, v] : s.rule_traffic) {
+    o << (first_rb ? "" : ",") << json_str(k) << ":{\"forward\":" << v.packets[0] << ",\"reply\":" << v.packets[1]
+      << "}";
+    first_rb = false;
+  }
+  o << "},\"rule_uncounted_flows\":" << s.rule_uncounted_flows << ",\"flows\":{\"live\":" << s.flows_live
+    << ",\"by_state\":{";
   for (size_t st = 0; st < s.flows_by_state.size(); ++st)
     o << (st ? "," : "") << "\"" << flow_state_label(st) << "\":" << s.flows_by_state[st];
   o << "}"

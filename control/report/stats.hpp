@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "control/report/rule_totals.hpp"
 #include "control/report/summary.hpp"
 #include "dataplane/core/drop_reason.hpp"
 #include "dataplane/core/fabric.hpp"
@@ -51,9 +52,10 @@ struct StatsSnapshot {
   /// Live flows per TCP state, indexed like dataplane::kTcpStateNames (0: not TCP).
   std::array<uint64_t, 7> flows_by_state{};
   RuleHits rule_hits;
-  /// "NSG/RULE" -> bytes {initiator to responder, back} of the flows it allowed,
-  /// from the flow-log tuples (NSGs with flow logs on; FlowLogWriter::rule_bytes).
-  std::map<std::string, std::array<uint64_t, 2>> rule_bytes;
+  /// "NSG/RULE" -> packets and bytes of the flows it allowed, every NSG,
+  /// counted by the workers as the packets pass (rule_totals.hpp).
+  RuleTrafficMap rule_traffic;
+  uint64_t rule_uncounted_flows = 0;  ///< flows no rule set could take (RuleTally::uncounted)
   struct InstanceFigures {
     std::string ase;
     uint32_t ip = 0;

@@ -177,6 +177,7 @@ Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) no
 void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   if (f == nullptr || !f->in_use) return;
   if ((f->snat || f->logged) && release_ != nullptr) release_(release_arg_, *f, now);
+  if (f->rule_set != 0 && tally_ != nullptr) tally_->release(f->rule_set);
   unlink(*f);
   const FlowKey key = initiator_key(*f), rev = reply_key(*f);
   rte_hash_del_key_with_hash(hash_, &key, flow_hash(key));

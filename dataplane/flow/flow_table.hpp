@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/flow/flow_log.hpp"
+#include "dataplane/flow/rule_tally.hpp"
 #include "dataplane/core/packet.hpp"
 #include "dataplane/core/time.hpp"
 #include "dataplane/tables/table_spec.hpp"
@@ -102,6 +103,7 @@ struct alignas(64) Flow {
   uint32_t log_last_s = 0;             ///< second of its last flow log event
   uint32_t serial = 0;                 ///< with the slot: which flow this is (flow logs)
   uint16_t wheel_slot = kNoWheelSlot;  ///< timer wheel second (FlowTable::schedule)
+  uint16_t rule_set = 0;               ///< the RuleSet its packets count in (rule_tally.hpp; 0: none)
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;  ///< bit 0 initiator, bit 1 responder
   uint8_t proto = 0;     ///< IP protocol of both keys
@@ -238,6 +240,8 @@ class FlowTable {
     release_arg_ = arg;
   }
   void remove(Flow* f, uint64_t now) noexcept;
+  /// Where flows' rule sets are given back when they end (rule_tally.hpp).
+  void set_rule_tally(RuleTally* t) noexcept { tally_ = t; }
   /// The slot of a flow (with its created time: which flow, for flow logs).
   [[nodiscard]] uint32_t slot_of(const Flow* f) const noexcept { return static_cast<uint32_t>(f - flows_); }
   /// Files `f` under its expires_ns second; call after every change of it.
@@ -303,6 +307,7 @@ class FlowTable {
   void* release_arg_ = nullptr;
   IdleFn idle_ = nullptr;
   void* idle_arg_ = nullptr;
+  RuleTally* tally_ = nullptr;
 };
 
 /// Control thread, the worker stopped (asenetd's exit, the end of a replay): a

@@ -150,6 +150,9 @@ bool make_worker_tables(const std::string& name, uint32_t flows, WorkerTables& o
   out.flows = std::make_unique<FlowTable>();
   out.snat = std::make_unique<SnatTable>();
   if (!out.flows->init(name + "_flows", flows, error) || !out.snat->init(name + "_snat", flows, error)) return false;
+  out.rules = std::make_unique<RuleTally>();
+  if (!out.rules->init(name + "_rules", RuleTally::kDefaultSets, error)) return false;
+  out.flows->set_rule_tally(out.rules.get());
   out.neighbors = std::make_unique<NeighborTable>();
   out.neighbor_copy = std::make_unique<NeighborHandoff>();
   out.end = std::make_unique<FlowEndHook>();

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/flow/rule_tally.hpp"
+
 struct rte_hash;
 
 namespace asenet::dataplane {
@@ -91,6 +93,7 @@ struct FlowEndHook {
 struct WorkerTables {
   std::unique_ptr<FlowTable> flows;
   std::unique_ptr<SnatTable> snat;
+  std::unique_ptr<RuleTally> rules;                ///< bytes and packets per NSG rule (rule_tally.hpp)
   std::unique_ptr<FlowEndHook> end;                ///< the hook's state (stable address)
   std::unique_ptr<NeighborTable> neighbors;        ///< [l2] arp: this worker's ARP cache
   std::unique_ptr<NeighborHandoff> neighbor_copy;  ///< how the control thread gets a copy of it

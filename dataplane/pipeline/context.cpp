@@ -9,6 +9,7 @@ namespace asenet::dataplane {
 void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool* pool) noexcept {
   ctx.flows = tables.flows.get();
   ctx.snat = tables.snat.get();
+  ctx.rules = tables.rules.get();
   ctx.neighbors = tables.neighbors.get();
   ctx.neighbor_copy = tables.neighbor_copy.get();
   ctx.pool = pool;

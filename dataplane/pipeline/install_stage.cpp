@@ -99,6 +99,10 @@ void fill_flow(Flow* f, const PacketMeta& m, uint64_t back_hop, const TableSet& 
   ctx.flows->schedule(f);
   f->packets[0] = 1;
   f->bytes[0] = m.ip_total_len;
+  if (ctx.rules != nullptr && m.nsg.count != 0) {
+    f->rule_set = ctx.rules->intern(ts.rules_epoch(), m.nsg);
+    if (f->rule_set != 0) ctx.rules->count(f->rule_set, 0, m.ip_total_len);
+  }
   ctx.counters.flows_created++;
 }
 

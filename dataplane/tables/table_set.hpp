@@ -30,6 +30,11 @@ class TableSet {
 
   [[nodiscard]] uint64_t generation() const noexcept { return spec_.generation; }
   [[nodiscard]] const TableSpec& spec() const noexcept { return spec_; }
+  /// Which rule ids the flows' rule sets name (rule_tally.hpp): tables whose
+  /// NSG rules are the same share one epoch. Set before the tables are
+  /// published (asenetd: LiveDataplane::install); 0 unless set.
+  [[nodiscard]] uint64_t rules_epoch() const noexcept { return rules_epoch_; }
+  void set_rules_epoch(uint64_t e) noexcept { rules_epoch_ = e; }
   /// The fabric's own addresses, sorted (VIPs, ILB addresses, instances): how
   /// packets are steered to workers (steer_worker).
   [[nodiscard]] const std::vector<uint32_t>& fabric_addresses() const noexcept { return fabric_; }
@@ -90,6 +95,7 @@ class TableSet {
   bool flow_logs_ = false;
   std::vector<uint8_t> rule_logged_;
   unsigned workers_ = 1;
+  uint64_t rules_epoch_ = 0;
   size_t hits_stride_ = 0;  ///< rules rounded up to a cache line of counters
   mutable std::vector<uint64_t> rule_hits_;
 };

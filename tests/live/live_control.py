@@ -272,7 +272,12 @@ try:
     assert s1["rule_hits"]["ase-nsg/DenyAllInBound"] == 1, s1["rule_hits"]
     assert s1["rule_hits"]["ase-nsg/AllowInternetOutBound"] == 2, s1["rule_hits"]
     assert s1["flows"]["live"] == 5 and s1["flows"]["created"] == 5, s1["flows"]
-    assert s1["rule_bytes"] == {}, s1["rule_bytes"]  # no flow has continued or ended yet
+    # Bytes per rule as the packets pass (issue 19): three 40-byte SYNs on
+    # AllowHttps, two out on AllowInternetOutBound; the denied one on none.
+    assert s1["rule_bytes"]["ase-nsg/AllowHttps"] == {"forward": 120, "reply": 0}, s1["rule_bytes"]
+    assert s1["rule_packets"]["ase-nsg/AllowHttps"] == {"forward": 3, "reply": 0}, s1["rule_packets"]
+    assert s1["rule_bytes"]["ase-nsg/AllowInternetOutBound"] == {"forward": 80, "reply": 0}, s1["rule_bytes"]
+    assert "ase-nsg/DenyAllInBound" not in s1["rule_bytes"] and s1["rule_uncounted_flows"] == 0, s1
     # Five SYNs nobody answered: five flows in syn_sent, none in another state.
     assert s1["flows"]["by_state"] == {"not_tcp": 0, "syn_sent": 5, "syn_recv": 0, "established": 0, "fin_wait": 0,
                                        "closing": 0, "closed": 0}, s1["flows"]
@@ -294,6 +299,8 @@ try:
     assert 'asenet_snat_ports_in_use{ase="ase",backend="10.0.1.4"} 2\n' in prom
     assert 'asenet_snat_destinations{ase="ase",backend="10.0.1.4"} 1\n' in prom
     assert 'asenet_flows_by_state{state="syn_sent"} 5\n' in prom
+    assert 'asenet_rule_bytes_total{nsg="ase-nsg",rule="AllowHttps",direction="forward"} 120\n' in prom
+    assert 'asenet_rule_packets_total{nsg="ase-nsg",rule="AllowHttps",direction="reply"} 0\n' in prom
     assert 'asenet_flows 5\n' in prom and 'asenet_generation 1\n' in prom
     print("prometheus: ok")
 
@@ -346,6 +353,10 @@ try:
                                                  TCP(sport=40000, dport=443, flags="A", seq=1002) / Raw(b"y")]),
                  "--dst", VIP)
     assert est["verdict"] == "forward", est
+    # AllowHttps is gone since generation 2, but the flow it allowed goes on
+    # counting against it: 3 + 8 SYNs of 40 bytes, then two of 41.
+    rb = stats()["rule_bytes"]
+    assert rb["ase-nsg/AllowHttps"] == {"forward": 11 * 40 + 2 * 41, "reply": 0}, rb
     print("bad push: exit 2, generation 2 still forwarding: ok")
 
     # --- tcpdump filters on the frame as it arrived; both directions ------------

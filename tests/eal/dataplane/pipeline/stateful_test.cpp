@@ -1,4 +1,5 @@
-// Statefulness through process_burst (flow_stage and install_stage): a reply in the same burst as its SYN.
+// Statefulness through process_burst (flow_stage and install_stage): a reply in the same burst as its SYN,
+// and every packet of a flow counted against the NSG rules that allowed it.
 #include <gtest/gtest.h>
 #include <rte_acl.h>
 #include <rte_eal.h>
@@ -16,6 +17,8 @@
 
 #include "control/compiler/compile.hpp"
 #include "control/model/topology.hpp"
+#include "control/report/rule_totals.hpp"
+#include "dataplane/flow/snat.hpp"
 #include "dataplane/core/checksum.hpp"
 #include "dataplane/pipeline/pipeline.hpp"
 #include "dataplane/ports/ports.hpp"
@@ -29,10 +32,11 @@ using namespace asenet::control;
 using namespace asenet::dataplane;
 using namespace asenet::eal_test;
 
-TEST(Stateful, ReplyInTheSameBurstAsItsSynPasses) {
-  // The branch may not open anything inbound; the instance opens to it, and the
-  // SYN-ACK arrives in the very burst that carries the SYN.
-  const char* topo = R"(
+namespace {
+
+/// A subnet whose NSG (no flow logs) denies the branch inbound; the branch
+/// (172.16.0.0/12) is on-premises, behind the gateway.
+constexpr const char* kBranchTopo = R"(
 [vnet]
 name = "vvnet"
 address_space = "10.0.0.0/16"
@@ -55,8 +59,14 @@ destination_port_ranges = "*"
 [gateway]
 bgp_routes = "172.16.0.0/12"
 )";
+
+}  // namespace
+
+TEST(Stateful, ReplyInTheSameBurstAsItsSynPasses) {
+  // The branch may not open anything inbound; the instance opens to it, and the
+  // SYN-ACK arrives in the very burst that carries the SYN.
   std::string err;
-  auto ts = TableSet::build(compile(load_topology_text(topo, "t.toml"), 1), 1, err);
+  auto ts = TableSet::build(compile(load_topology_text(kBranchTopo, "t.toml"), 1), 1, err);
   ASSERT_TRUE(ts) << err;
   ReplayPorts ports;
   ASSERT_TRUE(create_replay_ports(1, 1024, g_pool, ports, err)) << err;
@@ -101,4 +111,36 @@ bgp_routes = "172.16.0.0/12"
       for (unsigned i = 0; i < n; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(out[i]));
   }
   destroy_replay_ports(ports);
+}
+
+// Bytes per rule for an NSG without flow logs (issue 19): the first packet
+// and every later one, each way, count against the rule that allowed the
+// flow (the branch is in the VirtualNetwork tag: AllowVnetOutBound); a
+// denied packet counts against no rule's bytes.
+TEST(Stateful, EveryPacketOfAnAllowedFlowCountsAgainstItsRule) {
+  std::string err;
+  auto ts = TableSet::build(compile(load_topology_text(kBranchTopo, "t.toml"), 1), 1, err);
+  ASSERT_TRUE(ts) << err;
+  RuleTotals totals;
+  ts->set_rules_epoch(totals.epoch_for(ts->spec()));
+  Rig rig;
+  WorkerTables tables;
+  ASSERT_TRUE(make_worker_tables("rule_bytes", 1024, tables, err)) << err;
+  attach_worker_tables(rig.ctx, tables, g_pool);
+  EXPECT_EQ(one_packet(*ts, rig.ctx, Port::kVnet, "10.0.1.4", "172.16.5.10", 50000, 443, 0x02).flow, FlowState::kNew);
+  EXPECT_EQ(one_packet(*ts, rig.ctx, Port::kOnprem, "172.16.5.10", "10.0.1.4", 443, 50000, 0x12).flow,
+            FlowState::kReply);
+  EXPECT_EQ(one_packet(*ts, rig.ctx, Port::kVnet, "10.0.1.4", "172.16.5.10", 50000, 443, 0x10).flow,
+            FlowState::kEstablished);
+  EXPECT_EQ(one_packet(*ts, rig.ctx, Port::kOnprem, "172.16.5.10", "10.0.1.4", 443, 50001, 0x02).reason,
+            DropReason::kNsgDeny);
+  const RuleTrafficMap m = totals.collect({tables.rules.get()});
+  ASSERT_EQ(m.size(), 1u) << "one rule allowed a flow";
+  const RuleTraffic& t = m.at("n/AllowVnetOutBound");
+  EXPECT_EQ(t.packets[0], 2u);
+  EXPECT_EQ(t.packets[1], 1u);
+  EXPECT_EQ(t.bytes[0], 80u) << "IP bytes, as flow logs count them";
+  EXPECT_EQ(t.bytes[1], 40u);
+  for (Port p : {Port::kOnprem, Port::kVnet})
+    for (rte_mbuf* mb : rig.drain(p)) rte_pktmbuf_free(mb);
 }

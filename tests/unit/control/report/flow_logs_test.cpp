@@ -201,36 +201,3 @@ TEST(FlowLogFiles, ASymlinkedFileIsNotFollowed) {
   EXPECT_NE(err.find("not followed"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(d.outside / "victim"));
 }
-
-// Bytes per rule (issue 19): what the continuing and end tuples of the flows a
-// rule allowed carried, each way, as Traffic Analytics reads them from flow logs.
-TEST(FlowLogFiles, BytesPerRuleComeFromTheContinuingAndEndTuples) {
-  Dirs d;
-  const TableSpec spec = compile(load_topology_text(kTopo, "t.toml"), 1);
-  FlowLogWriter w(d.out.string());
-  FlowLogEvent begin = deny_event(spec);
-  begin.kind = FlowLogKind::kBegin;
-  begin.flow_slot = 7;
-  begin.flow_serial = 1;
-  for (uint32_t i = 0; i < spec.nsg_rules.size(); ++i)
-    if (spec.nsg_rules[i].name == "AllowVnetInBound") begin.rule[0] = i;
-  w.add(begin, spec);
-  FlowLogEvent more;
-  more.kind = FlowLogKind::kContinue;
-  more.time_ns = begin.time_ns + 300ull * 1000000000ull;
-  more.flow_slot = 7;
-  more.flow_serial = 1;
-  more.packets = {3, 2};
-  more.bytes = {300, 2000};
-  w.add(more, spec);
-  more.kind = FlowLogKind::kEnd;
-  more.time_ns += 10ull * 1000000000ull;
-  more.bytes = {40, 60};
-  w.add(more, spec);
-  more.bytes = {1000, 1000};  // an end for a flow no longer open: not counted twice
-  w.add(more, spec);
-  ASSERT_EQ(w.rule_bytes().size(), 1u);
-  const auto& b = w.rule_bytes().at("logged/AllowVnetInBound");
-  EXPECT_EQ(b[0], 340u);
-  EXPECT_EQ(b[1], 2060u);
-}
