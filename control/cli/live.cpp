@@ -303,8 +303,10 @@ int cmd_stats(const std::vector<std::string>& args) {
        asenetctl stats --socket PATH --watch [SECONDS] [--count N]
 
 The live data plane's counters: generation, per port rx/tx/drops, drops by
-reason, NSG rule hits (all generations), flows, SNAT ports per instance and
-ASE, health, memory, each worker's busy share. --format prometheus prints the
+reason, NSG rule hits (all generations), bytes and packets per NSG rule (every
+NSG, as the packets pass; a flow counts against the rule that allowed it,
+after a push too), flows, SNAT ports per instance and ASE, health, memory,
+each worker's busy share. --format prometheus prints the
 Prometheus text format (what asenetd --metrics-listen serves at /metrics).
 --watch prints rates every SECONDS (default 1): packets in and out, forwarded,
 drops by reason, new flows, pushes, each worker's busy share; refreshed in
