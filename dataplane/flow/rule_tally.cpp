@@ -46,45 +46,52 @@ uint16_t RuleTally::intern(uint64_t epoch, const NsgVerdicts& v) noexcept {
   if (v.count == 0 || index_ == nullptr) return 0;
   if (epoch != epoch_) {
     epoch_ = epoch;
-    last_id_ = 0;
     sweep();  // sets of older epochs nobody holds any more go back
   }
   const Key k = key_of(epoch, v);
-  uint16_t id = 0;
-  if (last_id_ != 0 && std::memcmp(&k, &last_key_, sizeof k) == 0) {
-    id = last_id_;
-  } else {
+  // The recent verdicts first, a slot per hash: a slot holds an id only, the
+  // set itself says whether it still is this verdict (no invalidation).
+  uint16_t& slot = recent_[rte_hash_crc(&k, sizeof k, 0) % recent_.size()];
+  uint16_t id = slot;
+  if (id == 0 || !holds(sets_[id], k)) {
     void* data = nullptr;
     if (rte_hash_lookup_data(index_, &k, &data) >= 0) {
       id = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data));
     } else {
       id = take_set();
-      if (id == 0) {
+      if (id == 0 || !fill(id, k)) {
         uncounted_.store(uncounted_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return 0;
       }
-      RuleSet& s = sets_[id];
-      s.epoch = epoch;
-      s.nrules = static_cast<uint8_t>(k.nrules);
-      s.rule = k.rule;
-      s.live = 0;
-      for (unsigned d = 0; d < 2; ++d) {
-        s.packets[d].store(0, std::memory_order_relaxed);
-        s.bytes[d].store(0, std::memory_order_relaxed);
-      }
-      if (rte_hash_add_key_data(index_, &k, reinterpret_cast<void*>(uintptr_t{id})) != 0) {
-        free_.push_back(id);
-        uncounted_.store(uncounted_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        return 0;
-      }
-      s.state.store(RuleSet::kActive, std::memory_order_release);  // its fields are there before it is seen
-      if (id >= high_water_.load(std::memory_order_relaxed)) high_water_.store(id + 1u, std::memory_order_release);
     }
-    last_key_ = k;
-    last_id_ = id;
+    slot = id;
   }
   sets_[id].live++;
   return id;
+}
+
+bool RuleTally::holds(const RuleSet& s, const Key& k) noexcept {
+  return s.state.load(std::memory_order_relaxed) == RuleSet::kActive && s.epoch == k.epoch && s.nrules == k.nrules &&
+         s.rule == k.rule;
+}
+
+bool RuleTally::fill(uint16_t id, const Key& k) noexcept {
+  RuleSet& s = sets_[id];
+  s.epoch = k.epoch;
+  s.nrules = static_cast<uint8_t>(k.nrules);
+  s.rule = k.rule;
+  s.live = 0;
+  for (unsigned d = 0; d < 2; ++d) {
+    s.packets[d].store(0, std::memory_order_relaxed);
+    s.bytes[d].store(0, std::memory_order_relaxed);
+  }
+  if (rte_hash_add_key_data(index_, &k, reinterpret_cast<void*>(uintptr_t{id})) != 0) {
+    free_.push_back(id);
+    return false;
+  }
+  s.state.store(RuleSet::kActive, std::memory_order_release);  // its fields are there before it is seen
+  if (id >= high_water_.load(std::memory_order_relaxed)) high_water_.store(id + 1u, std::memory_order_release);
+  return true;
 }
 
 uint16_t RuleTally::take_set() noexcept {
@@ -116,7 +123,6 @@ void RuleTally::drain(uint16_t id) noexcept {
   RuleSet& s = sets_[id];
   const Key k{s.epoch, s.rule, s.nrules, 0};
   rte_hash_del_key(index_, &k);
-  if (last_id_ == id) last_id_ = 0;
   ++drained_;
   s.state.store(RuleSet::kDrained, std::memory_order_release);  // after its last count
 }

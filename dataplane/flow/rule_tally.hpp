@@ -64,14 +64,17 @@ class RuleTally {
   // --- the worker --------------------------------------------------------
   /// The set for a flow allowed under `epoch` by `v`, with the flow counted
   /// in it; 0 when v names no rule or every set is taken (uncounted()).
-  /// Slow path: one compare for the last set interned, else a hash lookup.
+  /// Slow path: a CRC of the verdict and one compare for a recent one, else a hash lookup.
   uint16_t intern(uint64_t epoch, const NsgVerdicts& v) noexcept;
   /// One packet of a flow in set `id` (id != 0), in direction `dir`.
-  void count(uint16_t id, unsigned dir, uint32_t ip_bytes) noexcept {
-    RuleSet& s = sets_[id];
+  void count(uint16_t id, unsigned dir, uint32_t ip_bytes) noexcept { count_in(sets_[id], dir, ip_bytes); }
+  static void count_in(RuleSet& s, unsigned dir, uint32_t ip_bytes) noexcept {
     s.packets[dir].store(s.packets[dir].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     s.bytes[dir].store(s.bytes[dir].load(std::memory_order_relaxed) + ip_bytes, std::memory_order_relaxed);
   }
+  /// The sets, indexed by id: the hot path counts through this pointer
+  /// (WorkerContext::rule_sets), one load fewer than through the tally.
+  [[nodiscard]] RuleSet* sets() noexcept { return sets_.data(); }
   /// A flow of set `id` ended (FlowTable::remove).
   void release(uint16_t id) noexcept;
 
@@ -106,17 +109,18 @@ class RuleTally {
   };
   static_assert(sizeof(Key) == 32, "hash key without holes");
   static Key key_of(uint64_t epoch, const NsgVerdicts& v) noexcept;
+  static bool holds(const RuleSet& s, const Key& k) noexcept;
+  bool fill(uint16_t id, const Key& k) noexcept;
   uint16_t take_set() noexcept;
   void drain(uint16_t id) noexcept;
   void sweep() noexcept;
 
   std::vector<RuleSet> sets_;
-  std::vector<uint16_t> free_;  ///< sets the worker may fill (kFree)
-  rte_hash* index_ = nullptr;   ///< Key -> set id, the worker's only
-  uint64_t epoch_ = 0;          ///< the newest epoch the worker interned under
-  Key last_key_{};
-  uint16_t last_id_ = 0;
-  uint32_t drained_ = 0;  ///< sets handed to the control thread and not yet taken back
+  std::vector<uint16_t> free_;         ///< sets the worker may fill (kFree)
+  rte_hash* index_ = nullptr;          ///< Key -> set id, the worker's only
+  uint64_t epoch_ = 0;                 ///< the newest epoch the worker interned under
+  std::array<uint16_t, 64> recent_{};  ///< recently interned set ids, by the key's hash
+  uint32_t drained_ = 0;               ///< sets handed to the control thread and not yet taken back
   std::atomic<uint32_t> high_water_{1};
   std::atomic<uint64_t> uncounted_{0};
 };

@@ -10,6 +10,7 @@ void attach_worker_tables(WorkerContext& ctx, WorkerTables& tables, rte_mempool*
   ctx.flows = tables.flows.get();
   ctx.snat = tables.snat.get();
   ctx.rules = tables.rules.get();
+  ctx.rule_sets = tables.rules ? tables.rules->sets() : nullptr;
   ctx.neighbors = tables.neighbors.get();
   ctx.neighbor_copy = tables.neighbor_copy.get();
   ctx.pool = pool;

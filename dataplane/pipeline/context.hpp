@@ -74,7 +74,8 @@ struct WorkerContext {
   FlowTable* flows = nullptr;  ///< this worker's connection table (nullptr: stateless)
   SnatTable* snat = nullptr;   ///< this worker's SNAT ports (nullptr: no SNAT, flows to the Internet keep their source)
   RuleTally* rules = nullptr;  ///< bytes and packets per NSG rule (nullptr: not counted)
-  rte_mempool* pool = nullptr;  ///< for packets the worker makes itself (the LB's idle resets)
+  RuleSet* rule_sets = nullptr;  ///< rules->sets(): where a hit counts (Flow::rule_set indexes it)
+  rte_mempool* pool = nullptr;   ///< for packets the worker makes itself (the LB's idle resets)
   // While timers run (FlowTable::advance): the tables, and the packet at whose
   // time they run, which generated packets are attributed to.
   const TableSet* timer_tables = nullptr;

@@ -197,7 +197,8 @@ void take_hit(PacketMeta& m, Flow* f, bool reply, const FlowTimers& timers, Work
   ctx.flows->schedule(f);
   f->packets[dir]++;
   f->bytes[dir] += m.ip_total_len;
-  if (f->rule_set != 0) ctx.rules->count(f->rule_set, dir, m.ip_total_len);  // a line a few flows share: in cache
+  if (f->rule_set != 0)
+    RuleTally::count_in(ctx.rule_sets[f->rule_set], dir, m.ip_total_len);  // a shared line: in cache
   ctx.counters.flows_hit++;
   if (f->logged && m.now_ns / kNsPerSecond - f->log_last_s >= kFlowLogContinueNs / kNsPerSecond &&
       ctx.flow_log != nullptr) {
