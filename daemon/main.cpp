@@ -129,6 +129,7 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
     handlers.handle(id, type, payload);
   };
   const double duration = vm["duration"].as<double>();
+  const bool probes = !vm["no-probes"].as<bool>();  // a pool's follower: health comes from its prober
   const auto start = std::chrono::steady_clock::now();
   auto last_refresh = start;
   while (!g_stop.load()) {
@@ -136,7 +137,7 @@ void control_loop(const po::variables_map& vm, LiveDataplane& live, ControlServe
       server.poll(live.tracing() || live.capturing() ? 5 : 20, handle);
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    live.probe_tick();
+    if (probes) live.probe_tick();
     live.expire_staged();
     handlers.pump_trace();
     handlers.pump_capture();

@@ -59,6 +59,9 @@ options)");
                                       "on a small machine (a lab) this gives the core back to the kernel and "
                                       "the programs around asenetd")(
       "duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until a signal)")(
+      "no-probes", po::bool_switch(),
+      "send no health probes (ASEs with probe_port): health comes only from asenetctl health, "
+      "as on a pool's followers, to which asenetctl health-relay brings one prober's verdicts")(
       "summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
 }

@@ -50,6 +50,7 @@ int cmd_classify(const std::vector<std::string>& args);
 int cmd_push(const std::vector<std::string>& args);
 int cmd_stats(const std::vector<std::string>& args);
 int cmd_health(const std::vector<std::string>& args);
+int cmd_health_relay(const std::vector<std::string>& args);
 int cmd_trace(const std::vector<std::string>& args);
 int cmd_capture(const std::vector<std::string>& args);
 

@@ -33,6 +33,7 @@ commands:
   trace      the next N packets the live data plane handles, as trace.jsonl lines
   capture    the live data plane's frames on one side, as a pcap or pcapng file
   health     mark an ASE instance up or down in the live data plane
+  health-relay  carry one prober's health verdicts to the other nodes of a pool
   version    print the version
 
 Run `asenetctl COMMAND --help` for the options of a command.
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     if (cmd == "trace") return cmd_trace(rest);
     if (cmd == "capture") return cmd_capture(rest);
     if (cmd == "health") return cmd_health(rest);
+    if (cmd == "health-relay") return cmd_health_relay(rest);
   } catch (const std::exception& e) {
     std::cerr << "asenetctl " << cmd << ": " << e.what() << "\n";
     return 1;

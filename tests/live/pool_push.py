@@ -14,6 +14,10 @@ push --socket A --socket B` in two phases.
   sockets): both mark the instance down, generation unchanged.
 - A dry run prints each node's plan and changes nothing.
 - A commit under a token nobody prepared is refused; its generation stays.
+- One prober per instance: node P probes (probe_port, 1 s; nothing answers
+  on null devices, so its instances go down), node F runs --no-probes and
+  keeps them up until `asenetctl health-relay --from P --socket F` gives it
+  P's verdicts, one line each; a second round finds nothing to send.
 usage: pool_push.py ASENETD ASENETCTL"""
 
 import json
@@ -44,11 +48,11 @@ def topology(name, mtu=None, extra=""):
     return path
 
 
-def start(name, topo):
+def start(name, topo, *extra):
     sock = os.path.join(tmp, name + ".sock")
     d = subprocess.Popen([asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "--no-shconf", "-m", "256",
                           "--no-pci", "--log-level=error", "--file-prefix", "asenet-pool-%s-%d" % (name, os.getpid()),
-                          "--", "--topology", topo, "--control-socket", sock, "--idle-sleep", "200"],
+                          "--", "--topology", topo, "--control-socket", sock, "--idle-sleep", "200"] + list(extra),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(300):
         if os.path.exists(sock) or d.poll() is not None:
@@ -157,6 +161,38 @@ try:
     assert "prepared push aborted" in logs[0], logs[0]
     nodes = []
     print("pool push: ok")
+
+    # One prober, its verdicts relayed: P probes, F does not.
+    probing = topology("probing", extra="")
+    text = open(probing).read().replace('load_distribution = "Default"',
+                                        'load_distribution = "Default"\nprobe_port = 443\nprobe_interval = 1', 1)
+    open(probing, "w").write(text)
+    p, sock_p = start("p", probing)
+    nodes.append(p)
+    f, sock_f = start("f", probing, "--no-probes")
+    nodes.append(f)
+    instances = ["ase-one/10.0.1.%d" % i for i in (4, 5, 6)]
+    for _ in range(100):
+        if all(stats(sock_p)["health"].get(k) == "down" for k in instances):
+            break
+        time.sleep(0.2)
+    assert all(stats(sock_p)["health"][k] == "down" for k in instances), stats(sock_p)["health"]
+    sf = stats(sock_f)
+    assert all(sf["health"][k] == "up" for k in instances) and "probes" not in sf, sf  # it sends none
+    r = ctl("health-relay", "--from", sock_p, "--socket", sock_f, "--count", "1")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert sorted(r.stdout.splitlines()) == ["%s: ase-one 10.0.1.%d down (from %s)" % (sock_f, i, sock_p)
+                                             for i in (4, 5, 6)], r.stdout
+    assert all(stats(sock_f)["health"][k] == "down" for k in instances), stats(sock_f)["health"]
+    r = ctl("health-relay", "--from", sock_p, "--socket", sock_f, "--count", "2", "--interval", "0.2")
+    assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
+    r = ctl("health-relay", "--from", sock_p, "--socket", sock_p, "--count", "1")
+    assert r.returncode == 2 and "not its own follower" in r.stderr, r.stderr
+    for d in nodes:
+        d.terminate()
+        d.communicate(timeout=30)
+    nodes = []
+    print("health-relay: one prober's verdicts on the follower, nothing sent twice: ok")
 finally:
     for d in nodes:
         d.kill()
