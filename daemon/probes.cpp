@@ -175,11 +175,14 @@ void LiveDataplane::answer_probe(Probe& p, const ProbeReply& r, uint64_t now) {
 /// SYN, unless an NSG denies the prober (azure-semantics 7.2: the instance is
 /// marked down) or the instance's MAC is not known (asked for by ARP).
 void LiveDataplane::send_probe(Probe& p, uint64_t now) {
+  if (spec().find_ase(p.fig.ase) == nullptr) return;
+  // No answer within an interval. Its verdict may publish new tables (the
+  // instance goes down): the spec is read after it, never kept across it.
+  if (p.pending) probe_result(p, false, "timeout", now);
   const TableSpec& sp = spec();
   const AseSpec* ase = sp.find_ase(p.fig.ase);
   if (ase == nullptr) return;
   p.next_ns = now + uint64_t{ase->probe_interval_ms} * 1000000ull;
-  if (p.pending) probe_result(p, false, "timeout", now);  // no answer within an interval
   p.sport = static_cast<uint16_t>(kProbePortBase + (next_probe_sport_++ % kProbePortCount));
   const auto verdict =
       verify_flow(sp, VerifyQuery{NsgDirection::kInbound, 6, p.fig.ip, p.fig.port, kAzureProbeSource, p.sport});
