@@ -191,6 +191,10 @@ void LiveDataplane::worker_figures(StatsSnapshot& s) const {
     for (auto r : c.rx) f.packets += r;
     f.handed_off = c.handed_off;
     f.handed_in = c.handed_in;
+    f.peer_sent = c.peer_sent;
+    f.peer_received = c.peer_received;
+    f.peer_dropped = c.peer_dropped;
+    f.peer_refused = c.peer_refused;
     f.busy_cycles = c.busy_cycles;
     f.idle_cycles = c.idle_cycles;
     if (w < tables_.size()) f.flows_live = tables_[w].flows->size();
@@ -251,6 +255,8 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.health_epoch = health_epoch();
   s.tables_version = sp.generation;
   s.workers = static_cast<unsigned>(ctxs_.size());
+  s.node = node_;
+  s.nodes = nodes_;
   const WorkerCounters total = sum_counters(ctxs_);
   port_figures(s, total);
   s.forwarded = total.forwarded;

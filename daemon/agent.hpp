@@ -81,6 +81,11 @@ class LiveDataplane {
   bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
 
   [[nodiscard]] StatsSnapshot snapshot() const;
+  /// This node's number in its pool and the pool's size (asenetd --node, --peer), for stats.
+  void set_pool(unsigned node, unsigned nodes) noexcept {
+    node_ = node;
+    nodes_ = nodes;
+  }
   /// The pushed generation live (PublishResult) and the health epoch.
   [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
   [[nodiscard]] uint64_t health_epoch() const noexcept { return health_changes_; }
@@ -159,6 +164,7 @@ class LiveDataplane {
   std::vector<dataplane::WorkerTables>& tables_;
   std::array<uint16_t, dataplane::kNumPorts> ports_;
   rte_mempool* pool_;
+  unsigned node_ = 0, nodes_ = 1;
   RuleHits retired_hits_;                                    ///< rule hits of generations no longer live
   std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
   uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;

@@ -28,6 +28,7 @@
 #include "daemon/devices.hpp"
 #include "daemon/handlers.hpp"
 #include "daemon/options.hpp"
+#include "daemon/peers.hpp"
 #include "daemon/metrics_http.hpp"
 #include "daemon/telemetry.hpp"
 #include "dataplane/ports/ports.hpp"
@@ -63,8 +64,8 @@ struct Workers {
 };
 
 bool make_workers(unsigned n, uint32_t flow_table_size, uint32_t idle_sleep_us,
-                  const std::array<uint16_t, kNumPorts>& port_ids, rte_mempool* pool, TableHandover& handover,
-                  Workers& out, std::string& err) {
+                  const std::array<uint16_t, kNumPorts>& port_ids, const PoolMembership& members, rte_mempool* pool,
+                  TableHandover& handover, Workers& out, std::string& err) {
   // Several workers: RSS picks a queue per flow direction, not per
   // connection, so each worker hands a packet to the worker that owns its
   // connection (steer_worker, docs/design/lb-nat.md) over these rings.
@@ -93,6 +94,14 @@ bool make_workers(unsigned n, uint32_t flow_table_size, uint32_t idle_sleep_us,
     out.setups[w].ctx = c.get();
     for (size_t s = 0; s < kNumPorts; ++s)
       out.setups[w].sources.push_back(RxSource{port_ids[s], static_cast<uint16_t>(w), static_cast<Port>(s), false});
+    // A pool: each worker polls its queue of every peer link too, and sends
+    // other nodes' packets on its own queue of theirs (docs/design/scale-out.md).
+    for (unsigned j = 0; j < members.nodes && members.nodes > 1; ++j)
+      if (j != members.node)
+        out.setups[w].sources.push_back(
+            RxSource{members.peer_port[j], static_cast<uint16_t>(w), Port::kInternet, false, true});
+    out.setups[w].pool = members.nodes > 1 ? &members : nullptr;
+    out.setups[w].workers = n;
     out.setups[w].tables = &handover;
     out.setups[w].stop = &g_stop;
     out.setups[w].handoff = out.handoff;
@@ -170,18 +179,19 @@ std::string final_summary(const LiveDataplane& live, const Workers& w) {
 
 /// Everything between the ports being up and the workers stopping.
 int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std::array<uint16_t, kNumPorts>& ports,
-        rte_mempool* pool, const std::optional<ListenAddress>& metrics_at) {
+        const PoolMembership& members, rte_mempool* pool, const std::optional<ListenAddress>& metrics_at) {
   TableHandover handover(n);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   Workers workers;
   std::string err;
-  if (!make_workers(n, topo.emulator.flow_table_size, vm["idle-sleep"].as<unsigned>(), ports, pool, handover, workers,
-                    err)) {
+  if (!make_workers(n, topo.emulator.flow_table_size, vm["idle-sleep"].as<unsigned>(), ports, members, pool, handover,
+                    workers, err)) {
     std::cerr << "asenetd: " << err << "\n";
     return 1;
   }
   LiveDataplane live(handover, workers.ctxs, workers.tables, ports, pool);
+  live.set_pool(members.node, members.nodes);
   if (vm.count("flow-logs")) live.enable_flow_logs(vm["flow-logs"].as<std::string>());
   // Probes are always wired, so a push may add probe_port to an ASE.
   LiveDataplane::PublishResult first;
@@ -204,6 +214,8 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
     if (w < n) rte_eal_remote_launch(worker_main, &workers.setups[w++], lcore);
   }
   std::cerr << "asenetd: generation " << handover.generation() << " live on " << n << " worker" << (n > 1 ? "s" : "")
+            << (members.nodes > 1 ? ", node " + std::to_string(members.node) + " of " + std::to_string(members.nodes)
+                                  : std::string())
             << (vm.count("control-socket") ? ", control socket " + vm["control-socket"].as<std::string>() : "") << "\n";
   RequestHandlers handlers(
       live, server, handover,
@@ -228,6 +240,11 @@ int run(const po::variables_map& vm, const Topology& topo, unsigned n, const std
   for (uint16_t p : ports) {
     rte_eth_dev_stop(p);
     rte_eth_dev_close(p);
+  }
+  for (unsigned j = 0; j < members.nodes && members.nodes > 1; ++j) {
+    if (j == members.node) continue;
+    rte_eth_dev_stop(members.peer_port[j]);
+    rte_eth_dev_close(members.peer_port[j]);
   }
   return rc;
 }
@@ -255,6 +272,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::string peer_error;
+  const auto peers = parse_peers(
+      vm->count("node") ? std::optional<unsigned>((*vm)["node"].as<unsigned>()) : std::nullopt,
+      vm->count("peer") ? (*vm)["peer"].as<std::vector<std::string>>() : std::vector<std::string>{}, peer_error);
+  if (!peers) {
+    std::cerr << "asenetd: " << peer_error << "\n";
+    return 2;
+  }
   if (rte_eal_init(eal_argc, argv) < 0) {
     std::cerr << "asenetd: rte_eal_init failed: " << rte_strerror(rte_errno) << "\n";
     return 2;
@@ -275,8 +300,8 @@ int main(int argc, char** argv) {
     eal_cleanup(runtime_dir);
     return 2;
   }
-  const unsigned nb_mbufs =
-      vm->count("mbufs") ? (*vm)["mbufs"].as<unsigned>() : kNumPorts * workers * 2048 + workers * 512 + 4096;
+  const unsigned nb_mbufs = vm->count("mbufs") ? (*vm)["mbufs"].as<unsigned>()
+                                               : (kNumPorts + peers->nodes - 1) * workers * 2048 + workers * 512 + 4096;
   rte_mempool* pool =
       rte_pktmbuf_pool_create("asenetd_pool", nb_mbufs, 256, 0, data_room_for_mtu(topo.emulator.mtu), rte_socket_id());
   if (pool == nullptr) {
@@ -293,7 +318,15 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  const int rc = run(*vm, topo, workers, ports, pool, metrics_at);
+  PoolMembership members;
+  if (std::string err;
+      !attach_peers(*peers, workers, static_cast<uint16_t>(topo.emulator.mtu), ports, pool, members, err)) {
+    std::cerr << "asenetd: " << err << "\n";
+    rte_mempool_free(pool);
+    eal_cleanup(runtime_dir);
+    return 2;
+  }
+  const int rc = run(*vm, topo, workers, ports, members, pool, metrics_at);
   rte_mempool_free(pool);
   eal_cleanup(runtime_dir);
   return rc;

@@ -62,6 +62,16 @@ options)");
       "no-probes", po::bool_switch(),
       "send no health probes (ASEs with probe_port): health comes only from asenetctl health, "
       "as on a pool's followers, to which asenetctl health-relay brings one prober's verdicts")(
+      "node", po::value<unsigned>(),
+      "this node's number (0 to N-1) in a pool of N asenetd nodes that act as one data plane "
+      "(docs/design/scale-out.md): each connection has one owner node (hash of its external end, "
+      "as workers share them), and a packet another node owns is sent to it over the peer link")(
+      "peer", po::value<std::vector<std::string>>()->composing(),
+      "NODE=DEVICE: the link to pool node NODE, one for every other node, with as many workers on "
+      "each: net_memif between processes on one machine (one side role=server, the other "
+      "role=client, the same socket=PATH; EAL without --no-shconf), a veth or real port "
+      "(net_af_packet) between machines. Every node needs the same topology (asenetctl push "
+      "--socket A --socket B), and the health prober should be node 0")(
       "summary", po::value<std::string>(), "write the final counters as JSON to this file on exit");
   return d;
 }

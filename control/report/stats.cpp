@@ -44,7 +44,9 @@ void workers_and_ports_json(std::ostringstream& o, const StatsSnapshot& s) {
     const auto& f = s.per_worker[w];
     o << (w ? "," : "") << "{\"packets\":" << f.packets << ",\"handed_off\":" << f.handed_off
       << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << ",\"busy_cycles\":" << f.busy_cycles
-      << ",\"idle_cycles\":" << f.idle_cycles << "}";
+      << ",\"idle_cycles\":" << f.idle_cycles << ",\"peer_sent\":" << f.peer_sent
+      << ",\"peer_received\":" << f.peer_received << ",\"peer_dropped\":" << f.peer_dropped
+      << ",\"peer_refused\":" << f.peer_refused << "}";
   }
   o << "],\"ports\":{";
   for (size_t p = 0; p < kNumPorts; ++p) {
@@ -151,6 +153,26 @@ void prometheus_rules_and_states(std::ostringstream& o, const StatsSnapshot& s) 
     o << "asenet_flows_by_state{state=\"" << flow_state_label(st) << "\"} " << s.flows_by_state[st] << "\n";
 }
 
+/// A pool's node (asenetd --node, --peer): its place and its peer links.
+void prometheus_pool(std::ostringstream& o, const StatsSnapshot& s) {
+  if (s.nodes <= 1) return;
+  prom_head(o, "asenet_pool_nodes", "gauge", "Nodes in this node's pool (asenetd --peer); node is this one's number.");
+  o << "asenet_pool_nodes{node=\"" << s.node << "\"} " << s.nodes << "\n";
+  prom_head(o, "asenet_peer_packets_total", "counter",
+            "Frames on the peer links: sent to the owning node, received from another, dropped (link down or full), "
+            "refused (not a peer frame of this pool, or not this node's).");
+  const std::array<std::pair<const char*, uint64_t StatsSnapshot::WorkerFigures::*>, 4> kinds = {
+      {{"sent", &StatsSnapshot::WorkerFigures::peer_sent},
+       {"received", &StatsSnapshot::WorkerFigures::peer_received},
+       {"dropped", &StatsSnapshot::WorkerFigures::peer_dropped},
+       {"refused", &StatsSnapshot::WorkerFigures::peer_refused}}};
+  for (const auto& [name, field] : kinds) {
+    uint64_t n = 0;
+    for (const auto& f : s.per_worker) n += f.*field;
+    o << "asenet_peer_packets_total{direction=\"" << name << "\"} " << n << "\n";
+  }
+}
+
 /// The series issue 19 added: bytes, probes, flow logs, the control side.
 void prometheus_more(std::ostringstream& o, const StatsSnapshot& s) {
   prom_head(o, "asenet_port_rx_bytes_total", "counter", "Bytes the device received on each side (its ibytes).");
@@ -201,7 +223,7 @@ std::string stats_json(const StatsSnapshot& s) {
   std::ostringstream o;
   o << "{\"generation\":" << s.generation << ",\"spec_hash\":" << json_str(s.spec_hash)
     << ",\"health_epoch\":" << s.health_epoch << ",\"tables_version\":" << s.tables_version
-    << ",\"workers\":" << s.workers << ",";
+    << ",\"workers\":" << s.workers << ",\"node\":" << s.node << ",\"nodes\":" << s.nodes << ",";
   workers_and_ports_json(o, s);
   o << ",\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
     << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
@@ -268,6 +290,7 @@ std::string stats_prometheus(const StatsSnapshot& s) {
   head("asenet_worker_idle_cycles_total", "counter", "TSC cycles each worker spent on empty polls and idle sleep.");
   for (size_t w = 0; w < s.per_worker.size(); ++w)
     o << "asenet_worker_idle_cycles_total{worker=\"" << w << "\"} " << s.per_worker[w].idle_cycles << "\n";
+  prometheus_pool(o, s);
   head("asenet_port_rx_packets_total", "counter", "Packets the pipeline received on each side.");
   prom_per_port(o, "asenet_port_rx_packets_total", [&](size_t p) { return s.ports[p].rx; });
   head("asenet_port_tx_packets_total", "counter", "Packets the pipeline sent on each side.");
@@ -321,7 +344,9 @@ std::string stats_prometheus(const StatsSnapshot& s) {
 std::string stats_text(const StatsSnapshot& s) {
   std::ostringstream o;
   o << "generation " << s.generation << " (health epoch " << s.health_epoch << ") on " << s.workers << " worker"
-    << (s.workers == 1 ? "" : "s") << "\n";
+    << (s.workers == 1 ? "" : "s");
+  if (s.nodes > 1) o << ", node " << s.node << " of a pool of " << s.nodes;
+  o << "\n";
   for (size_t p = 0; p < kNumPorts; ++p)
     o << "  " << port_name(static_cast<Port>(p)) << ": rx " << s.ports[p].rx << ", tx " << s.ports[p].tx
       << ", device drops " << s.ports[p].drops() << "\n";

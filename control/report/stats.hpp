@@ -28,6 +28,7 @@ struct StatsSnapshot {
   uint64_t health_epoch = 0;    ///< health changes (asenetctl health, probes) since start
   uint64_t tables_version = 0;  ///< tables published (pushes and health changes alike)
   unsigned workers = 0;
+  unsigned node = 0, nodes = 1;  ///< this node's number in its pool (asenetd --node) and the pool's size
   struct WorkerFigures {
     uint64_t packets = 0;      ///< processed by this worker (its own and those handed to it)
     uint64_t handed_off = 0;   ///< received by it, processed by the worker owning their connection
@@ -35,6 +36,8 @@ struct StatsSnapshot {
     uint64_t busy_cycles = 0;  ///< TSC cycles of polls that found packets (live)
     uint64_t idle_cycles = 0;  ///< TSC cycles of empty polls and idle sleep (live)
     uint64_t flows_live = 0;
+    uint64_t peer_sent = 0, peer_received = 0;    ///< a pool: frames sent to / from the owning node
+    uint64_t peer_dropped = 0, peer_refused = 0;  ///< a pool: a link down or full; a frame not for this pool
   };
   std::vector<WorkerFigures> per_worker;
   struct PortFigures {

@@ -37,9 +37,13 @@ struct Burst {
 struct alignas(64) WorkerCounters {
   std::array<uint64_t, kNumPorts> rx{};
   std::array<uint64_t, kNumPorts> tx{};
-  uint64_t forwarded = 0;   ///< input packets that left on some port
-  uint64_t handed_off = 0;  ///< live, several workers: received here, processed by the owning worker
-  uint64_t handed_in = 0;   ///< live, several workers: received by another worker, processed here
+  uint64_t forwarded = 0;      ///< input packets that left on some port
+  uint64_t handed_off = 0;     ///< live, several workers: received here, processed by the owning worker
+  uint64_t handed_in = 0;      ///< live, several workers: received by another worker, processed here
+  uint64_t peer_sent = 0;      ///< a pool: received here, sent to the node that owns the connection
+  uint64_t peer_received = 0;  ///< a pool: sent here by another node (processed here or handed to a worker)
+  uint64_t peer_dropped = 0;   ///< a pool: to send to a node, but its link was down or full
+  uint64_t peer_refused = 0;   ///< a pool: from a peer link, not a peer frame, or a pool of other shape, or not ours
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
   uint64_t resets_sent = 0;       ///< RSTs the LB sent for flows that idled out (tcp_reset)

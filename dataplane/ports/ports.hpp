@@ -55,7 +55,13 @@ void destroy_replay_ports(ReplayPorts& ports);
 /// the other end's address; one between two fabric addresses (a VIP hairpin)
 /// to worker 0; anything else by a symmetric hash of both ends. `fabric` is
 /// sorted.
-unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
-                      const std::vector<uint32_t>& fabric) noexcept;
+/// In a pool (peer_link.hpp) the same rule over nodes x workers: the owner
+/// is unit u = steer_unit(..., nodes * workers, ...), node u / workers, worker
+/// u % workers; one node gives steer_worker's answer.
+unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const std::vector<uint32_t>& fabric) noexcept;
+inline unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
+                             const std::vector<uint32_t>& fabric) noexcept {
+  return steer_unit(frame, len, workers, fabric);
+}
 
 }  // namespace asenet::dataplane

@@ -72,19 +72,42 @@ struct Steering {
     }
   }
 
+  /// Sends what this worker gathered for other nodes, each on its link.
+  void send_to_peers(std::array<std::array<rte_mbuf*, kBurstSize>, kMaxNodes>& out,
+                     const std::array<uint16_t, kMaxNodes>& nout) {
+    for (unsigned node = 0; node < setup.pool->nodes; ++node) {
+      if (nout[node] == 0) continue;
+      const uint16_t sent = rte_eth_tx_burst(setup.pool->peer_port[node], ctx.tx_queue, out[node].data(), nout[node]);
+      ctx.counters.peer_sent += sent;
+      if (sent < nout[node]) {
+        ctx.counters.peer_dropped += nout[node] - sent;
+        rte_pktmbuf_free_bulk(out[node].data() + sent, nout[node] - sent);
+      }
+    }
+  }
+
   /// Splits a received burst: this worker's packets stay in `pkts` (their
   /// count returned, their sides in `kept_sides`), the others go to their
-  /// workers. ARP stays here and every other worker gets a copy to learn from.
-  uint16_t split(rte_mbuf** pkts, uint16_t n, Port side, const TableSet& ts, std::array<Port, kBurstSize>& kept_sides) {
-    const unsigned workers = static_cast<unsigned>(setup.handoff.size());
+  /// workers, and in a pool those of other nodes to them. ARP stays here and
+  /// every other worker gets a copy to learn from. `from_peer`: the burst came
+  /// over a peer link, so a packet this node does not own is refused, not
+  /// sent on (one hop at most).
+  uint16_t split(rte_mbuf** pkts, uint16_t n, const Port* in_sides, bool from_peer, const TableSet& ts,
+                 std::array<Port, kBurstSize>& kept_sides) {
+    const unsigned workers = setup.workers;
+    const unsigned nodes = setup.pool != nullptr ? setup.pool->nodes : 1;
+    const unsigned self = setup.pool != nullptr ? setup.pool->node : 0;
     std::array<std::array<rte_mbuf*, kBurstSize>, kMaxSteerWorkers> out;
     std::array<uint16_t, kMaxSteerWorkers> nout{};
+    std::array<std::array<rte_mbuf*, kBurstSize>, kMaxNodes> peer_out;
+    std::array<uint16_t, kMaxNodes> npeer{};
     uint16_t kept = 0;
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
+      const Port side = in_sides[i];
       const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
       if (m->data_len >= kEthHeaderLen && load_be16(frame + 12) == kEtherTypeArp) {
-        for (unsigned w = 0; w < workers; ++w) {
+        for (unsigned w = 0; w < workers && workers > 1; ++w) {
           if (w == ctx.worker_id) continue;
           rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
           if (c == nullptr) continue;  // learning is best effort: that worker will ask itself
@@ -95,8 +118,16 @@ struct Steering {
         kept_sides[kept++] = side;
         continue;
       }
-      const unsigned owner = steer_worker(frame, m->data_len, workers, ts.fabric_addresses());
-      if (owner == ctx.worker_id) {
+      const unsigned unit = steer_unit(frame, m->data_len, nodes * workers, ts.fabric_addresses());
+      const unsigned node = unit / workers, owner = unit % workers;
+      if (node != self) {
+        if (from_peer || !peer_encapsulate(m, side, *setup.pool, workers)) {
+          ++(from_peer ? ctx.counters.peer_refused : ctx.counters.peer_dropped);
+          rte_pktmbuf_free(m);
+          continue;
+        }
+        peer_out[node][npeer[node]++] = m;
+      } else if (owner == ctx.worker_id) {
         pkts[kept] = m;
         kept_sides[kept++] = side;
       } else {
@@ -104,9 +135,28 @@ struct Steering {
         out[owner][nout[owner]++] = m;
       }
     }
-    for (unsigned w = 0; w < workers; ++w)
+    if (setup.pool != nullptr) send_to_peers(peer_out, npeer);
+    for (unsigned w = 0; w < workers && workers > 1; ++w)
       if (nout[w] > 0) hand(out[w].data(), nout[w], w, ts);
     return kept;
+  }
+
+  /// A burst from a peer link: unwrapped, then split as any other.
+  uint16_t from_peer(rte_mbuf** pkts, uint16_t n, const TableSet& ts, std::array<Port, kBurstSize>& kept_sides) {
+    std::array<Port, kBurstSize> in_sides{};
+    uint16_t ok = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      Port side = Port::kInternet;
+      if (peer_decapsulate(pkts[i], *setup.pool, setup.workers, side) != PeerRefusal::kNone) {
+        ctx.counters.peer_refused++;
+        rte_pktmbuf_free(pkts[i]);
+        continue;
+      }
+      pkts[ok] = pkts[i];
+      in_sides[ok++] = side;
+    }
+    ctx.counters.peer_received += ok;
+    return split(pkts, ok, in_sides.data(), true, ts, kept_sides);
   }
 };
 
@@ -178,7 +228,7 @@ int worker_main(void* arg) {
   std::array<Port, kBurstSize> sides{};
   unsigned idle = 0;
   Steering steering{setup, ctx, {}, {}};
-  const bool steer = !setup.handoff.empty();
+  const bool steer = !setup.handoff.empty() || setup.pool != nullptr;
   // Timers run every so many empty polls: fewer when each ends in a sleep.
   const unsigned timer_mask = setup.idle_sleep_us != 0 ? 0xff : 0x3fff;
   uint64_t since = ctx.clock == ClockMode::kTsc ? rte_rdtsc() : 0;
@@ -190,7 +240,10 @@ int worker_main(void* arg) {
       if (n == 0) continue;
       got = true;
       if (steer) {
-        const uint16_t kept = steering.split(burst.pkts.data(), n, src.side, *ts, sides);
+        std::array<Port, kBurstSize> in_sides;
+        if (!src.peer) in_sides.fill(src.side);
+        const uint16_t kept = src.peer ? steering.from_peer(burst.pkts.data(), n, *ts, sides)
+                                       : steering.split(burst.pkts.data(), n, in_sides.data(), false, *ts, sides);
         if (kept == 0) continue;
         burst.count = kept;
         stamp_burst(burst, ctx, sides.data());
@@ -224,7 +277,7 @@ int worker_main(void* arg) {
       stamp_burst(burst, ctx, sides.data());
       process_burst(burst, *ts, ctx);
     }
-    if (steer) got = steering.drain(*ts) || got;
+    if (!setup.handoff.empty()) got = steering.drain(*ts) || got;
     if (!got && ctx.clock == ClockMode::kTsc && ((idle + 1) & timer_mask) == 0) {
       // Live: time passes without packets too. Timers (idle flows, SNAT
       // ports, the LB's resets) run on the TSC every ~16K empty polls, while

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/pipeline/pipeline.hpp"
+#include "dataplane/ports/peer_link.hpp"
 #include "dataplane/runtime/handover.hpp"
 
 struct rte_ring;
@@ -21,6 +22,7 @@ struct RxSource {
   uint16_t queue = 0;
   Port side = Port::kInternet;
   bool side_in_mbuf = false;
+  bool peer = false;  ///< a peer link (PoolMembership): the side is in each frame's peer header
 };
 
 struct WorkerSetup {
@@ -39,6 +41,11 @@ struct WorkerSetup {
   /// flow meet one flow table and one SNAT pool whatever queue RSS chose.
   /// Empty: no steering (one worker, or replay, which steers before the rings).
   std::vector<rte_ring*> handoff;
+  /// Live, in a pool of nodes (docs/design/scale-out.md): the owner of a
+  /// packet is a node and a worker (steer_unit); a packet another node owns
+  /// goes out on the peer link to it, on this worker's queue. Null: one node.
+  const PoolMembership* pool = nullptr;
+  unsigned workers = 1;  ///< this node's worker count (the handoff rings' when there are several)
 };
 
 /// Creates one incoming handoff ring per worker (`size` packets each), for

@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""Two asenetd nodes as one data plane (issue 20, items 1 and 2): each node on
+TAP devices of its own, one worker each, a net_memif peer link between them.
+Any node may receive any packet; the node that owns a connection holds its
+state, and the other hands it the frame over the link.
+- 200 connections from 200 Internet clients to the VIP, all arriving at node
+  0: every one reaches an instance (the ASE's two both used), spread over both
+  nodes (each sends some on its vnet side), and node 1 sends exactly what node
+  0 handed it (peer_sent, peer_received).
+- The same SYNs again, now arriving at node 1: each leaves the same node
+  towards the same instance (the owner's flow, whichever node saw it).
+- The instances' SYN-ACKs, all arriving at node 1: every one leaves on the
+  Internet side with the VIP as source, from the node that owns its flow
+  (both directions met there).
+- SNAT across the pool: 1,025 connections of one instance to one destination,
+  arriving alternately at both nodes: 1,024 leave, with the instance's 1,024
+  ports exactly (azure-semantics 7.6: the ports of the instance's
+  preallocation, each used once), from one node; the 1,025th is refused
+  (snat_exhausted once over the pool), and another destination still gets a
+  port.
+- Neither node dropped or refused a peer frame, and stats --json and
+  Prometheus say which node each is (node, nodes, asenet_pool_nodes).
+- asenetd refuses bad --node/--peer sets with exit 2 and a line.
+usage: pool_peers.py ASENETD ASENETCTL"""
+
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "lib"))
+from asenet_golden import FABRIC_MAC, snat_ports  # noqa: E402
+from scapy.all import IP, TCP, Ether  # noqa: E402
+
+asenetd, asenetctl = sys.argv[1], sys.argv[2]
+pid = os.getpid()
+tmp = tempfile.mkdtemp(prefix="asenet-peers-")
+cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+VIP, INSTANCES, DEST = "192.23.1.2", ["10.0.1.4", "10.0.1.5"], "13.107.4.50"
+TAPS = [{"internet": "pi%d_%d" % (n, pid % 10000), "vnet": "pv%d_%d" % (n, pid % 10000)} for n in range(2)]
+PEER_SOCK = os.path.join(tmp, "peer01.sock")
+
+TOPO = """
+[vnet]
+name = "corp-vnet"
+address_space = ["10.0.0.0/16"]
+[[subnets]]
+name = "ase-one"
+prefix = "10.0.1.0/26"
+[[ases]]
+name = "ase-one"
+subnet = "ase-one"
+public_vip = "192.23.1.2"
+instances = ["10.0.1.4", "10.0.1.5"]
+[gateway]
+bgp_routes = ["172.16.0.0/12"]
+[ports]
+internet = "tap:%s"
+vnet = "tap:%s"
+onprem = "net_null%d,no-rx=1"
+"""
+
+
+def ctl(*args):
+    return subprocess.run([asenetctl] + list(args), capture_output=True, text=True, timeout=60)
+
+
+def stats(sock):
+    r = ctl("stats", "--socket", sock, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def peer_totals(s):
+    return {k: sum(w[k] for w in s["per_worker"]) for k in ("peer_sent", "peer_received", "peer_dropped",
+                                                            "peer_refused")}
+
+
+def daemon(node, peer, sock=None, extra=()):
+    topo = os.path.join(tmp, "node%d.toml" % node)
+    with open(topo, "w") as f:
+        f.write(TOPO % (TAPS[node]["internet"], TAPS[node]["vnet"], node))
+    args = [asenetd, "--lcores", "(0-1)@(%s)" % cpus, "--no-huge", "-m", "512", "--no-pci", "--log-level=error",
+            "--file-prefix", "asenet-peers-%d-%d" % (node, pid), "--", "--topology", topo, "--idle-sleep", "100"]
+    if sock:
+        args += ["--control-socket", sock]
+    if peer is not None:
+        args += ["--node", str(node), "--peer", peer]
+    return subprocess.Popen(args + list(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class Sniffer:
+    """Every frame asenetd sends on a TAP (a packet socket on the Linux end)."""
+
+    def __init__(self, iface):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.s.bind((iface, 0))
+        self.s.setblocking(False)
+
+    def take(self, settle=1.0):
+        """The TCP/IPv4 frames received since the last call, as scapy packets."""
+        out, quiet_since = [], time.time()
+        while time.time() - quiet_since < settle:
+            if not select.select([self.s], [], [], 0.1)[0]:
+                continue
+            while True:
+                try:
+                    data, addr = self.s.recvfrom(65535)
+                except BlockingIOError:
+                    break
+                if addr[2] == socket.PACKET_OUTGOING:
+                    continue  # what this test itself wrote into the TAP
+                p = Ether(data)
+                if p.haslayer(TCP) and p.haslayer(IP):
+                    out.append(p)
+            quiet_since = time.time()
+        return out
+
+
+class Writer:
+    """Writes frames into a TAP from the Linux end (what asenetd receives)."""
+
+    def __init__(self, iface):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        self.s.bind((iface, 0))
+
+    def send(self, pkts):
+        for k, p in enumerate(pkts):
+            self.s.send(bytes(p))
+            if k % 50 == 49:
+                time.sleep(0.01)  # the TAP's queue holds 500 frames: stay well inside it
+
+
+NET = Ether(src="02:00:00:00:00:10", dst=FABRIC_MAC)
+VM = Ether(src="02:00:00:00:01:04", dst=FABRIC_MAC)
+
+
+def clients():
+    return [("198.51.%d.%d" % (100 + i // 200, 1 + i % 200), 40000 + i) for i in range(200)]
+
+
+def check_refusals():
+    bad = [(["--node", "2", "--peer", "1=net_null9"], "numbers its nodes 0 to 1"),
+           (["--peer", "1=net_null9"], "--peer needs --node"),
+           (["--node", "0", "--peer", "0=net_null9"], "that is this node"),
+           (["--node", "0", "--peer", "1net_null9"], "expected NODE=DEVICE")]
+    for extra, want in bad:
+        topo = os.path.join(tmp, "bad.toml")
+        with open(topo, "w") as f:
+            f.write(TOPO.replace("tap:%s", "net_null7,no-rx=1", 1).replace("tap:%s", "net_null8,no-rx=1", 1) % 9)
+        r = subprocess.run([asenetd, "--no-huge", "--no-pci", "--", "--topology", topo] + extra,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and want in r.stderr, (extra, r.returncode, r.stderr)
+    print("bad --node / --peer sets: exit 2 with a line: ok")
+
+
+procs = []
+try:
+    check_refusals()
+    socks = [os.path.join(tmp, "n%d.sock" % n) for n in range(2)]
+    procs.append(daemon(0, "1=net_memif0,role=server,socket=%s" % PEER_SOCK, socks[0]))
+    for _ in range(300):  # node 1 may start first (it waits), but its log is quieter this way
+        if os.path.exists(PEER_SOCK) or procs[0].poll() is not None:
+            break
+        time.sleep(0.1)
+    procs.append(daemon(1, "0=net_memif0,role=client,socket=%s" % PEER_SOCK, socks[1]))
+    for _ in range(300):
+        if all(os.path.exists(s) for s in socks) or any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.1)
+    for p in procs:
+        assert p.poll() is None, "asenetd did not start: %s" % p.stderr.read()
+    for t in TAPS:
+        for iface in t.values():
+            subprocess.run(["sysctl", "-q", "-w", "net.ipv6.conf.%s.disable_ipv6=1" % iface], check=False)
+            subprocess.run(["ip", "link", "set", iface, "up"], check=True)
+    time.sleep(2)  # the memif client connects to the server's socket
+    sniff = [{side: Sniffer(t[side]) for side in t} for t in TAPS]
+    write = [{side: Writer(t[side]) for side in t} for t in TAPS]
+    for s in socks:
+        st = stats(s)
+        assert st["nodes"] == 2 and st["node"] == socks.index(s), st
+
+    # 1. Inbound, everything arriving at node 0.
+    syns = [NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="S", seq=1000) for c, sp in clients()]
+    write[0]["internet"].send(syns)
+    owner = {}
+    for node in range(2):
+        for p in sniff[node]["vnet"].take():
+            key = (p[IP].src, p[TCP].sport)
+            assert p[IP].dst in INSTANCES and p[TCP].dport == 443, p.summary()
+            assert key not in owner, "flow %s left twice" % (key,)
+            owner[key] = (node, p[IP].dst)
+    assert len(owner) == 200, "%d of 200 connections reached an instance" % len(owner)
+    share = [sum(1 for n, _ in owner.values() if n == node) for node in range(2)]
+    assert min(share) >= 40, "the pool's nodes own %s of 200" % share
+    assert {i for _, i in owner.values()} == set(INSTANCES)
+    t0, t1 = peer_totals(stats(socks[0])), peer_totals(stats(socks[1]))
+    assert t0["peer_sent"] == share[1] == t1["peer_received"], (share, t0, t1)
+    print("200 connections into node 0: %d owned by node 0, %d handed to node 1 over memif: ok" % tuple(share))
+
+    # 2. The same SYNs arriving at node 1 meet the owner's flows.
+    write[1]["internet"].send(syns)
+    seen = 0
+    for node in range(2):
+        for p in sniff[node]["vnet"].take():
+            assert owner[(p[IP].src, p[TCP].sport)] == (node, p[IP].dst), (node, p.summary())
+            seen += 1
+    assert seen == 200, seen
+    print("the same connections into node 1: each from its owner to the same instance: ok")
+
+    # 3. Every reply arrives at node 1; each leaves from its flow's owner, as the VIP.
+    replies = [VM / IP(src=owner[(c, sp)][1], dst=c) / TCP(sport=443, dport=sp, flags="SA", seq=5000, ack=1001)
+               for c, sp in clients()]
+    write[1]["vnet"].send(replies)
+    back = 0
+    for node in range(2):
+        for p in sniff[node]["internet"].take():
+            key = (p[IP].dst, p[TCP].dport)
+            assert p[IP].src == VIP and p[TCP].sport == 443 and owner[key][0] == node, (node, p.summary())
+            back += 1
+    assert back == 200, "%d of 200 replies left as the VIP" % back
+    print("200 replies into node 1: each left its owner with the VIP as source: ok")
+
+    # 4. SNAT across the pool: one instance, one destination, both nodes.
+    out = [VM / IP(src=INSTANCES[0], dst=DEST) / TCP(sport=20000 + i, dport=443, flags="S") for i in range(1025)]
+    for k in range(0, 1025, 100):
+        write[0]["vnet"].send(out[k:k + 100:2])
+        write[1]["vnet"].send(out[k + 1:k + 100:2])
+    ports, nodes_out = [], set()
+    for node in range(2):
+        for p in sniff[node]["internet"].take(settle=2.0):
+            assert p[IP].src == VIP and p[IP].dst == DEST, p.summary()
+            ports.append(p[TCP].sport)
+            nodes_out.add(node)
+    assert len(ports) == 1024 and len(set(ports)) == 1024, "%d out, %d ports" % (len(ports), len(set(ports)))
+    assert sorted(ports) == sorted(snat_ports(0)), "not the instance's preallocated ports"
+    assert len(nodes_out) == 1, "one destination's connections left %s" % nodes_out
+    exhausted = sum(stats(s)["drops"].get("snat_exhausted", 0) for s in socks)
+    assert exhausted == 1, exhausted
+    other = VM / IP(src=INSTANCES[0], dst="13.107.4.51") / TCP(sport=30001, dport=443, flags="S")
+    write[1]["vnet"].send([other])
+    got = [p for node in range(2) for p in sniff[node]["internet"].take()]
+    assert len(got) == 1 and got[0][IP].src == VIP, [p.summary() for p in got]
+    print("SNAT over the pool: 1,024 of 1,025 out on the instance's own 1,024 ports, from node %d; "
+          "the 1,025th refused once; another destination still served: ok" % nodes_out.pop())
+
+    for s in socks:
+        t = peer_totals(stats(s))
+        assert t["peer_dropped"] == 0 and t["peer_refused"] == 0, t
+    prom = ctl("stats", "--socket", socks[1], "--format", "prometheus").stdout
+    assert 'asenet_pool_nodes{node="1"} 2' in prom, prom
+    assert 'asenet_peer_packets_total{direction="received"}' in prom
+    print("no peer frame dropped or refused; stats and Prometheus name the node: ok")
+    print("pool peers: ok")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            _, err = p.communicate(timeout=20)
+            if p.returncode not in (0, None):
+                print("asenetd exited %s: %s" % (p.returncode, err), file=sys.stderr)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
