@@ -11,6 +11,7 @@
 #include <sched.h>
 
 #include "dataplane/core/checksum.hpp"
+#include "dataplane/core/fabric.hpp"
 #include "dataplane/ports/ports.hpp"
 
 namespace asenet::dataplane {
@@ -18,6 +19,13 @@ namespace asenet::dataplane {
 namespace {
 
 constexpr uint16_t kLearnOnly = 0x4000;  ///< in mbuf->port with the side: another worker's ARP, to learn from
+
+/// An instance's answer to a health probe (to 168.63.129.16): in a pool it
+/// belongs to the node that probes, node 0 (docs/design/scale-out.md).
+inline bool is_probe_reply(const uint8_t* frame, uint32_t len) noexcept {
+  return len >= kEthHeaderLen + 20 && load_be16(frame + 12) == kEtherTypeIpv4 &&
+         load_be32(frame + kEthHeaderLen + 16) == kAzureProbeSource;
+}
 
 /// Live steering state of one worker (WorkerSetup::handoff).
 struct Steering {
@@ -118,7 +126,9 @@ struct Steering {
         kept_sides[kept++] = side;
         continue;
       }
-      const unsigned unit = steer_unit(frame, m->data_len, nodes * workers, ts.fabric_addresses());
+      unsigned unit = steer_unit(frame, m->data_len, nodes * workers, ts.fabric_addresses());
+      if (nodes > 1 && is_probe_reply(frame, m->data_len))  // the pool's prober is node 0
+        unit = steer_unit(frame, m->data_len, workers, ts.fabric_addresses());
       const unsigned node = unit / workers, owner = unit % workers;
       if (node != self) {
         if (from_peer || !peer_encapsulate(m, side, *setup.pool, workers)) {

@@ -18,6 +18,7 @@ state, and the other hands it the frame over the link.
   preallocation, each used once), from one node; the 1,025th is refused
   (snat_exhausted once over the pool), and another destination still gets a
   port.
+- Health probe answers reaching either node are taken by node 0, the prober.
 - Neither node dropped or refused a peer frame, and stats --json and
   Prometheus say which node each is (node, nodes, asenet_pool_nodes).
 - asenetd refuses bad --node/--peer sets with exit 2 and a line.
@@ -250,6 +251,18 @@ try:
     assert len(got) == 1 and got[0][IP].src == VIP, [p.summary() for p in got]
     print("SNAT over the pool: 1,024 of 1,025 out on the instance's own 1,024 ports, from node %d; "
           "the 1,025th refused once; another destination still served: ok" % nodes_out.pop())
+
+    # 5. Health probe answers (to 168.63.129.16) belong to the pool's prober, node 0,
+    # whichever node the instance sent them to.
+    before = [stats(s)["drops"].get("probe_reply", 0) for s in socks]
+    answers = [VM / IP(src=INSTANCES[k % 2], dst="168.63.129.16") / TCP(sport=443, dport=61000 + k, flags="SA")
+               for k in range(20)]
+    write[1]["vnet"].send(answers[:10])  # whichever node owns 168.63.129.16's hash,
+    write[0]["vnet"].send(answers[10:])  # one of these halves would go astray without the rule
+    time.sleep(1)
+    after = [stats(s)["drops"].get("probe_reply", 0) for s in socks]
+    assert after[0] - before[0] == 20 and after[1] == before[1], (before, after)
+    print("20 probe answers into both nodes: all taken by node 0, the prober: ok")
 
     for s in socks:
         t = peer_totals(stats(s))
