@@ -194,7 +194,10 @@ try:
     nodes = []
     print("health-relay: one prober's verdicts on the follower, nothing sent twice: ok")
 finally:
+    failing = sys.exc_info()[0] is not None
     for d in nodes:
         d.kill()
-        d.communicate()
+        err = d.communicate()[1]
+        if failing:  # a node that died (a sanitizer's report, say) says why here
+            print("asenetd %d exited %s; its stderr ends:\n%s" % (d.pid, d.returncode, err[-4000:]), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
