@@ -29,7 +29,7 @@ std::vector<uint8_t> tcp_frame(const MacAddr& dst_mac, const MacAddr& src_mac, u
                                uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                                std::string_view payload = {}) {
   std::vector<uint8_t> f(kTcpFrameLen + payload.size());
-  std::memcpy(f.data() + kTcpFrameLen, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(f.data() + kTcpFrameLen, payload.data(), payload.size());  // a SYN has none
   write_tcp_frame(f.data(), dst_mac, src_mac, src, dst, sport, dport, seq, ack, flags, 128,
                   static_cast<uint16_t>(payload.size()));
   return f;

@@ -135,7 +135,7 @@ class Writer:
         for k, p in enumerate(pkts):
             self.s.send(bytes(p))
             if k % 50 == 49:
-                time.sleep(0.01)  # the TAP's queue holds 500 frames: stay well inside it
+                time.sleep(0.02)  # the TAP's queue holds 500 frames: stay well inside it (ASan builds too)
 
 
 NET = Ether(src="02:00:00:00:00:10", dst=FABRIC_MAC)
