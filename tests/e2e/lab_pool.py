@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""End to end with a pool of two asenetd nodes behind Linux ECMP (issue 20,
+item 4): scripts/lab up first-ase.toml --nodes 2. The router namespace spreads
+the VIP over the nodes by a resilient nexthop group hashed on the 5-tuple; a
+connection's owner (the node holding its state, by the client's address, so
+that SNAT's per-destination ports stay exact) is usually not the node ECMP
+picked, and the frame crosses the peer veth to it. Azure's Mux pool works so:
+any Mux may receive any packet, each maps it to the same instance.
+- Both nodes run generation 1 with the same spec hash, the pool's size in
+  stats, and the same health for the instances (node 0 probes, the lab's
+  health relay carries the verdicts).
+- 200 curls from five client addresses all get 200; both instances serve;
+  both nodes receive a share from the router (each over 20 % of the frames),
+  both own connections, frames cross the peer links both ways, none dropped.
+- A pool push: both nodes on generation 2, the same hash; curls still 200.
+- A drain during iperf3: the node carrying the stream leaves the ECMP group
+  mid-run; the stream moves to the other node (which hands it to its owner)
+  and completes, every second with data moving, nothing reset.
+- A drained node gets no new connections (20 curls: its internet port sees
+  at most a few ARP frames); undrain puts it back.
+- `down` leaves no namespace, device or EAL folder.
+usage: lab_pool.py REPO_ROOT"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labkit import NAME, VIP, background, curl, http_server, in_ns, lab, ns, root, run, stop_all  # noqa: E402
+from labkit import ctl, sock, wait_listening  # noqa: E402
+
+sock1 = sock.replace("ctl.sock", "ctl-1.sock")
+CLIENTS = ["203.0.113.%d" % n for n in (10, 11, 12, 13, 14)]
+TOPO = os.path.join(root, "config", "labs", "first-ase.toml")
+
+
+def node_stats(k):
+    return json.loads(run(ctl, "stats", "--socket", sock if k == 0 else sock1, "--json").stdout)
+
+
+def internet_rx(k):
+    return node_stats(k)["ports"]["internet"]["nic_rx"]
+
+
+def peer(s, key):
+    return sum(w[key] for w in s["per_worker"])
+
+
+ok = False
+try:
+    run(lab, "down", NAME, check=False)
+    out = run(lab, "up", TOPO, "--name", NAME, "--nodes", "2").stdout
+    print(out)
+    assert "a pool of 2 asenetd nodes behind ECMP" in out and "node 1 on eth1" in out, out
+    for _ in range(50):  # the relay's first round gives node 1 node 0's verdicts
+        s0, s1 = node_stats(0), node_stats(1)
+        if s0["health"] == s1["health"]:
+            break
+        time.sleep(0.2)
+    assert (s0["node"], s0["nodes"], s1["node"], s1["nodes"]) == (0, 2, 1, 2), (s0["node"], s1["node"])
+    assert s0["generation"] == s1["generation"] == 1 and s0["spec_hash"] == s1["spec_hash"], (s0["spec_hash"],
+                                                                                              s1["spec_hash"])
+    assert s0["health"] == s1["health"], (s0["health"], s1["health"])
+    print("two nodes, generation 1, spec %s, the same health on both: ok" % s0["spec_hash"])
+
+    for c in CLIENTS[1:]:
+        in_ns(ns("internet"), "ip", "addr", "add", c + "/32", "dev", "eth0")
+    logs = [http_server(ns("ase-one-%d" % i), "http%d" % i, "10.0.1.%d" % (4 + i), 80) for i in (0, 1)]
+    rx0, rx1 = internet_rx(0), internet_rx(1)
+    codes = [curl(ns("internet"), "http://%s/" % VIP, "--interface", CLIENTS[n % 5]) for n in range(200)]
+    assert codes == [200] * 200, "200 curls through the pool: %s" % sorted(set(codes))
+    served = [len(re.findall(r'"GET / HTTP/1.1" 200', open(f).read())) for f in logs]
+    assert sum(served) == 200 and min(served) > 0, served
+    d0, d1 = internet_rx(0) - rx0, internet_rx(1) - rx1
+    assert min(d0, d1) > 0.2 * (d0 + d1), "ECMP put %d and %d frames on the nodes" % (d0, d1)
+    s0, s1 = node_stats(0), node_stats(1)
+    # Each node received frames the other owns: both own connections.
+    assert peer(s0, "peer_sent") > 0 and peer(s1, "peer_sent") > 0, "frames crossed the peer links one way only"
+    for s in (s0, s1):
+        assert peer(s, "peer_dropped") == 0 and peer(s, "peer_refused") == 0, s["per_worker"]
+    print("200 curls from 5 clients: all 200, instances served %s, the router gave the nodes %d and %d frames, "
+          "peer links %d and %d frames: ok" % (served, d0, d1, peer(s0, "peer_sent"), peer(s1, "peer_sent")))
+
+    r = run(lab, "push", "--name", NAME, TOPO)
+    assert "generation 2 live on all 2 nodes" in r.stdout, r.stdout
+    s0, s1 = node_stats(0), node_stats(1)
+    assert s0["generation"] == s1["generation"] == 2 and s0["spec_hash"] == s1["spec_hash"]
+    assert curl(ns("internet"), "http://%s/" % VIP) == 200
+    print("pool push: generation 2 on both nodes, one hash; curl 200: ok")
+
+    stop_all()
+    for i in (0, 1):
+        background(ns("ase-one-%d" % i), "iperf-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
+        wait_listening(ns("ase-one-%d" % i), 80)
+    before = [internet_rx(0), internet_rx(1)]
+    client = subprocess.Popen(["ip", "netns", "exec", ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", "6",
+                               "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    mid = [internet_rx(0), internet_rx(1)]
+    busy = 0 if mid[0] - before[0] > mid[1] - before[1] else 1
+    run(lab, "drain", str(busy), "--name", NAME)
+    time.sleep(0.5)
+    moved = [internet_rx(0), internet_rx(1)]
+    o, e = client.communicate(timeout=60)
+    after = [internet_rx(0), internet_rx(1)]
+    j = json.loads(o) if o.strip().startswith("{") else {}
+    assert client.returncode == 0 and "error" not in j, "iperf3 through a drain: " + o[-500:] + e
+    rates = [iv["sum"]["bits_per_second"] for iv in j["intervals"]]
+    assert len(rates) >= 6 and min(rates) > 0, rates
+    still, other = after[busy] - moved[busy], after[1 - busy] - moved[1 - busy]
+    assert other > 100 * max(still, 1), "after the drain node %d still got %d frames, node %d %d" % (
+        busy, still, 1 - busy, other)
+    print("iperf3 through a drain of node %d at 2.5 s: %.0f Mbit/s, %s retransmits, every second above 0 "
+          "(lowest %.0f Mbit/s); after it node %d got %d frames, node %d %d: ok" % (
+              busy, j["end"]["sum_received"]["bits_per_second"] / 1e6, j["end"]["sum_sent"].get("retransmits"),
+              min(rates) / 1e6, busy, still, 1 - busy, other))
+    run(lab, "undrain", str(busy), "--name", NAME)
+
+    stop_all()
+    logs = [http_server(ns("ase-one-%d" % i), "http%d-b" % i, "10.0.1.%d" % (4 + i), 80) for i in (0, 1)]
+    run(lab, "drain", "1", "--name", NAME)
+    rx1 = internet_rx(1)
+    codes = [curl(ns("internet"), "http://%s/" % VIP, "--interface", CLIENTS[n % 5]) for n in range(20)]
+    assert codes == [200] * 20, codes
+    assert internet_rx(1) - rx1 <= 5, "a drained node received %d frames" % (internet_rx(1) - rx1)
+    st = run(lab, "status", "--name", NAME).stdout
+    assert "node 1: asenetd pid" in st and "drained" in st, st
+    r = run(lab, "drain", "0", "--name", NAME, check=False)
+    assert r.returncode == 2 and "last one in service" in r.stderr, (r.returncode, r.stderr)
+    run(lab, "undrain", "1", "--name", NAME)
+    print("drained node 1: 20 curls all 200 through node 0, node 1's port quiet; the last node is not drained: ok")
+
+    stop_all()
+    tag = NAME if len(NAME) <= 6 else NAME[:3] + "%03d" % (zlib.crc32(NAME.encode()) % 1000)  # scripts/lab's rule
+    assert ("as%s-q01" % tag) in run("ip", "-o", "link").stdout, "the peer link is not named as expected"
+    run(lab, "down", NAME)
+    links = run("ip", "-o", "link").stdout
+    assert ("as%s-" % tag) not in links, links
+    assert not [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(NAME + "-")]
+    assert not [d for d in os.listdir("/var/run/dpdk") if d.startswith("asenet-lab-%s" % NAME)] \
+        if os.path.isdir("/var/run/dpdk") else True
+    print("down: no namespace, device or EAL folder left: ok")
+    ok = True
+finally:
+    stop_all()
+    run(lab, "down", NAME, check=False)
+print("lab_pool: " + ("ok" if ok else "FAILED"))
+sys.exit(0 if ok else 1)
