@@ -136,7 +136,7 @@ try:
 
     stop_all()
     tag = NAME if len(NAME) <= 6 else NAME[:3] + "%03d" % (zlib.crc32(NAME.encode()) % 1000)  # scripts/lab's rule
-    assert ("as%s-q01" % tag) in run("ip", "-o", "link").stdout, "the peer link is not named as expected"
+    assert ("as%s-q01" % tag) in run("ip", "-n", ns("node0"), "-o", "link").stdout, "no peer link in node 0's netns"
     run(lab, "down", NAME)
     links = run("ip", "-o", "link").stdout
     assert ("as%s-" % tag) not in links, links
