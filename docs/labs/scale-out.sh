@@ -37,3 +37,16 @@ scripts/lab status --name pool | grep -E "^(lab|node)"
 scripts/lab undrain 1 --name pool
 kill %3 %4
 scripts/lab down pool
+# The same pool, its VIP announced over BGP by each node (BIRD).
+scripts/lab up config/labs/first-ase.toml --nodes 2 --bgp --name bgp
+until ip -n bgp-internet route show 192.23.1.2 | grep -q 198.18.101.2; do sleep 0.5; done
+ip -n bgp-internet route show 192.23.1.2
+birdc -s /run/asenet-lab/bgp/bird-router.ctl show route 192.23.1.2/32
+scripts/lab drain 1 --name bgp
+ip -n bgp-internet route show 192.23.1.2
+scripts/lab undrain 1 --name bgp
+kill -9 $(cat /run/asenet-lab/bgp/asenetd-1.pid)
+sleep 2
+ip -n bgp-internet route show 192.23.1.2
+cat /run/asenet-lab/bgp/bgp-watch.log
+scripts/lab down bgp
