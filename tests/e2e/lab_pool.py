@@ -19,6 +19,8 @@ any Mux may receive any packet, each maps it to the same instance.
 - A drained node gets no new connections (20 curls: its internet port sees
   at most a few ARP frames); undrain puts it back.
 - `down` leaves no namespace, device or EAL folder.
+- Three nodes: 63 curls from seven clients all 200, each node gets over 10 %
+  of the router's frames and receives frames its peers got for it.
 usage: lab_pool.py REPO_ROOT"""
 
 import json
@@ -144,6 +146,26 @@ try:
     assert not [d for d in os.listdir("/var/run/dpdk") if d.startswith("asenet-lab-%s" % NAME)] \
         if os.path.isdir("/var/run/dpdk") else True
     print("down: no namespace, device or EAL folder left: ok")
+
+    # Three nodes, as the machine allows: every node receives and owns a share.
+    run(lab, "up", TOPO, "--name", NAME, "--nodes", "3")
+    more = ["203.0.113.%d" % n for n in (10, 11, 12, 13, 14, 15, 16)]
+    for c in more[1:]:
+        in_ns(ns("internet"), "ip", "addr", "add", c + "/32", "dev", "eth0")
+    for i in (0, 1):
+        http_server(ns("ase-one-%d" % i), "http%d-3" % i, "10.0.1.%d" % (4 + i), 80)
+    socks = [sock, sock1, sock.replace("ctl.sock", "ctl-2.sock")]
+    rx = [json.loads(run(ctl, "stats", "--socket", x, "--json").stdout)["ports"]["internet"]["nic_rx"] for x in socks]
+    codes = [curl(ns("internet"), "http://%s/" % VIP, "--interface", more[n % 7]) for n in range(63)]
+    assert codes == [200] * 63, sorted(set(codes))
+    after = [json.loads(run(ctl, "stats", "--socket", x, "--json").stdout) for x in socks]
+    d = [a["ports"]["internet"]["nic_rx"] - r for a, r in zip(after, rx)]
+    assert min(d) > 0.1 * sum(d), "the router gave the three nodes %s frames" % d
+    assert all(peer(a, "peer_received") > 0 and peer(a, "peer_dropped") == 0 for a in after), \
+        [a["per_worker"] for a in after]
+    print("three nodes: 63 curls from 7 clients all 200, the router gave them %s frames, each owns some: ok" % d)
+    stop_all()
+    run(lab, "down", NAME)
     ok = True
 finally:
     stop_all()
