@@ -19,11 +19,32 @@
 #include "control/offline/bench.hpp"
 #include "control/offline/graph.hpp"
 #include "control/offline/replay.hpp"
+#include "dataplane/ports/peer_link.hpp"
 #include "protocol/json.hpp"
 
 namespace po = boost::program_options;
 
 namespace asenet::control::cli {
+
+namespace {
+
+/// replay --apply SECONDS=TOPOLOGY into opt.applies; false when malformed.
+bool parse_apply(const std::string& a, ReplayOptions& opt) {
+  const auto eq = a.find('=');
+  double secs = -1;
+  try {
+    size_t used = 0;
+    if (eq != std::string::npos) secs = std::stod(a.substr(0, eq), &used);
+    if (used != eq) secs = -1;
+  } catch (const std::exception&) {
+    secs = -1;
+  }
+  if (eq == std::string::npos || secs < 0 || eq + 1 == a.size()) return false;
+  opt.applies.push_back({secs, a.substr(eq + 1)});
+  return true;
+}
+
+}  // namespace
 
 int cmd_replay(const std::vector<std::string>& args) {
   po::options_description d(
@@ -39,6 +60,10 @@ DIR/trace.jsonl. The same inputs and --workers give byte-identical outputs
 which differ from run to run). On a terminal a status line on stderr shows
 packets, rate, elapsed and time left while it runs (ASENET_PROGRESS=0: off);
 the text summary ends with a "Rated:" line.
+--nodes N replays as a pool of N asenetd nodes of --workers each: a packet
+reaches a node by a hash of its 5-tuple (as a router's ECMP spreads them) and,
+when another node owns its connection, crosses a peer link to it inside the
+peer header (docs/design/scale-out.md); the outputs are those of one node.
 --trace-filter EXPR (tcpdump's language, pcap-filter(7), compiled by libpcap)
 keeps in trace.jsonl and the --report lines only the packets whose frame, as it
 arrived, matches; each keeps its sequence number. It implies --trace.
@@ -51,7 +76,9 @@ options)");
                                               "topology file (TOML, contract section 2)")(
       "in", po::value(&ins)->required(), "SIDE=FILE: a capture entering on side internet, vnet or onprem (repeatable)")(
       "out-dir", po::value(&opt.out_dir)->required(), "directory for the output pcaps, summary.json, trace.jsonl")(
-      "workers", po::value(&opt.workers)->default_value(1), "worker lcores (flows are spread by a symmetric hash)")(
+      "workers", po::value(&opt.workers)->default_value(1),
+      "worker lcores (flows are spread by a symmetric hash); per node with --nodes")(
+      "nodes", po::value(&opt.nodes)->default_value(1), "replay as a pool of N asenetd nodes (1-8)")(
       "trace", po::bool_switch(&opt.trace), "also write trace.jsonl: one line per input packet")(
       "trace-filter", po::value(&trace_filter), "trace (and report) only frames matching this tcpdump filter")(
       "report", po::bool_switch(&opt.report), "print one line per packet: what entered and where it went")(
@@ -71,20 +98,12 @@ options)");
     opt.trace_filter = std::make_shared<const PacketFilter>(std::move(*f));
     opt.trace = true;
   }
-  for (const auto& a : applies) {
-    const auto eq = a.find('=');
-    double secs = -1;
-    try {
-      size_t used = 0;
-      if (eq != std::string::npos) secs = std::stod(a.substr(0, eq), &used);
-      if (used != eq) secs = -1;
-    } catch (const std::exception&) {
-      secs = -1;
-    }
-    if (eq == std::string::npos || secs < 0 || eq + 1 == a.size())
-      return bad_usage("replay", "--apply '" + a + "' must be SECONDS=TOPOLOGY (seconds >= 0)");
-    opt.applies.push_back({secs, a.substr(eq + 1)});
-  }
+  if (opt.nodes < 1 || opt.nodes > dataplane::kMaxNodes)
+    return bad_usage("replay", "--nodes must be 1-" + std::to_string(dataplane::kMaxNodes));
+  if (opt.workers < 1 || opt.workers * opt.nodes > 64) return bad_usage("replay", "--workers x --nodes must be 1-64");
+  opt.workers *= opt.nodes;  // the replay runs them all; node k's are k*W .. k*W+W-1
+  for (const auto& a : applies)
+    if (!parse_apply(a, opt)) return bad_usage("replay", "--apply '" + a + "' must be SECONDS=TOPOLOGY (seconds >= 0)");
   for (const auto& in : ins) {
     auto eq = in.find('=');
     if (eq == std::string::npos) return bad_usage("replay", "--in '" + in + "' must be SIDE=FILE");

@@ -30,6 +30,7 @@
 #include "control/report/progress.hpp"
 #include "control/report/summary.hpp"
 #include "dataplane/core/time.hpp"
+#include "dataplane/ports/peer_link.hpp"
 #include "dataplane/ports/ports.hpp"
 #include "dataplane/runtime/handover.hpp"
 #include "dataplane/runtime/worker.hpp"
@@ -67,6 +68,7 @@ class Replay {
   bool make_buffers();
   bool make_workers();
   void launch_workers();
+  void cross_to_owner(rte_mbuf* head, Port side, unsigned w, const uint8_t* frame, uint32_t len);
   void push_batch(unsigned w);
   [[nodiscard]] int64_t finished_bound() const;
   void collect_outputs();
@@ -98,6 +100,8 @@ class Replay {
   std::vector<std::unique_ptr<WorkerContext>> ctxs_;
   std::vector<WorkerTables> worker_tables_;
   std::vector<WorkerSetup> setups_;
+  std::vector<PoolMembership> nodes_;  ///< --nodes: each node's place in the pool
+  uint64_t crossings_ = 0;             ///< --nodes: packets that reached a node other than their owner
   std::atomic<bool> stop_{false};
 
   // NSG flow logs: only when some generation has an NSG with flow logs on.
@@ -154,6 +158,7 @@ bool Replay::make_workers() {
   // --report needs each packet's verdict too: it reads the same trace records.
   const bool tracing = opt_.trace || opt_.report;
   setups_.resize(opt_.workers);
+  for (unsigned k = 0; k < opt_.nodes && opt_.nodes > 1; ++k) nodes_.push_back(PoolMembership{k, opt_.nodes, {}});
   flow_log_rings_.resize(flow_logs_ ? opt_.workers : 0);
   for (unsigned w = 0; w < opt_.workers; ++w) {
     WorkerTables tables;
@@ -185,6 +190,10 @@ bool Replay::make_workers() {
     setups_[w].tables = &handover_;
     setups_[w].stop = &stop_;
     setups_[w].yield_when_idle = true;
+    if (opt_.nodes > 1) {
+      setups_[w].workers = opt_.workers / opt_.nodes;
+      setups_[w].replay_node = &nodes_[w / setups_[w].workers];
+    }
     ctxs_.push_back(std::move(c));
   }
   first_enq_.assign(opt_.workers, -1);
@@ -192,6 +201,23 @@ bool Replay::make_workers() {
   batch_.resize(opt_.workers);
   batch_n_.assign(opt_.workers, 0);
   return true;
+}
+
+/// --nodes: the router's ECMP hands the packet to a node by a hash of its
+/// 5-tuple (not symmetric, as a router's is not); when that node does not own
+/// it (worker w's node), it crosses the peer link: the header that node would
+/// put on it, and the owner takes it off (worker.cpp). ARP and frames without
+/// an IPv4 5-tuple stay with their owner, as a router would not spread them.
+void Replay::cross_to_owner(rte_mbuf* head, Port side, unsigned w, const uint8_t* frame, uint32_t len) {
+  const unsigned per = opt_.workers / opt_.nodes;
+  PacketMeta m;
+  if (parse_packet(frame, len, len, m) != DropReason::kNone || (m.flags & kFlagHasPorts) == 0) return;
+  uint64_t h = (uint64_t{m.src_ip} << 32 | m.dst_ip) * 0x9e3779b97f4a7c15ull;
+  h ^= (uint64_t{m.sport} << 24 | uint64_t{m.dport} << 8 | m.proto) * 0xc2b2ae3d27d4eb4full;
+  const unsigned at = static_cast<unsigned>((h ^ (h >> 31)) % opt_.nodes);
+  if (at == w / per || !peer_encapsulate(head, side, nodes_[at], per)) return;
+  head->port = kPeerFrame;
+  crossings_++;
 }
 
 void Replay::launch_workers() {
@@ -368,6 +394,7 @@ void Replay::feed() {
     // Steered by the current generation's VIPs, ILBs and instances (this
     // thread publishes the generations, so the one it reads stays alive).
     const unsigned w = steer_worker(c->data, c->hdr->caplen, opt_.workers, handover_.acquire()->fabric_addresses());
+    if (opt_.nodes > 1) cross_to_owner(head, c->in.side, w, c->data, c->hdr->caplen);
     tick_others(w, t, seq);
     batch_[w][batch_n_[w]++] = head;
     if (batch_n_[w] == kBurstSize) push_batch(w);
@@ -389,6 +416,9 @@ std::string Replay::summary_json(const WorkerCounters& total, uint64_t dropped) 
      << ",\"rule_hits\":" << rule_hits_json(retired_hits_) << ",\"flows_created\":" << total.flows_created
      << ",\"snat_exhausted_by_instance\":" << snat_exhausted_json(total, spec_)
      << ",\"generation\":" << handover_.generation() << ",\"workers\":" << opt_.workers;
+  if (opt_.nodes > 1)
+    js << ",\"nodes\":" << opt_.nodes << ",\"peer_crossings\":" << crossings_
+       << ",\"peer_received\":" << total.peer_received << ",\"peer_refused\":" << total.peer_refused;
   js << ",\"icmp_frag_needed_sent\":" << total.icmp_frag_needed;
   if (flow_logs_) js << ",\"flow_log_tuples\":" << flow_log_writer_.tuples_written();
   const auto& cut = caps_.cut_short();
@@ -417,7 +447,11 @@ void Replay::print_summary(const WorkerCounters& total, uint64_t dropped) const 
   const auto& out = writer_->out_by_side();
   std::cout << "replayed " << next_seq_ << " packets (internet " << in_by_side_[0] << ", vnet " << in_by_side_[1]
             << ", onprem " << in_by_side_[2] << ") through generation " << handover_.generation() << " on "
-            << opt_.workers << " worker" << (opt_.workers > 1 ? "s" : "") << "\n";
+            << opt_.workers << " worker" << (opt_.workers > 1 ? "s" : "");
+  if (opt_.nodes > 1)
+    std::cout << " (" << opt_.nodes << " nodes of " << opt_.workers / opt_.nodes << "; " << crossings_
+              << " packets crossed a peer link to their owner, " << total.peer_refused << " refused)";
+  std::cout << "\n";
   std::cout << "  forwarded " << total.forwarded << ": internet " << out[0] << ", vnet " << out[1] << ", onprem "
             << out[2] << "\n";
   std::cout << "  dropped   " << dropped;

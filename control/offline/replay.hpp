@@ -21,7 +21,12 @@ struct ReplayOptions {
   std::string topology;
   std::vector<ReplayInput> inputs;
   std::string out_dir;
-  unsigned workers = 1;
+  unsigned workers = 1;  ///< in all: nodes x workers per node
+  /// --nodes: the workers are a pool of this many asenetd nodes of
+  /// workers / nodes each (docs/design/scale-out.md). Each packet reaches a
+  /// node by a hash of its 5-tuple, as the router's ECMP spreads them; one
+  /// that another node owns crosses a peer link to it, in its peer header.
+  unsigned nodes = 1;
   bool trace = false;
   /// --trace-filter: only the packets whose frame as it arrived matches go to
   /// trace.jsonl and --report (their sequence numbers kept); null: all.

@@ -21,6 +21,8 @@ WorkerCounters sum_counters(const std::vector<std::unique_ptr<WorkerContext>>& c
     total.flows_hit += c->counters.flows_hit;
     total.resets_sent += c->counters.resets_sent;
     total.icmp_frag_needed += c->counters.icmp_frag_needed;
+    total.peer_received += c->counters.peer_received;
+    total.peer_refused += c->counters.peer_refused;
     for (size_t r = 0; r < total.drops.size(); ++r) total.drops[r] += c->counters.drops[r];
     for (size_t r = 0; r < total.snat_exhausted.size(); ++r) total.snat_exhausted[r] += c->counters.snat_exhausted[r];
   }

@@ -193,6 +193,21 @@ std::vector<rte_ring*> make_handoff_rings(const std::string& name, unsigned work
 
 namespace {
 
+/// Replay --nodes: a frame that crossed a peer link to this worker's node,
+/// unwrapped as asenetd unwraps one. A refused frame keeps its peer header
+/// and goes on as entering the internet side, where the pipeline drops it as
+/// an EtherType it does not carry (counted, and in order with the rest).
+Port replay_peer_frame(const WorkerSetup& setup, WorkerContext& ctx, rte_mbuf* m) noexcept {
+  Port side = Port::kInternet;
+  if (setup.replay_node == nullptr ||
+      peer_decapsulate(m, *setup.replay_node, setup.workers, side) != PeerRefusal::kNone) {
+    ctx.counters.peer_refused++;
+    return Port::kInternet;
+  }
+  ctx.counters.peer_received++;
+  return side;
+}
+
 /// Frames the control thread made (health probes): sent on this worker's queue.
 void send_control_frames(WorkerContext& ctx) noexcept {
   rte_mbuf* out[8];
@@ -279,8 +294,10 @@ int worker_main(void* arg) {
           ctx.done_any.store(true, std::memory_order_release);
           continue;
         }
+        Port side = src.side_in_mbuf ? static_cast<Port>(m->port) : src.side;
+        if (src.side_in_mbuf && m->port == kPeerFrame) side = replay_peer_frame(setup, ctx, m);
         burst.pkts[kept] = m;
-        sides[kept++] = src.side_in_mbuf ? static_cast<Port>(m->port) : src.side;
+        sides[kept++] = side;
       }
       if (kept == 0) continue;
       burst.count = kept;

@@ -46,6 +46,10 @@ struct WorkerSetup {
   /// goes out on the peer link to it, on this worker's queue. Null: one node.
   const PoolMembership* pool = nullptr;
   unsigned workers = 1;  ///< this node's worker count (the handoff rings' when there are several)
+  /// Replay --nodes: this worker's node. A frame whose mbuf->port is
+  /// kPeerFrame came over a peer link (the replay made the crossing): its
+  /// peer header says the side, and is checked as asenetd checks it.
+  const PoolMembership* replay_node = nullptr;
 };
 
 /// Creates one incoming handoff ring per worker (`size` packets each), for
@@ -57,6 +61,9 @@ std::vector<rte_ring*> make_handoff_rings(const std::string& name, unsigned work
 /// (sequence dynfield). The worker runs its timers to that time, attributing
 /// what they make to that packet, so timers fire as with one worker.
 inline constexpr uint16_t kTickSide = 0xffff;
+
+/// Replay --nodes: in mbuf->port, a frame inside a peer header (WorkerSetup::replay_node).
+inline constexpr uint16_t kPeerFrame = 0xfffd;
 
 /// Live steering handles up to this many workers.
 inline constexpr unsigned kMaxSteerWorkers = 16;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs one golden case through the real `asenetctl replay`.
 
-  run_golden.py CASE_DIR ASENETCTL [--workers N]
+  run_golden.py CASE_DIR ASENETCTL [--workers N] [--nodes N]
 
 A case may hold apply.json, [[SECONDS, "TOPOLOGY.toml"], ...]: replay's
 --apply (a new generation at that time after the first packet).
@@ -61,9 +61,9 @@ def subset(expected, actual, where):
                                                  json.dumps(actual[k], sort_keys=True)))
 
 
-def replay(case, asenetctl, out, workers):
+def replay(case, asenetctl, out, workers, nodes=1):
     cmd = [asenetctl, "replay", "--topology", os.path.join(case, "topology.toml"), "--out-dir", out,
-           "--trace", "--workers", str(workers)]
+           "--trace", "--workers", str(workers), "--nodes", str(nodes)]
     for side in SIDES:
         p = os.path.join(case, "in", side + ".pcap")
         if os.path.exists(p):
@@ -82,6 +82,8 @@ def replay(case, asenetctl, out, workers):
 def main():
     case, asenetctl = sys.argv[1], sys.argv[2]
     workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    # --nodes N: a pool of N nodes of `workers` each (issue 20): the same outputs as one node.
+    nodes = int(sys.argv[sys.argv.index("--nodes") + 1]) if "--nodes" in sys.argv else 1
     tmp = tempfile.mkdtemp(prefix="asenet-golden-")
     try:
         regen = os.path.join(tmp, "regen")
@@ -100,7 +102,7 @@ def main():
                          % (sub, n, case, case))
 
         out = os.path.join(tmp, "out")
-        replay(case, asenetctl, out, workers)
+        replay(case, asenetctl, out, workers, nodes)
         outputs_json = os.path.join(case, "expect", "outputs.json")
         unchecked = json.load(open(outputs_json)) if os.path.exists(outputs_json) else {}
         for side in SIDES:
@@ -120,6 +122,10 @@ def main():
                 if w[1] != g[1]:
                     fail("%s.pcap packet %d differs:\n expected %s\n got      %s" % (side, i, w[1].hex(), g[1].hex()))
         summary = json.load(open(os.path.join(out, "summary.json")))
+        if nodes > 1 and (summary.get("nodes") != nodes or summary["peer_received"] != summary["peer_crossings"]
+                          or summary["peer_refused"] != 0 or summary["peer_crossings"] == 0):
+            fail("a pool of %d: %s" % (nodes, {k: summary.get(k) for k in ("nodes", "peer_crossings", "peer_received",
+                                                                           "peer_refused")}))
         expected = json.load(open(os.path.join(case, "expect", "summary.json")))
         subset(expected, summary, "summary")
         if sum(summary["packets_out"].values()) < summary["packets_forwarded"] or \
@@ -155,13 +161,15 @@ def main():
                 fail("trace[%d]: unexpected NSG evaluation %s" % (i, json.dumps(g["nsg"])))
 
         again = os.path.join(tmp, "again")
-        replay(case, asenetctl, again, workers)
+        replay(case, asenetctl, again, workers, nodes)
         if files(out) != files(again):
             fail("replay is not deterministic: %s against %s" % (sorted(files(out)), sorted(files(again))))
         for n in sorted(files(out)):
             if not filecmp.cmp(os.path.join(out, n), os.path.join(again, n), shallow=False):
                 fail("replay is not deterministic: %s differs between two runs" % n)
-        print("ok: %s (%d packets in, workers=%d)" % (os.path.basename(case), summary["packets_in"], workers))
+        print("ok: %s (%d packets in, workers=%d%s)" % (
+            os.path.basename(case), summary["packets_in"], workers,
+            ", nodes=%d, %d crossed a peer link" % (nodes, summary["peer_crossings"]) if nodes > 1 else ""))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
