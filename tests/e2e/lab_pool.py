@@ -26,14 +26,13 @@ usage: lab_pool.py REPO_ROOT"""
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labkit import NAME, VIP, background, curl, http_server, in_ns, lab, ns, root, run, stop_all  # noqa: E402
-from labkit import ctl, sock, wait_listening  # noqa: E402
+from labkit import NAME, VIP, curl, http_server, in_ns, lab, ns, root, run, stop_all  # noqa: E402
+from labkit import ctl, iperf_through_drain, sock  # noqa: E402
 
 sock1 = sock.replace("ctl.sock", "ctl-1.sock")
 CLIENTS = ["203.0.113.%d" % n for n in (10, 11, 12, 13, 14)]
@@ -94,25 +93,11 @@ try:
     assert curl(ns("internet"), "http://%s/" % VIP) == 200
     print("pool push: generation 2 on both nodes, one hash; curl 200: ok")
 
-    stop_all()
-    for i in (0, 1):
-        background(ns("ase-one-%d" % i), "iperf-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
-        wait_listening(ns("ase-one-%d" % i), 80)
-    before = [internet_rx(0), internet_rx(1)]
-    client = subprocess.Popen(["ip", "netns", "exec", ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", "6",
-                               "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
-    mid = [internet_rx(0), internet_rx(1)]
-    busy = 0 if mid[0] - before[0] > mid[1] - before[1] else 1
-    run(lab, "drain", str(busy), "--name", NAME)
-    time.sleep(0.5)
-    moved = [internet_rx(0), internet_rx(1)]
-    o, e = client.communicate(timeout=60)
+    def settle(_busy):
+        time.sleep(0.5)
+        return [internet_rx(0), internet_rx(1)]
+    j, busy, rates, moved = iperf_through_drain(internet_rx, settle)
     after = [internet_rx(0), internet_rx(1)]
-    j = json.loads(o) if o.strip().startswith("{") else {}
-    assert client.returncode == 0 and "error" not in j, "iperf3 through a drain: " + o[-500:] + e
-    rates = [iv["sum"]["bits_per_second"] for iv in j["intervals"]]
-    assert len(rates) >= 6 and min(rates) > 0, rates
     still, other = after[busy] - moved[busy], after[1 - busy] - moved[1 - busy]
     assert other > 100 * max(still, 1), "after the drain node %d still got %d frames, node %d %d" % (
         busy, still, 1 - busy, other)

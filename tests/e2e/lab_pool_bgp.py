@@ -22,13 +22,12 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labkit import NAME, VIP, background, ctl, curl, http_server, in_ns, lab, ns, root, run, sock  # noqa: E402
-from labkit import stop_all, wait_listening  # noqa: E402
+from labkit import NAME, VIP, ctl, curl, http_server, in_ns, lab, ns, root, run, sock  # noqa: E402
+from labkit import iperf_through_drain, stop_all  # noqa: E402
 
 sock1 = sock.replace("ctl.sock", "ctl-1.sock")
 CLIENTS = ["203.0.113.%d" % n for n in (10, 11, 12, 13, 14)]
@@ -80,23 +79,7 @@ try:
     assert min(d) > 0.2 * sum(d), "the router gave the nodes %s frames" % d
     print("100 curls from 5 clients: all 200, the router gave the nodes %d and %d frames: ok" % tuple(d))
 
-    stop_all()
-    for i in (0, 1):
-        background(ns("ase-one-%d" % i), "iperf-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
-        wait_listening(ns("ase-one-%d" % i), 80)
-    before = [internet_rx(0), internet_rx(1)]
-    client = subprocess.Popen(["ip", "netns", "exec", ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", "6",
-                               "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
-    mid = [internet_rx(0), internet_rx(1)]
-    busy = 0 if mid[0] - before[0] > mid[1] - before[1] else 1
-    run(lab, "drain", str(busy), "--name", NAME)
-    wait_route([HOPS[1 - busy]])
-    o, e = client.communicate(timeout=60)
-    j = json.loads(o) if o.strip().startswith("{") else {}
-    assert client.returncode == 0 and "error" not in j, "iperf3 through a withdrawal: " + o[-500:] + e
-    rates = [iv["sum"]["bits_per_second"] for iv in j["intervals"]]
-    assert len(rates) >= 6 and min(rates) > 0, rates
+    j, busy, rates, _ = iperf_through_drain(internet_rx, lambda busy: wait_route([HOPS[1 - busy]]), "a withdrawal")
     print("iperf3 through node %d's withdrawal at 2.5 s: %.0f Mbit/s, every second above 0 (lowest %.0f): ok" % (
         busy, j["end"]["sum_received"]["bits_per_second"] / 1e6, min(rates) / 1e6))
     run(lab, "undrain", str(busy), "--name", NAME)

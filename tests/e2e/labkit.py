@@ -93,3 +93,29 @@ def iperf_through_vip(seconds, tag):
     j = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
     assert r.returncode == 0 and "error" not in j, "iperf3 through the VIP: " + r.stdout[-500:] + r.stderr
     return j
+
+
+def iperf_through_drain(rx, settle, what="a drain"):
+    """A pool (--nodes 2): iperf3 servers on both instances, one 6 s client
+    through the VIP; 2.5 s in, the node whose internet port carried the stream
+    (rx(k): node k's frame count there) is drained and settle(busy) runs.
+    Checks that the stream ran every second; returns (iperf3's JSON, the
+    drained node, the per-second rates, what settle returned)."""
+    stop_all()
+    for i in (0, 1):
+        background(ns("ase-one-%d" % i), "iperf-%d" % i, "iperf3", "-s", "-p", "80", "-B", "10.0.1.%d" % (4 + i))
+        wait_listening(ns("ase-one-%d" % i), 80)
+    before = [rx(0), rx(1)]
+    client = subprocess.Popen(["ip", "netns", "exec", ns("internet"), "iperf3", "-c", VIP, "-p", "80", "-t", "6",
+                               "-J"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    mid = [rx(0), rx(1)]
+    busy = 0 if mid[0] - before[0] > mid[1] - before[1] else 1
+    run(lab, "drain", str(busy), "--name", NAME)
+    settled = settle(busy)
+    o, e = client.communicate(timeout=60)
+    j = json.loads(o) if o.strip().startswith("{") else {}
+    assert client.returncode == 0 and "error" not in j, "iperf3 through %s: %s%s" % (what, o[-500:], e)
+    rates = [iv["sum"]["bits_per_second"] for iv in j["intervals"]]
+    assert len(rates) >= 6 and min(rates) > 0, rates
+    return j, busy, rates, settled
