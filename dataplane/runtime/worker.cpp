@@ -294,8 +294,9 @@ int worker_main(void* arg) {
           ctx.done_any.store(true, std::memory_order_release);
           continue;
         }
-        Port side = src.side_in_mbuf ? static_cast<Port>(m->port) : src.side;
-        if (src.side_in_mbuf && m->port == kPeerFrame) side = replay_peer_frame(setup, ctx, m);
+        Port side = src.side;
+        if (src.side_in_mbuf)  // replay: the side is in the mbuf, or a peer header says it
+          side = m->port == kPeerFrame ? replay_peer_frame(setup, ctx, m) : static_cast<Port>(m->port);
         burst.pkts[kept] = m;
         sides[kept++] = side;
       }
