@@ -63,9 +63,11 @@ std::unique_ptr<TableSet> LiveDataplane::build_next(TableSpec& spec, PublishResu
 }
 
 void LiveDataplane::install(std::unique_ptr<TableSet> next, std::chrono::steady_clock::time_point t0,
-                            PublishResult& out) {
+                            PublishResult& out, std::shared_ptr<const PoolMap> map) {
   const auto t1 = std::chrono::steady_clock::now();
   next->set_rules_epoch(rule_totals_.epoch_for(next->spec()));
+  if (map) pool_map_ = std::move(map);
+  next->set_pool_map(pool_map_);
   std::unique_ptr<TableSet> old = handover_.publish(std::move(next));
   const auto t2 = std::chrono::steady_clock::now();
   // No worker reads `old` any more: its counters are final, and its flow log
@@ -94,17 +96,49 @@ bool LiveDataplane::start(TableSpec spec, PublishResult& out, std::string& error
   return publish(std::move(spec), out, error);
 }
 
-bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error) {
+bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error, PoolChange members) {
   std::string hash = wire::spec_hash(spec);
-  if (!publish(std::move(spec), out, error)) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto map = map_for(members, spec);
+  auto next = build_next(spec, out, error);
+  if (!next) {
     ++pushes_failed_;
     return false;
   }
+  install(std::move(next), t0, out, std::move(map));
   ++pushes_;
   out.generation = ++generation_;
   spec_hash_ = std::move(hash);
   out.spec_hash = spec_hash_;
   return true;
+}
+
+bool LiveDataplane::parse_members(const std::vector<unsigned>& nodes, uint32_t& members, std::string& error) const {
+  members = 0;
+  if (nodes.empty()) return true;
+  if (nodes_ <= 1) {
+    error = "members: this asenetd is no pool (start it with --node and --peer)";
+    return false;
+  }
+  for (const unsigned n : nodes) {
+    if (n >= nodes_) {
+      error = "members: node " + std::to_string(n) + " is not in this pool of " + std::to_string(nodes_) +
+              " (nodes 0 to " + std::to_string(nodes_ - 1) + ")";
+      return false;
+    }
+    members |= 1u << n;
+  }
+  return true;
+}
+
+std::shared_ptr<const PoolMap> LiveDataplane::map_for(PoolChange change, const TableSpec& spec) const {
+  if (change.members == 0 || !pool_map_) return nullptr;
+  const uint32_t previous = change.previous != 0 ? change.previous : pool_map_->members;
+  if (change.members == pool_map_->members && previous == change.members) return nullptr;
+  // The previous owners count for the longest a connection may idle and
+  // still be alive: the generation's idle timeout or its FIN timer.
+  const uint64_t window = std::max(spec.flow_idle_timeout_ns, spec.tcp_fin_timeout_ns);
+  return std::make_shared<PoolMap>(PoolMap::changed(*pool_map_, change.members, previous, tsc_now_ns(), window));
 }
 
 bool LiveDataplane::set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out,
@@ -195,6 +229,8 @@ void LiveDataplane::worker_figures(StatsSnapshot& s) const {
     f.peer_received = c.peer_received;
     f.peer_dropped = c.peer_dropped;
     f.peer_refused = c.peer_refused;
+    f.peer_asked = c.peer_asked;
+    f.peer_returned = c.peer_returned;
     f.busy_cycles = c.busy_cycles;
     f.idle_cycles = c.idle_cycles;
     if (w < tables_.size()) f.flows_live = tables_[w].flows->size();
@@ -257,6 +293,15 @@ StatsSnapshot LiveDataplane::snapshot() const {
   s.workers = static_cast<unsigned>(ctxs_.size());
   s.node = node_;
   s.nodes = nodes_;
+  if (const PoolMap* map = ts->pool_map(); map != nullptr) {
+    for (unsigned n = 0; n < map->nodes; ++n) {
+      if (map->member(n)) s.members.push_back(n);
+      s.slots_by_node.push_back(map->slots_of(n));
+    }
+    s.membership_changes = map->changes;
+    const uint64_t now = tsc_now_ns();
+    s.previous_owners_s = map->in_window(now) ? static_cast<double>(map->prev_until_ns - now) / 1e9 : 0.0;
+  }
   const WorkerCounters total = sum_counters(ctxs_);
   port_figures(s, total);
   s.forwarded = total.forwarded;

@@ -33,8 +33,18 @@ namespace asenet::control {
 /// The live clock in ns (the TSC, as the workers read it).
 inline uint64_t tsc_now_ns() { return dataplane::tsc_to_ns(rte_rdtsc(), rte_get_tsc_hz()); }
 
+/// A membership change a push carries (bit sets; members 0: unchanged):
+/// the pool's members from the commit on, and those before it (0: this
+/// node's live ones), whose owners are asked for one idle timeout of the
+/// new generation where a slot moves (pool_map.hpp).
+struct PoolChange {
+  uint32_t members = 0;
+  uint32_t previous = 0;
+};
+
 class LiveDataplane {
  public:
+  using PoolChange = asenet::control::PoolChange;
   LiveDataplane(dataplane::TableHandover& handover, std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs,
                 std::vector<dataplane::WorkerTables>& tables, std::array<uint16_t, dataplane::kNumPorts> ports,
                 rte_mempool* pool);
@@ -57,7 +67,7 @@ class LiveDataplane {
   /// The first generation (asenetd --topology): publish() and its spec hash.
   bool start(dataplane::TableSpec spec, PublishResult& out, std::string& error);
   /// publish(), counted as a push (stats: pushes, pushes_failed).
-  bool push(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  bool push(dataplane::TableSpec spec, PublishResult& out, std::string& error, PoolChange members = {});
 
   /// A push to a pool of nodes in two phases (asenetctl push --socket A
   /// --socket B, pool_push.cpp). prepare() builds `spec` and keeps it staged
@@ -66,7 +76,8 @@ class LiveDataplane {
   /// choice, above every node's, so that all end on one number) and
   /// abort_staged() drops it. One staged push at a time: a new prepare
   /// replaces an older one, and one left kStagedTtl uncommitted is dropped.
-  bool prepare(dataplane::TableSpec spec, const std::string& token, PublishResult& out, std::string& error);
+  bool prepare(dataplane::TableSpec spec, const std::string& token, PublishResult& out, std::string& error,
+               PoolChange members = {});
   bool commit(const std::string& token, uint64_t generation, PublishResult& out, std::string& error);
   bool abort_staged(const std::string& token);
   /// Drops a staged push older than kStagedTtl (control loop).
@@ -81,11 +92,21 @@ class LiveDataplane {
   bool set_health(const std::string& ase, uint32_t instance, bool up, PublishResult& out, std::string& error);
 
   [[nodiscard]] StatsSnapshot snapshot() const;
-  /// This node's number in its pool and the pool's size (asenetd --node, --peer), for stats.
-  void set_pool(unsigned node, unsigned nodes) noexcept {
+  /// This node's number in its pool and the pool's size (asenetd --node,
+  /// --peer); a pool starts with every node a member (pool_map.hpp). Before start().
+  void set_pool(unsigned node, unsigned nodes) {
     node_ = node;
     nodes_ = nodes;
+    if (nodes > 1)
+      pool_map_ =
+          std::make_shared<dataplane::PoolMap>(dataplane::PoolMap::full(nodes, static_cast<unsigned>(ctxs_.size())));
   }
+  /// The members a push names (its header's "members": node numbers), as a
+  /// bit set; false with `error` when this node is no pool or a number is
+  /// not one of its nodes. 0: the push names none (the members stay).
+  bool parse_members(const std::vector<unsigned>& nodes, uint32_t& members, std::string& error) const;
+  /// The live pool map (null: one node).
+  [[nodiscard]] const dataplane::PoolMap* pool_map() const noexcept { return pool_map_.get(); }
   /// The pushed generation live (PublishResult) and the health epoch.
   [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
   [[nodiscard]] uint64_t health_epoch() const noexcept { return health_changes_; }
@@ -165,6 +186,9 @@ class LiveDataplane {
   std::array<uint16_t, dataplane::kNumPorts> ports_;
   rte_mempool* pool_;
   unsigned node_ = 0, nodes_ = 1;
+  std::shared_ptr<const dataplane::PoolMap> pool_map_;  ///< a pool's owners, attached to every TableSet published
+  /// The map `change` gives (null: the live one stays), its window one idle timeout of `spec`.
+  std::shared_ptr<const dataplane::PoolMap> map_for(PoolChange change, const dataplane::TableSpec& spec) const;
   RuleHits retired_hits_;                                    ///< rule hits of generations no longer live
   std::map<std::pair<std::string, uint32_t>, bool> health_;  ///< live overrides
   uint64_t pushes_ = 0, pushes_failed_ = 0, health_changes_ = 0;
@@ -176,13 +200,15 @@ class LiveDataplane {
     std::unique_ptr<dataplane::TableSet> tables;  ///< built at prepare
     uint64_t version = 0;                         ///< the tables version it was built on
     std::string hash;
+    PoolChange members;  ///< the pool's members from the commit on
     std::chrono::steady_clock::time_point at;
   };
   std::unique_ptr<Staged> staged_;
   /// The next tables for `spec` (health overrides applied), or null with `error`.
   std::unique_ptr<dataplane::TableSet> build_next(dataplane::TableSpec& spec, PublishResult& out, std::string& error);
   /// Publishes `next` (built by build_next at t0) and fills `out`.
-  void install(std::unique_ptr<dataplane::TableSet> next, std::chrono::steady_clock::time_point t0, PublishResult& out);
+  void install(std::unique_ptr<dataplane::TableSet> next, std::chrono::steady_clock::time_point t0, PublishResult& out,
+               std::shared_ptr<const dataplane::PoolMap> map = nullptr);
   uint64_t control_rejected_ = 0, control_malformed_ = 0;
   std::vector<std::vector<dataplane::Neighbor>> neighbor_copies_;  ///< per worker, from refresh_neighbors()
   uint64_t neighbors_at_ns_ = 0;

@@ -146,6 +146,15 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
   const std::string token = hdr.value("token", std::string());
   if (prepare && !wire::valid_push_token(token))
     return refuse_push(id, "a prepare needs a token of 8 to 64 hex digits");
+  LiveDataplane::PoolChange members;
+  for (const auto& [key, out] : {std::pair{"members", &members.members}, {"previous_members", &members.previous}}) {
+    if (!hdr.contains(key)) continue;
+    std::vector<unsigned> nodes;
+    for (const auto& n : hdr.at(key)) nodes.push_back(n.get<unsigned>());
+    if (nodes.empty()) return refuse_push(id, std::string(key) + ": name at least one node");
+    if (!live.parse_members(nodes, *out, why)) return refuse_push(id, why);
+  }
+  if (members.previous != 0 && members.members == 0) return refuse_push(id, "previous_members without members");
   if (hdr.value("dry_run", false)) {
     const uint64_t g = live.generation();
     const nlohmann::json r = {{"generation", g}, {"previous", g},      {"acl_rules", 0}, {"build_ms", 0.0},
@@ -154,7 +163,8 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
     return;
   }
   LiveDataplane::PublishResult r;
-  if (!(prepare ? live.prepare(std::move(spec), token, r, why) : live.push(std::move(spec), r, why))) {
+  if (!(prepare ? live.prepare(std::move(spec), token, r, why, members)
+                : live.push(std::move(spec), r, why, members))) {
     server.send(id, wire::Type::kError, why);
     std::cerr << "asenetd: push refused: " << why << "\n";
     return;

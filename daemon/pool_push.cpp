@@ -13,9 +13,11 @@ namespace asenet::control {
 
 using namespace asenet::dataplane;
 
-bool LiveDataplane::prepare(TableSpec spec, const std::string& token, PublishResult& out, std::string& error) {
+bool LiveDataplane::prepare(TableSpec spec, const std::string& token, PublishResult& out, std::string& error,
+                            PoolChange members) {
   auto staged = std::make_unique<Staged>();
   staged->token = token;
+  staged->members = members;
   staged->hash = wire::spec_hash(spec);
   staged->spec = spec;  // as pushed: a commit after a health change builds it again
   const auto t0 = std::chrono::steady_clock::now();
@@ -62,7 +64,7 @@ bool LiveDataplane::commit(const std::string& token, uint64_t generation, Publis
       return false;
     }
   }
-  install(std::move(next), t0, out);
+  install(std::move(next), t0, out, map_for(s->members, s->spec));
   ++pushes_;
   generation_ = generation;
   spec_hash_ = std::move(s->hash);

@@ -226,9 +226,41 @@ int print_push_reply(const std::string& reply, bool json) {
 
 }  // namespace
 
+namespace {
+
+/// "0,2" into {0, 2}: node numbers below 32, each once.
+bool parse_node_list(const std::string& text, std::vector<unsigned>& out) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, comma - pos);
+    if (item.empty() || item.size() > 2 || item.find_first_not_of("0123456789") != std::string::npos) return false;
+    const auto n = static_cast<unsigned>(std::stoul(item));
+    if (n >= 32 || std::find(out.begin(), out.end(), n) != out.end()) return false;
+    out.push_back(n);
+    pos = comma + 1;
+  }
+  return !out.empty();
+}
+
+/// A push's header: what asenetd checks against how it started ([ports],
+/// flow_table_size), the flags, and the file messages name.
+nlohmann::json push_header(const Topology& topo, const std::string& file, bool allow_l2, bool dry_run) {
+  nlohmann::json ports = nlohmann::json::object();
+  if (topo.ports.internet) ports["internet"] = *topo.ports.internet;
+  if (topo.ports.vnet) ports["vnet"] = *topo.ports.vnet;
+  if (topo.ports.onprem) ports["onprem"] = *topo.ports.onprem;
+  return {{"start", {{"ports", ports}, {"flow_table_size", topo.emulator.flow_table_size}}},
+          {"allow_l2_change", allow_l2},
+          {"dry_run", dry_run},
+          {"file", file}};
+}
+
+}  // namespace
+
 int cmd_push(const std::vector<std::string>& args) {
   po::options_description d(R"(usage: asenetctl push --socket PATH [--socket PATH ...] --topology T [--dry-run]
-                      [--allow-l2-change] [--json]
+                      [--allow-l2-change] [--members N,N...] [--json]
 
 Compiles the topology here, sends the tables to asenetd and waits until every
 worker runs the new generation. A topology that fails validation exits 2 and
@@ -253,13 +285,22 @@ it and no node changes (exit 2 for a refusal, 1 otherwise). stats shows the
 same generation and spec_hash on every node. A staged push not committed
 within 60 s is dropped.
 
+--members changes which nodes of the pool own connections, from this
+generation on (push it to the nodes that stay and to those that join): a
+node that leaves gives up only its own connections' slots, one that joins
+takes back its own, and for one idle timeout a moved connection is still
+found on its previous owner if that node is a member. stats shows the
+members and the slots each node owns.
+
 options)");
   std::vector<std::string> sockets;
   std::string topology;
   bool json = false, dry_run = false, allow_l2 = false;
+  std::string members;
   double timeout = kPushTimeoutS;
   d.add_options()("help,h", "show this help")("socket", po::value(&sockets)->required(),
                                               "asenetd's --control-socket (repeat for a pool of nodes)")(
+      "members", po::value(&members), "a pool's member nodes from this generation on, e.g. 0,2 (default: unchanged)")(
       "topology", po::value(&topology)->required(), "topology file (TOML, contract section 2)")(
       "dry-run", po::bool_switch(&dry_run), "print what would change; change nothing")(
       "allow-l2-change", po::bool_switch(&allow_l2), "let the push turn [l2] ARP answering on or off")(
@@ -267,16 +308,16 @@ options)");
       "timeout", po::value(&timeout)->default_value(kPushTimeoutS), "seconds to wait for asenetd (build and swap)");
   if (auto rc = parse_options(d, args, "push")) return *rc;
   if (timeout <= 0) return bad_usage("push", "--timeout must be above 0");
+  std::vector<unsigned> member_list;
+  if (!members.empty() && !parse_node_list(members, member_list))
+    return bad_usage("push", "--members takes node numbers separated by commas (0,2), not '" + members + "'");
   const auto topo = load_or_report(topology);
   if (!topo) return 2;
-  nlohmann::json ports = nlohmann::json::object();
-  if (topo->ports.internet) ports["internet"] = *topo->ports.internet;
-  if (topo->ports.vnet) ports["vnet"] = *topo->ports.vnet;
-  if (topo->ports.onprem) ports["onprem"] = *topo->ports.onprem;
-  const nlohmann::json header = {{"start", {{"ports", ports}, {"flow_table_size", topo->emulator.flow_table_size}}},
-                                 {"allow_l2_change", allow_l2},
-                                 {"dry_run", dry_run},
-                                 {"file", topology}};
+  nlohmann::json header = push_header(*topo, topology, allow_l2, dry_run);
+  if (!member_list.empty()) {
+    header["members"] = member_list;
+    if (auto rc = add_previous_members(sockets, header, timeout)) return *rc;
+  }
   const auto spec = compile(*topo, 0);
   if (sockets.size() > 1 && !dry_run) return pool_push(sockets, header, spec, json, timeout);
   if (sockets.size() > 1) {
@@ -286,6 +327,7 @@ options)");
                                       "--dry-run", "--timeout", std::to_string(timeout)};
       if (allow_l2) one.push_back("--allow-l2-change");
       if (json) one.push_back("--json");
+      if (!members.empty()) one.insert(one.end(), {"--members", members});
       if (const int rc = cmd_push(one); rc != 0) return rc;
     }
     return 0;

@@ -44,6 +44,39 @@ void abort_all(const std::vector<std::string>& prepared, const std::string& toke
 
 }  // namespace
 
+std::optional<int> add_previous_members(const std::vector<std::string>& sockets, nlohmann::json& header,
+                                        double timeout) {
+  uint64_t latest = 0;
+  std::optional<nlohmann::json> previous;
+  std::string from;
+  for (const auto& s : sockets) {
+    std::string reply;
+    const std::string cmd = "push (" + s + ") stats";
+    if (auto rc = request(cmd, s, wire::Type::kStats, R"({"format":"json"})", reply, timeout)) return rc;
+    const auto j = checked_reply(cmd, reply, {"generation"});
+    if (!j) return 1;
+    if (!j->contains("pool")) {
+      std::cerr << "asenetctl push: " << s << " is no pool's node (asenetd without --node and --peer): "
+                << "--members needs one\n";
+      return 2;
+    }
+    const auto& pool = (*j)["pool"];
+    const uint64_t changes = pool.value("membership_changes", uint64_t{0});
+    if (!previous || changes > latest) {
+      latest = changes;
+      previous = pool["members"];
+      from = s;
+    } else if (changes == latest && pool["members"] != *previous) {
+      std::cerr << "asenetctl push: " << s << " and " << from << " both took " << changes
+                << " membership changes but run different members (" << pool["members"].dump() << " and "
+                << previous->dump() << "); push --members to those two alone first to bring them level\n";
+      return 2;
+    }
+  }
+  header["previous_members"] = *previous;
+  return std::nullopt;
+}
+
 int pool_push(const std::vector<std::string>& sockets, nlohmann::json header, const dataplane::TableSpec& spec,
               bool json, double timeout) {
   const std::string token = new_token();

@@ -46,7 +46,8 @@ void workers_and_ports_json(std::ostringstream& o, const StatsSnapshot& s) {
       << ",\"handed_in\":" << f.handed_in << ",\"flows_live\":" << f.flows_live << ",\"busy_cycles\":" << f.busy_cycles
       << ",\"idle_cycles\":" << f.idle_cycles << ",\"peer_sent\":" << f.peer_sent
       << ",\"peer_received\":" << f.peer_received << ",\"peer_dropped\":" << f.peer_dropped
-      << ",\"peer_refused\":" << f.peer_refused << "}";
+      << ",\"peer_refused\":" << f.peer_refused << ",\"peer_asked\":" << f.peer_asked
+      << ",\"peer_returned\":" << f.peer_returned << "}";
   }
   o << "],\"ports\":{";
   for (size_t p = 0; p < kNumPorts; ++p) {
@@ -158,14 +159,24 @@ void prometheus_pool(std::ostringstream& o, const StatsSnapshot& s) {
   if (s.nodes <= 1) return;
   prom_head(o, "asenet_pool_nodes", "gauge", "Nodes in this node's pool (asenetd --peer); node is this one's number.");
   o << "asenet_pool_nodes{node=\"" << s.node << "\"} " << s.nodes << "\n";
+  prom_head(o, "asenet_pool_slots", "gauge",
+            "Connection owner slots each node of the pool holds (pool_map.hpp); 0: not a member.");
+  for (size_t n = 0; n < s.slots_by_node.size(); ++n)
+    o << "asenet_pool_slots{owner=\"" << n << "\"} " << s.slots_by_node[n] << "\n";
+  prom_head(o, "asenet_pool_membership_changes_total", "counter",
+            "Membership changes this node took (push --members).");
+  o << "asenet_pool_membership_changes_total " << s.membership_changes << "\n";
   prom_head(o, "asenet_peer_packets_total", "counter",
             "Frames on the peer links: sent to the owning node, received from another, dropped (link down or full), "
-            "refused (not a peer frame of this pool, or not this node's).");
-  const std::array<std::pair<const char*, uint64_t StatsSnapshot::WorkerFigures::*>, 4> kinds = {
+            "refused (not a peer frame of this pool, or not this node's); after a membership change, asked (sent to a "
+            "moved connection's previous owner) and returned (asked here, not held, sent back to the owner).");
+  const std::array<std::pair<const char*, uint64_t StatsSnapshot::WorkerFigures::*>, 6> kinds = {
       {{"sent", &StatsSnapshot::WorkerFigures::peer_sent},
        {"received", &StatsSnapshot::WorkerFigures::peer_received},
        {"dropped", &StatsSnapshot::WorkerFigures::peer_dropped},
-       {"refused", &StatsSnapshot::WorkerFigures::peer_refused}}};
+       {"refused", &StatsSnapshot::WorkerFigures::peer_refused},
+       {"asked", &StatsSnapshot::WorkerFigures::peer_asked},
+       {"returned", &StatsSnapshot::WorkerFigures::peer_returned}}};
   for (const auto& [name, field] : kinds) {
     uint64_t n = 0;
     for (const auto& f : s.per_worker) n += f.*field;
@@ -224,6 +235,14 @@ std::string stats_json(const StatsSnapshot& s) {
   o << "{\"generation\":" << s.generation << ",\"spec_hash\":" << json_str(s.spec_hash)
     << ",\"health_epoch\":" << s.health_epoch << ",\"tables_version\":" << s.tables_version
     << ",\"workers\":" << s.workers << ",\"node\":" << s.node << ",\"nodes\":" << s.nodes << ",";
+  if (s.nodes > 1) {
+    o << "\"pool\":{\"members\":[";
+    for (size_t i = 0; i < s.members.size(); ++i) o << (i ? "," : "") << s.members[i];
+    o << "],\"slots_by_node\":[";
+    for (size_t i = 0; i < s.slots_by_node.size(); ++i) o << (i ? "," : "") << s.slots_by_node[i];
+    o << "],\"membership_changes\":" << s.membership_changes << ",\"previous_owners_s\":" << s.previous_owners_s
+      << "},";
+  }
   workers_and_ports_json(o, s);
   o << ",\"packets_in\":" << s.packets_in << ",\"packets_forwarded\":" << s.forwarded
     << ",\"packets_dropped\":" << s.dropped << ",\"drops\":{";
@@ -345,7 +364,13 @@ std::string stats_text(const StatsSnapshot& s) {
   std::ostringstream o;
   o << "generation " << s.generation << " (health epoch " << s.health_epoch << ") on " << s.workers << " worker"
     << (s.workers == 1 ? "" : "s");
-  if (s.nodes > 1) o << ", node " << s.node << " of a pool of " << s.nodes;
+  if (s.nodes > 1) {
+    o << ", node " << s.node << " of a pool of " << s.nodes << " (members";
+    for (const unsigned m : s.members) o << " " << m;
+    o << ")";
+    if (s.previous_owners_s > 0)
+      o << ", previous owners asked for " << static_cast<uint64_t>(s.previous_owners_s) << " s more";
+  }
   o << "\n";
   for (size_t p = 0; p < kNumPorts; ++p)
     o << "  " << port_name(static_cast<Port>(p)) << ": rx " << s.ports[p].rx << ", tx " << s.ports[p].tx

@@ -29,6 +29,13 @@ struct StatsSnapshot {
   uint64_t tables_version = 0;  ///< tables published (pushes and health changes alike)
   unsigned workers = 0;
   unsigned node = 0, nodes = 1;  ///< this node's number in its pool (asenetd --node) and the pool's size
+  /// A pool's membership (pool_map.hpp): the member nodes, the slots each
+  /// node owns, how many changes since start, and for how many more seconds
+  /// the previous owners of moved slots are asked.
+  std::vector<unsigned> members;
+  std::vector<unsigned> slots_by_node;
+  uint64_t membership_changes = 0;
+  double previous_owners_s = 0;
   struct WorkerFigures {
     uint64_t packets = 0;      ///< processed by this worker (its own and those handed to it)
     uint64_t handed_off = 0;   ///< received by it, processed by the worker owning their connection
@@ -38,6 +45,7 @@ struct StatsSnapshot {
     uint64_t flows_live = 0;
     uint64_t peer_sent = 0, peer_received = 0;    ///< a pool: frames sent to / from the owning node
     uint64_t peer_dropped = 0, peer_refused = 0;  ///< a pool: a link down or full; a frame not for this pool
+    uint64_t peer_asked = 0, peer_returned = 0;   ///< a pool: to a moved connection's previous owner; sent back
   };
   std::vector<WorkerFigures> per_worker;
   struct PortFigures {

@@ -44,6 +44,8 @@ struct alignas(64) WorkerCounters {
   uint64_t peer_received = 0;  ///< a pool: sent here by another node (processed here or handed to a worker)
   uint64_t peer_dropped = 0;   ///< a pool: to send to a node, but its link was down or full
   uint64_t peer_refused = 0;   ///< a pool: from a peer link, not a peer frame, or a pool of other shape, or not ours
+  uint64_t peer_asked = 0;     ///< a pool, after a membership change: sent to a moved connection's previous owner
+  uint64_t peer_returned = 0;  ///< a pool: asked as the previous owner, not held here, sent back to the owner
   uint64_t flows_created = 0;
   uint64_t flows_hit = 0;
   uint64_t resets_sent = 0;       ///< RSTs the LB sent for flows that idled out (tcp_reset)

@@ -203,8 +203,7 @@ void destroy_replay_ports(ReplayPorts& ports) {
   ports.all_rings.clear();
 }
 
-unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const std::vector<uint32_t>& fabric) noexcept {
-  if (units <= 1) return 0;
+uint64_t steer_hash(const uint8_t* frame, uint32_t len, const std::vector<uint32_t>& fabric) noexcept {
   PacketMeta m;
   if (parse_packet(frame, len, len, m) != DropReason::kNone) return 0;
   if ((m.flags & kFlagIcmpError) != 0) {
@@ -222,8 +221,7 @@ unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const st
   if (fs || fd) {
     // NAT changes the fabric end (VIP <-> instance), never the other one, and
     // SNAT ports are reused per destination: one owner per external address.
-    const uint64_t h = (uint64_t{fs ? m.dst_ip : m.src_ip} * 0x9e3779b97f4a7c15ull) >> 17;
-    return static_cast<unsigned>(h % units);
+    return (uint64_t{fs ? m.dst_ip : m.src_ip} * 0x9e3779b97f4a7c15ull) >> 17;
   }
   uint32_t a = m.src_ip, b = m.dst_ip;
   uint32_t pa = m.sport, pb = m.dport;
@@ -235,8 +233,12 @@ unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const st
   uint64_t h = (static_cast<uint64_t>(a) << 32 | b) * 0x9e3779b97f4a7c15ull;
   if ((m.flags & kFlagFragment) == 0)
     h ^= (static_cast<uint64_t>(pa) << 16 | pb | uint64_t{m.proto} << 32) * 0xc2b2ae3d27d4eb4full;
-  h ^= h >> 29;
-  return static_cast<unsigned>(h % units);
+  return h ^ (h >> 29);
+}
+
+unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const std::vector<uint32_t>& fabric) noexcept {
+  if (units <= 1) return 0;
+  return static_cast<unsigned>(steer_hash(frame, len, fabric) % units);
 }
 
 }  // namespace asenet::dataplane

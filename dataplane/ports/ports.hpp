@@ -57,8 +57,12 @@ void destroy_replay_ports(ReplayPorts& ports);
 /// sorted.
 /// In a pool (peer_link.hpp) the same rule over nodes x workers: the owner
 /// is unit u = steer_unit(..., nodes * workers, ...), node u / workers, worker
-/// u % workers; one node gives steer_worker's answer.
+/// u % workers, while every node is a member; PoolMap (tables/pool_map.hpp)
+/// maps steer_hash to a unit in general. One node gives steer_worker's answer.
 unsigned steer_unit(const uint8_t* frame, uint32_t len, unsigned units, const std::vector<uint32_t>& fabric) noexcept;
+/// The hash steer_unit takes modulo the units (a pool's PoolMap takes it
+/// modulo its slots): 0 for a frame it cannot parse or between two fabric ends.
+uint64_t steer_hash(const uint8_t* frame, uint32_t len, const std::vector<uint32_t>& fabric) noexcept;
 inline unsigned steer_worker(const uint8_t* frame, uint32_t len, unsigned workers,
                              const std::vector<uint32_t>& fabric) noexcept {
   return steer_unit(frame, len, workers, fabric);

@@ -12,6 +12,7 @@
 
 #include "dataplane/core/checksum.hpp"
 #include "dataplane/core/fabric.hpp"
+#include "dataplane/pipeline/stage_util.hpp"
 #include "dataplane/ports/ports.hpp"
 
 namespace asenet::dataplane {
@@ -27,12 +28,53 @@ inline bool is_probe_reply(const uint8_t* frame, uint32_t len) noexcept {
          load_be32(frame + kEthHeaderLen + 16) == kAzureProbeSource;
 }
 
+/// What the owner worker does with a packet before processing it
+/// (Steering::screen): in a membership window a connection on a moved slot
+/// may still live on the slot's previous owner (pool_map.hpp).
+enum class Consult : uint8_t {
+  kCheck = 0,       ///< a moved slot's packet this worker holds no flow for goes to the previous owner first
+  kAsPrevious = 1,  ///< this node is the previous owner: take it if it holds the flow, else send it back
+  kDecided = 2,     ///< take it (sent back by the previous owner, or a probe answer)
+};
+/// In mbuf->port on a handoff ring, above the side.
+constexpr uint16_t kConsultShift = 12;
+constexpr uint16_t kSideMask = 0x0fff;
+
+/// The packet a worker is about to screen: whether its flow is in this
+/// worker's table (not expired), and whether it opens a TCP connection.
+/// A frame that does not parse, or cannot own a flow, counts as held: it is
+/// judged here, as on one node.
+bool held_here(const rte_mbuf* mb, WorkerContext& ctx, uint64_t now, bool& syn) noexcept {
+  syn = false;
+  if (ctx.flows == nullptr) return true;
+  PacketMeta m;
+  if (parse_packet(rte_pktmbuf_mtod(mb, const uint8_t*), mb->data_len, mb->data_len, m) != DropReason::kNone)
+    return true;
+  FlowKey k;
+  if ((m.flags & kFlagIcmpError) != 0) {  // the flow of the packet it quotes, as flow_stage looks it up
+    k.src = m.inner_dst;
+    k.dst = m.inner_src;
+    k.sport = m.inner_dport;
+    k.dport = m.inner_sport;
+    k.proto = m.inner_proto;
+  } else if (!flowable(m)) {
+    return true;
+  } else {
+    k = key_of(m);
+  }
+  syn = m.proto == kIpProtoTcp && (m.flags & kFlagIcmpError) == 0 && (m.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
+  Flow* f = nullptr;
+  bool reply = false;
+  return ctx.flows->lookup_bulk(&k, 1, &f, &reply) == 1 && f->expires_ns > now;
+}
+
 /// Live steering state of one worker (WorkerSetup::handoff).
 struct Steering {
   const WorkerSetup& setup;
   WorkerContext& ctx;
   Burst in;  ///< packets other workers handed to this one
   std::array<Port, kBurstSize> sides{};
+  using PeerOut = std::array<std::array<rte_mbuf*, kBurstSize>, kMaxNodes>;
 
   /// Processes what other workers handed over (up to a burst); true if any.
   bool drain(const TableSet& ts) {
@@ -40,18 +82,26 @@ struct Steering {
     const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(in.pkts.data()), kBurstSize, nullptr);
     if (n == 0) return false;
     uint16_t kept = 0;
+    std::array<Consult, kBurstSize> modes{};
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = in.pkts[i];
-      const auto side = static_cast<Port>(m->port & ~kLearnOnly);
+      const auto side = static_cast<Port>(m->port & kSideMask);
       if ((m->port & kLearnOnly) != 0) {
         learn_from_arp(m, side, ts.spec(), ctx);
         rte_pktmbuf_free(m);
         continue;
       }
+      modes[kept] = static_cast<Consult>((m->port >> kConsultShift) & 3u);
       in.pkts[kept] = m;
       sides[kept++] = side;
     }
     ctx.counters.handed_in += kept;
+    if (setup.pool != nullptr && ts.pool_map() != nullptr) {
+      PeerOut peer_out;
+      std::array<uint16_t, kMaxNodes> npeer{};
+      kept = screen(in.pkts.data(), kept, sides, modes.data(), ts, peer_out, npeer);
+      send_to_peers(peer_out, npeer);
+    }
     if (kept > 0) {
       in.count = kept;
       stamp_burst(in, ctx, sides.data());
@@ -81,8 +131,7 @@ struct Steering {
   }
 
   /// Sends what this worker gathered for other nodes, each on its link.
-  void send_to_peers(std::array<std::array<rte_mbuf*, kBurstSize>, kMaxNodes>& out,
-                     const std::array<uint16_t, kMaxNodes>& nout) {
+  void send_to_peers(PeerOut& out, const std::array<uint16_t, kMaxNodes>& nout) {
     for (unsigned node = 0; node < setup.pool->nodes; ++node) {
       if (nout[node] == 0) continue;
       const uint16_t sent = rte_eth_tx_burst(setup.pool->peer_port[node], ctx.tx_queue, out[node].data(), nout[node]);
@@ -94,21 +143,101 @@ struct Steering {
     }
   }
 
-  /// Splits a received burst: this worker's packets stay in `pkts` (their
-  /// count returned, their sides in `kept_sides`), the others go to their
-  /// workers, and in a pool those of other nodes to them. ARP stays here and
-  /// every other worker gets a copy to learn from. `from_peer`: the burst came
-  /// over a peer link, so a packet this node does not own is refused, not
-  /// sent on (one hop at most).
-  uint16_t split(rte_mbuf** pkts, uint16_t n, const Port* in_sides, bool from_peer, const TableSet& ts,
-                 std::array<Port, kBurstSize>& kept_sides) {
+  /// Wraps `m` for node `node` (false: dropped, counted).
+  bool to_peer(rte_mbuf* m, Port side, unsigned node, PeerKind kind, PeerOut& out,
+               std::array<uint16_t, kMaxNodes>& nout) {
+    if (!peer_encapsulate(m, side, *setup.pool, setup.workers, kind)) {
+      ++ctx.counters.peer_dropped;
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    out[node][nout[node]++] = m;
+    return true;
+  }
+
+  /// The owner worker's last look before processing (pool_map.hpp): in a
+  /// membership window, a packet of a moved slot whose flow this worker does
+  /// not hold (and that does not open a TCP connection) goes to the slot's
+  /// previous owner; one sent here as the previous owner that this worker
+  /// does not hold goes back to the current owner, which takes it as new.
+  /// Returns how many stay (compacted, with their sides).
+  uint16_t screen(rte_mbuf** pkts, uint16_t n, std::array<Port, kBurstSize>& kept_sides, const Consult* modes,
+                  const TableSet& ts, PeerOut& out, std::array<uint16_t, kMaxNodes>& nout) {
+    const PoolMap& map = *ts.pool_map();
+    if (map.prev_until_ns == 0) return n;  // never changed: nothing to ask
+    const uint64_t now = tsc_to_ns(rte_rdtsc(), ctx.tsc_hz);
+    const bool window = map.in_window(now);
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      const Port side = kept_sides[i];
+      int to = -1;
+      PeerKind kind = PeerKind::kPrevious;
+      if (modes[i] == Consult::kAsPrevious || (modes[i] == Consult::kCheck && window)) {
+        const unsigned s =
+            map.slot(steer_hash(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ts.fabric_addresses()));
+        const int ask = modes[i] == Consult::kCheck ? map.ask_first(s, now) : -1;
+        bool syn = false;
+        if ((modes[i] == Consult::kAsPrevious || ask >= 0) && !held_here(m, ctx, now, syn)) {
+          if (modes[i] == Consult::kAsPrevious) {
+            to = static_cast<int>(map.cur[s] / setup.workers);
+            kind = PeerKind::kReturned;
+          } else if (!syn) {
+            to = ask / static_cast<int>(setup.workers);
+          }
+        }
+      }
+      if (to < 0 || static_cast<unsigned>(to) == setup.pool->node) {
+        pkts[kept] = m;
+        kept_sides[kept++] = side;
+      } else if (to_peer(m, side, static_cast<unsigned>(to), kind, out, nout)) {
+        ++(kind == PeerKind::kReturned ? ctx.counters.peer_returned : ctx.counters.peer_asked);
+      }
+    }
+    return kept;
+  }
+
+  /// The unit owning a frame (node * workers + worker) and how its owner
+  /// screens it, for a frame that came from the wire (`kind` null) or from
+  /// a peer; false: refused (a peer's frame this node does not own).
+  bool owner_of(const uint8_t* frame, uint32_t len, const PeerKind* kind, const TableSet& ts, unsigned& unit,
+                Consult& mode) const noexcept {
     const unsigned workers = setup.workers;
     const unsigned nodes = setup.pool != nullptr ? setup.pool->nodes : 1;
     const unsigned self = setup.pool != nullptr ? setup.pool->node : 0;
+    const PoolMap* map = ts.pool_map();
+    mode = Consult::kCheck;
+    const uint64_t h = nodes * workers > 1 ? steer_hash(frame, len, ts.fabric_addresses()) : 0;
+    unit = map != nullptr ? map->owner(h) : static_cast<unsigned>(h % (nodes * workers));
+    if (nodes > 1 && is_probe_reply(frame, len)) {  // the pool's prober is node 0
+      unit = static_cast<unsigned>(h % workers);
+      mode = Consult::kDecided;
+    }
+    if (kind == nullptr) return true;
+    if (*kind == PeerKind::kPrevious) {
+      if (map == nullptr || !map->in_window(tsc_to_ns(rte_rdtsc(), ctx.tsc_hz))) return false;
+      unit = map->prev[map->slot(h)];
+      mode = Consult::kAsPrevious;
+    } else if (*kind == PeerKind::kReturned) {
+      mode = Consult::kDecided;
+    }
+    return unit / workers == self;
+  }
+
+  /// Splits a received burst: this worker's packets stay in `pkts` (their
+  /// count returned, their sides in `kept_sides`), the others go to their
+  /// workers, and in a pool those of other nodes to them. ARP stays here and
+  /// every other worker gets a copy to learn from. `kinds` (a burst from a
+  /// peer link, else null): a packet this node does not own is refused, not
+  /// sent on (one hop at most, two when a previous owner sends one back).
+  uint16_t split(rte_mbuf** pkts, uint16_t n, const Port* in_sides, const PeerKind* kinds, const TableSet& ts,
+                 std::array<Port, kBurstSize>& kept_sides) {
+    const unsigned workers = setup.workers;
     std::array<std::array<rte_mbuf*, kBurstSize>, kMaxSteerWorkers> out;
     std::array<uint16_t, kMaxSteerWorkers> nout{};
-    std::array<std::array<rte_mbuf*, kBurstSize>, kMaxNodes> peer_out;
+    PeerOut peer_out;
     std::array<uint16_t, kMaxNodes> npeer{};
+    std::array<Consult, kBurstSize> modes{};
     uint16_t kept = 0;
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
@@ -122,30 +251,34 @@ struct Steering {
           c->port = static_cast<uint16_t>(static_cast<uint16_t>(side) | kLearnOnly);
           if (rte_ring_mp_enqueue(setup.handoff[w], c) != 0) rte_pktmbuf_free(c);
         }
+        modes[kept] = Consult::kDecided;
         pkts[kept] = m;
         kept_sides[kept++] = side;
         continue;
       }
-      unsigned unit = steer_unit(frame, m->data_len, nodes * workers, ts.fabric_addresses());
-      if (nodes > 1 && is_probe_reply(frame, m->data_len))  // the pool's prober is node 0
-        unit = steer_unit(frame, m->data_len, workers, ts.fabric_addresses());
+      unsigned unit = 0;
+      Consult mode = Consult::kCheck;
+      if (!owner_of(frame, m->data_len, kinds != nullptr ? kinds + i : nullptr, ts, unit, mode)) {
+        ++ctx.counters.peer_refused;
+        rte_pktmbuf_free(m);
+        continue;
+      }
       const unsigned node = unit / workers, owner = unit % workers;
-      if (node != self) {
-        if (from_peer || !peer_encapsulate(m, side, *setup.pool, workers)) {
-          ++(from_peer ? ctx.counters.peer_refused : ctx.counters.peer_dropped);
-          rte_pktmbuf_free(m);
-          continue;
-        }
-        peer_out[node][npeer[node]++] = m;
+      if (setup.pool != nullptr && node != setup.pool->node) {
+        to_peer(m, side, node, PeerKind::kOwner, peer_out, npeer);
       } else if (owner == ctx.worker_id) {
+        modes[kept] = mode;
         pkts[kept] = m;
         kept_sides[kept++] = side;
       } else {
-        m->port = static_cast<uint16_t>(side);
+        m->port = static_cast<uint16_t>(static_cast<uint16_t>(side) | static_cast<uint16_t>(mode) << kConsultShift);
         out[owner][nout[owner]++] = m;
       }
     }
-    if (setup.pool != nullptr) send_to_peers(peer_out, npeer);
+    if (setup.pool != nullptr) {
+      if (ts.pool_map() != nullptr) kept = screen(pkts, kept, kept_sides, modes.data(), ts, peer_out, npeer);
+      send_to_peers(peer_out, npeer);
+    }
     for (unsigned w = 0; w < workers && workers > 1; ++w)
       if (nout[w] > 0) hand(out[w].data(), nout[w], w, ts);
     return kept;
@@ -154,10 +287,11 @@ struct Steering {
   /// A burst from a peer link: unwrapped, then split as any other.
   uint16_t from_peer(rte_mbuf** pkts, uint16_t n, const TableSet& ts, std::array<Port, kBurstSize>& kept_sides) {
     std::array<Port, kBurstSize> in_sides{};
+    std::array<PeerKind, kBurstSize> kinds{};
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
       Port side = Port::kInternet;
-      if (peer_decapsulate(pkts[i], *setup.pool, setup.workers, side) != PeerRefusal::kNone) {
+      if (peer_decapsulate(pkts[i], *setup.pool, setup.workers, side, kinds[ok]) != PeerRefusal::kNone) {
         ctx.counters.peer_refused++;
         rte_pktmbuf_free(pkts[i]);
         continue;
@@ -166,7 +300,7 @@ struct Steering {
       in_sides[ok++] = side;
     }
     ctx.counters.peer_received += ok;
-    return split(pkts, ok, in_sides.data(), true, ts, kept_sides);
+    return split(pkts, ok, in_sides.data(), kinds.data(), ts, kept_sides);
   }
 };
 
@@ -268,7 +402,7 @@ int worker_main(void* arg) {
         std::array<Port, kBurstSize> in_sides;
         if (!src.peer) in_sides.fill(src.side);
         const uint16_t kept = src.peer ? steering.from_peer(burst.pkts.data(), n, *ts, sides)
-                                       : steering.split(burst.pkts.data(), n, in_sides.data(), false, *ts, sides);
+                                       : steering.split(burst.pkts.data(), n, in_sides.data(), nullptr, *ts, sides);
         if (kept == 0) continue;
         burst.count = kept;
         stamp_burst(burst, ctx, sides.data());

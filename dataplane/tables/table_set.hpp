@@ -10,6 +10,7 @@
 
 #include "dataplane/core/time.hpp"
 #include "dataplane/tables/acl.hpp"
+#include "dataplane/tables/pool_map.hpp"
 #include "dataplane/tables/table_spec.hpp"
 
 struct rte_fib;
@@ -76,6 +77,11 @@ class TableSet {
   [[nodiscard]] bool rule_logged(uint32_t id) const noexcept {
     return id < rule_logged_.size() && rule_logged_[id] != 0;
   }
+  /// In a pool: which node and worker own each connection (pool_map.hpp),
+  /// set before the tables are published (asenetd: LiveDataplane::install);
+  /// null for one node.
+  [[nodiscard]] const PoolMap* pool_map() const noexcept { return pool_map_.get(); }
+  void set_pool_map(std::shared_ptr<const PoolMap> m) noexcept { pool_map_ = std::move(m); }
   [[nodiscard]] const NextHop* next_hops() const noexcept { return spec_.next_hops.data(); }
   [[nodiscard]] uint32_t next_hop_count() const noexcept { return static_cast<uint32_t>(spec_.next_hops.size()); }
 
@@ -96,6 +102,7 @@ class TableSet {
   std::vector<uint8_t> rule_logged_;
   unsigned workers_ = 1;
   uint64_t rules_epoch_ = 0;
+  std::shared_ptr<const PoolMap> pool_map_;
   size_t hits_stride_ = 0;  ///< rules rounded up to a cache line of counters
   mutable std::vector<uint64_t> rule_hits_;
 };

@@ -21,22 +21,32 @@ any Mux may receive any packet, each maps it to the same instance.
 - `down` leaves no namespace, device or EAL folder.
 - Three nodes: 63 curls from seven clients all 200, each node gets over 10 %
   of the router's frames and receives frames its peers got for it.
+- Membership (item 5), with 21 inbound connections and 12 outbound SNAT
+  connections held open: `lab leave 2` (node 2 stopped, the others told):
+  every inbound connection goes on (the new owner picks it up with Maglev's
+  same instance); a line each server sends after the change reaches the
+  instance on exactly the SNAT connections node 2 did not own; `lab join 2`:
+  one generation on all three, the servers' lines all arrive (node 2 asks
+  the previous owners of its slots) and every connection goes on.
 usage: lab_pool.py REPO_ROOT"""
 
 import json
 import os
 import re
+import socket
+import subprocess
 import sys
 import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labkit import NAME, VIP, curl, http_server, in_ns, lab, ns, root, run, stop_all  # noqa: E402
-from labkit import ctl, iperf_through_drain, sock  # noqa: E402
+from labkit import background, ctl, iperf_through_drain, sock, wait_listening  # noqa: E402
 
 sock1 = sock.replace("ctl.sock", "ctl-1.sock")
 CLIENTS = ["203.0.113.%d" % n for n in (10, 11, 12, 13, 14)]
 TOPO = os.path.join(root, "config", "labs", "first-ase.toml")
+ECHO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo_conns.py")
 
 
 def node_stats(k):
@@ -49,6 +59,90 @@ def internet_rx(k):
 
 def peer(s, key):
     return sum(w[key] for w in s["per_worker"])
+
+
+def home3(ip):
+    """The node of a pool of three (one worker each) owning `ip`'s connections (steer_hash % 3)."""
+    v = int.from_bytes(socket.inet_aton(ip), "big")
+    return (((v * 0x9e3779b97f4a7c15) % (1 << 64)) >> 17) % 3
+
+
+class Conns:
+    """echo_conns.py open in a namespace: long-lived connections, a round of pings on demand."""
+
+    def __init__(self, where, targets):
+        self.p = subprocess.Popen(["ip", "netns", "exec", where, "/usr/bin/python3", ECHO, "open"] + targets,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, cmd):
+        self.p.stdin.write(cmd + "\n")
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def membership(socks, clients):
+    """Three nodes; node 2 leaves (stopped, its links down, the others told)
+    and joins again (started, all told, undrained). Inbound connections from
+    the clients and outbound SNAT connections of instance 0 to twelve servers
+    stay open throughout."""
+    stop_all()
+    for i in (0, 1):  # port 80: the app port the NSG admits (and the probes' port)
+        background(ns("ase-one-%d" % i), "echo%d" % i, "/usr/bin/python3", ECHO, "serve", "10.0.1.%d" % (4 + i), "80")
+        wait_listening(ns("ase-one-%d" % i), 80)
+    servers = ["198.51.100.%d" % n for n in range(81, 93)]
+    for a in servers:
+        in_ns(ns("internet"), "ip", "addr", "add", a + "/32", "dev", "eth0")
+    background(ns("internet"), "echo-out", "/usr/bin/python3", ECHO, "serve", "0.0.0.0", "7000")
+    wait_listening(ns("internet"), 7000)
+    lost = {a for a in servers if home3(a) == 2}
+    assert lost and len(lost) < len(servers), "the servers' owners: %s" % [home3(a) for a in servers]
+    inbound = Conns(ns("internet"), ["%s=%s:80" % (c, VIP) for c in clients for _ in range(3)])
+    outbound = Conns(ns("ase-one-0"), ["%s:7000" % a for a in servers])
+    try:
+        assert all(inbound.ask("round")) and all(outbound.ask("round")), "before any change"
+        # The servers speak first after the change: a reply reaching a node
+        # that holds no SNAT state for it is dropped (the instance speaking
+        # first would open a new flow, and the deterministic port choice
+        # would give it the old port: that one survives).
+        outbound.ask("later 10")
+        t0 = time.time()
+        r = run(lab, "leave", "2", "--name", NAME, timeout=120)
+        assert "members [0, 1]" in r.stdout, r.stdout
+        assert time.time() - t0 < 9, "leave took %.1f s: the servers spoke before it was done" % (time.time() - t0)
+        pools = [json.loads(run(ctl, "stats", "--socket", x, "--json").stdout) for x in socks[:2]]
+        assert all(p["pool"]["members"] == [0, 1] for p in pools), [p["pool"] for p in pools]
+        got_out = outbound.ask("collect 14")
+        broken = {a for a, ok in zip(servers, got_out) if not ok}
+        assert broken == lost, "SNAT connections broken: %s, owned by node 2: %s" % (sorted(broken), sorted(lost))
+        got_in = inbound.ask("round")
+        assert all(got_in), "inbound connections lost when node 2 left: %s" % got_in
+        assert all(outbound.ask("reopen")), "connections opened after node 2 left"
+        print("node 2 left: all %d inbound connections go on (Maglev picks the same instance), the %d SNAT "
+              "connections node 2 owned broke and only those; reopened through nodes 0 and 1: ok"
+              % (len(got_in), len(lost)))
+        outbound.ask("later 10")
+        t0 = time.time()
+        r = run(lab, "join", "2", "--name", NAME, timeout=120)
+        assert "members [0, 1, 2]" in r.stdout, r.stdout
+        assert time.time() - t0 < 9, "join took %.1f s: the servers spoke before it was done" % (time.time() - t0)
+        got_out = outbound.ask("collect 14")
+        assert all(got_out), "SNAT connections lost when node 2 joined: %s" % got_out
+        after = [json.loads(run(ctl, "stats", "--socket", x, "--json").stdout) for x in socks]
+        assert len({(a["generation"], a["spec_hash"]) for a in after}) == 1, [a["generation"] for a in after]
+        assert all(a["pool"]["members"] == [0, 1, 2] for a in after), [a["pool"] for a in after]
+        got_in, got_out = inbound.ask("round"), outbound.ask("round")
+        assert all(got_in) and all(got_out), "after node 2 joined: inbound %s, outbound %s" % (got_in, got_out)
+        asked = peer(json.loads(run(ctl, "stats", "--socket", socks[2], "--json").stdout), "peer_asked")
+        assert asked > 0, "node 2 asked no previous owner"
+        print("node 2 joined: generation %d on all three; every connection goes on, node 2 asking the previous "
+              "owners %d times: ok" % (after[0]["generation"], asked))
+    finally:
+        inbound.close()
+        outbound.close()
 
 
 ok = False
@@ -149,6 +243,7 @@ try:
     assert all(peer(a, "peer_received") > 0 and peer(a, "peer_dropped") == 0 for a in after), \
         [a["per_worker"] for a in after]
     print("three nodes: 63 curls from 7 clients all 200, the router gave them %s frames, each owns some: ok" % d)
+    membership(socks, more)
     stop_all()
     run(lab, "down", NAME)
     ok = True

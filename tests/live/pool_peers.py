@@ -18,6 +18,14 @@ state, and the other hands it the frame over the link.
   preallocation, each used once), from one node; the 1,025th is refused
   (snat_exhausted once over the pool), and another destination still gets a
   port.
+- Membership (item 5): node 1 leaves (push --members 0 to node 0): every
+  inbound connection goes on through node 0 to its own instance (node 1's
+  picked up mid-stream, Maglev choosing the same), SNAT connections node 0
+  held still answer and those node 1 held are gone. Node 1 joins again (push
+  --members 0,1 to both): the connections node 0 took meanwhile go on from
+  node 0, asked of it by their new owner (peer_asked exactly those on node
+  1's slots); new connections go to their owners; a mid-stream packet nobody
+  holds is asked, sent back (peer_returned) and taken by its owner.
 - Health probe answers reaching either node are taken by node 0, the prober.
 - Neither node dropped or refused a peer frame, and stats --json and
   Prometheus say which node each is (node, nodes, asenet_pool_nodes).
@@ -79,7 +87,7 @@ def stats(sock):
 
 def peer_totals(s):
     return {k: sum(w[k] for w in s["per_worker"]) for k in ("peer_sent", "peer_received", "peer_dropped",
-                                                            "peer_refused")}
+                                                            "peer_refused", "peer_asked", "peer_returned")}
 
 
 def daemon(node, peer, sock=None, extra=()):
@@ -159,6 +167,121 @@ def check_refusals():
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and want in r.stderr, (extra, r.returncode, r.stderr)
     print("bad --node / --peer sets: exit 2 with a line: ok")
+
+
+def home(ip):
+    """The node owning `ip`'s connections in the full pool of two (steer_hash % 2)."""
+    v = int.from_bytes(socket.inet_aton(ip), "big")
+    return (((v * 0x9e3779b97f4a7c15) % (1 << 64)) >> 17) % 2
+
+
+def brief(got):
+    return {n: [p.summary() for p in v[:4]] + ["... %d in all" % len(v)] for n, v in got.items()}
+
+
+def left(sniff, side):
+    """{node: [packets]} that left each node on `side`."""
+    return {node: sniff[node][side].take() for node in range(2)}
+
+
+def snat_out(write, sniff, dests, sport0):
+    """One SNAT connection of instance 1 to each destination, into node 0:
+    {destination: (node it left, VIP port)}."""
+    write[0]["vnet"].send([VM / IP(src=INSTANCES[1], dst=d) / TCP(sport=sport0 + i, dport=443, flags="S")
+                           for i, d in enumerate(dests)])
+    got = {}
+    for node, pkts in left(sniff, "internet").items():
+        for p in pkts:
+            assert p[IP].src == VIP and p[IP].dst in dests, p.summary()
+            got[p[IP].dst] = (node, p[TCP].sport)
+    assert len(got) == len(dests), got
+    return got
+
+
+def snat_back(write, node, dests, sport0, out):
+    """Each destination's SYN-ACK to its VIP port, into `node`'s Internet side."""
+    write[node]["internet"].send([NET / IP(src=d, dst=VIP) / TCP(sport=443, dport=out[d][1], flags="SA", ack=1)
+                                  for d in dests])
+
+
+def push_members(socks, members):
+    topo = os.path.join(tmp, "pool.toml")
+    with open(topo, "w") as f:
+        f.write(TOPO[:TOPO.index("[ports]")])  # each node keeps its own ports
+    r = ctl("push", *[a for s in socks for a in ("--socket", s)], "--topology", topo, "--members", members)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+
+
+def membership(socks, sniff, write, owner):
+    """6. Membership (item 5): node 1 leaves, then joins again."""
+    assert all(home(c) == owner[(c, sp)][0] for c, sp in clients()), "the owner rule"
+    d1 = ["13.107.6.%d" % i for i in range(1, 21)]
+    out1 = snat_out(write, sniff, d1, 32000)
+    assert all(out1[d][0] == home(d) for d in d1) and {home(d) for d in d1} == {0, 1}, out1
+
+    # 6a. Node 1 leaves: node 0 alone, told so.
+    push_members(socks[:1], "0")
+    pool = stats(socks[0])["pool"]
+    assert pool["members"] == [0] and pool["slots_by_node"] == [1024, 0], pool
+    acks = [NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="A", seq=1001, ack=5001) for c, sp in clients()]
+    write[0]["internet"].send(acks)
+    got = left(sniff, "vnet")
+    assert not got[1] and len(got[0]) == 200, (len(got[0]), len(got[1]))
+    assert all(owner[(p[IP].src, p[TCP].sport)][1] == p[IP].dst for p in got[0])
+    print("node 1 left: all 200 inbound connections go on through node 0, each to its own instance "
+          "(node 1's %d picked up mid-stream, Maglev's choice the same): ok" % sum(1 for n, _ in owner.values() if n))
+    snat_back(write, 0, d1, 32000, out1)
+    back = {p[TCP].dport - 32000 for p in left(sniff, "vnet")[0] if p[IP].dst == INSTANCES[1]}
+    assert back == {i for i, d in enumerate(d1) if home(d) == 0}, sorted(back)
+    print("node 1 left: the SNAT connections node 0 held answer (%d), those node 1 held are gone (%d): ok"
+          % (len(back), len(d1) - len(back)))
+    clients2 = [("198.52.0.%d" % i, 45000 + i) for i in range(1, 41)]
+    write[0]["internet"].send([NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="S", seq=1000)
+                               for c, sp in clients2])
+    inst2 = {p[IP].src: p[IP].dst for p in left(sniff, "vnet")[0]}
+    assert len(inst2) == 40 and {home(c) for c, _ in clients2} == {0, 1}, inst2
+    d2 = ["13.107.7.%d" % i for i in range(1, 21)]
+    out2 = snat_out(write, sniff, d2, 33000)
+    assert {n for n, _ in out2.values()} == {0}, out2
+
+    # 6b. Node 1 joins again: both told, in two phases.
+    push_members(socks, "0,1")
+    for s in socks:
+        pool = stats(s)["pool"]
+        assert pool["members"] == [0, 1] and pool["slots_by_node"] == [512, 512], pool
+        assert pool["previous_owners_s"] > 200, pool  # one idle timeout (4 min)
+    asked0 = peer_totals(stats(socks[1]))
+    write[1]["internet"].send([NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="A", seq=1001, ack=5001)
+                               for c, sp in clients2])
+    got = left(sniff, "vnet")
+    assert not got[1] and sorted((p[IP].src, p[IP].dst) for p in got[0]) == sorted(inst2.items()), brief(got)
+    snat_back(write, 1, d2, 33000, out2)
+    got = left(sniff, "vnet")
+    assert not got[1] and sorted(p[TCP].dport for p in got[0]) == list(range(33000, 33020)), brief(got)
+    asked = peer_totals(stats(socks[1]))["peer_asked"] - asked0["peer_asked"]
+    want = sum(1 for c, _ in clients2 if home(c) == 1) + sum(1 for d in d2 if home(d) == 1)
+    assert asked == want, (asked, want)
+    print("node 1 joined: the %d connections node 0 took meanwhile go on from node 0, %d of them asked of it "
+          "by node 1, their new owner: ok" % (len(clients2) + len(d2), asked))
+    clients3 = [("198.53.0.%d" % i, 46000 + i) for i in range(1, 41)]
+    write[1]["internet"].send([NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="S", seq=1000)
+                               for c, sp in clients3])
+    got = left(sniff, "vnet")
+    assert all(home(p[IP].src) == n for n in range(2) for p in got[n]) and len(got[0]) + len(got[1]) == 40, brief(got)
+    assert got[0] and got[1]
+    returned0 = peer_totals(stats(socks[0]))["peer_returned"]
+    clients4 = [("198.54.0.%d" % i, 47000 + i) for i in range(1, 21)]
+    write[1]["internet"].send([NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="A", seq=1, ack=1)
+                               for c, sp in clients4])
+    got = left(sniff, "vnet")
+    assert all(home(p[IP].src) == n for n in range(2) for p in got[n]) and len(got[0]) + len(got[1]) == 20, brief(got)
+    returned = peer_totals(stats(socks[0]))["peer_returned"] - returned0
+    assert returned == len(got[1]), (returned, len(got[1]))
+    print("node 1 joined: new connections go to their owners (%d to node 1); %d mid-stream packets nobody held "
+          "were asked of node 0, sent back and taken by node 1: ok" % (len(got[1]), returned))
+    for s in socks:
+        t = peer_totals(stats(s))
+        assert t["peer_dropped"] == 0 and t["peer_refused"] == 0, t
 
 
 procs = []
@@ -271,6 +394,7 @@ try:
     assert 'asenet_pool_nodes{node="1"} 2' in prom, prom
     assert 'asenet_peer_packets_total{direction="received"}' in prom
     print("no peer frame dropped or refused; stats and Prometheus name the node: ok")
+    membership(socks, sniff, write, owner)
     print("pool peers: ok")
 finally:
     for p in procs:
