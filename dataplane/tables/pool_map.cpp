@@ -60,6 +60,9 @@ PoolMap PoolMap::changed(const PoolMap& live, uint32_t members, uint32_t previou
   if (previous != members) {
     m.prev = build(live.nodes, live.workers, previous).cur;
     m.prev_until_ns = now_ns + window_ns;
+    bool ask = false;  // only a member is asked: after a departure alone, nobody
+    for (unsigned s = 0; s < m.slots && !ask; ++s) ask = m.cur[s] != m.prev[s] && m.member(m.prev[s] / m.workers);
+    if (!ask) m.prev_until_ns = 0;
   }
   m.changes = live.changes + 1;
   return m;

@@ -50,3 +50,17 @@ sleep 2
 ip -n bgp-internet route show 192.23.1.2
 cat /run/asenet-lab/bgp/bgp-watch.log
 scripts/lab down bgp
+# A pool of three: node 2 fails, leaves, and joins again.
+scripts/lab up config/labs/first-ase.toml --nodes 3 --name trio
+scripts/lab exec trio-ase-one-0 python3 -m http.server 80 --bind 10.0.1.4 >/tmp/trio-h0.log 2>&1 &
+scripts/lab exec trio-ase-one-1 python3 -m http.server 80 --bind 10.0.1.5 >/tmp/trio-h1.log 2>&1 &
+for n in 11 12 13 14 15 16; do scripts/lab exec trio-internet ip addr add 203.0.113.$n/32 dev eth0; done
+kill -9 $(cat /run/asenet-lab/trio/asenetd-2.pid)
+for n in 10 11 12 13 14 15 16; do scripts/lab exec trio-internet curl -s -o /dev/null -m 3 -w "203.0.113.$n %{http_code}\n" --interface 203.0.113.$n http://192.23.1.2/; done
+scripts/lab leave 2 --name trio
+for n in 10 11 12 13 14 15 16; do scripts/lab exec trio-internet curl -s -o /dev/null -m 3 -w "203.0.113.$n %{http_code}\n" --interface 203.0.113.$n http://192.23.1.2/; done
+scripts/lab status --name trio | grep -E "^(lab|node)"
+scripts/lab join 2 --name trio
+build/control/asenetctl stats --socket /run/asenet-lab/trio/ctl-2.sock | head -1
+build/control/asenetctl stats --socket /run/asenet-lab/trio/ctl-2.sock --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool"])'
+scripts/lab down trio

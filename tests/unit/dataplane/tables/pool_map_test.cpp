@@ -54,6 +54,7 @@ TEST(PoolMap, LeavingMovesOnlyTheLeaversSlotsAndSpreadsThem) {
   EXPECT_GT(got[1], moved * 3 / 10);
   EXPECT_EQ(two.slots_of(2), 0u);
   EXPECT_EQ(two.changes, 1u);
+  EXPECT_EQ(two.prev_until_ns, 0u) << "only the leaver had the moved slots: nobody to ask";
 }
 
 TEST(PoolMap, ASecondLeaverMovesOnlyWhatItHeld) {
