@@ -113,6 +113,12 @@ uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instan
   return 0;
 }
 
+bool SnatTable::holds(uint32_t instance, uint8_t proto, uint32_t dst, uint16_t dport_key) const noexcept {
+  const CountKey ck{instance, dst, dport_key, proto, {}};
+  void* data = nullptr;
+  return rte_hash_lookup_data(count_, &ck, &data) >= 0;
+}
+
 void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                         uint32_t instance) noexcept {
   UsedKey uk{vip, dst, port, dport_key, proto, {}};

@@ -48,6 +48,10 @@ class SnatTable {
   void release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                uint32_t instance) noexcept;
   [[nodiscard]] uint64_t in_use() const noexcept { return in_use_; }
+  /// Whether `instance` holds a port for (proto, dst, dport_key) now: a
+  /// pool's previous owner keeps a destination whose ports it still holds
+  /// (worker.cpp, Steering::screen).
+  [[nodiscard]] bool holds(uint32_t instance, uint8_t proto, uint32_t dst, uint16_t dport_key) const noexcept;
   /// Bytes its two hash tables hold in DPDK memory, as the heap accounted them at init.
   [[nodiscard]] uint64_t memory_bytes() const noexcept { return memory_bytes_; }
 

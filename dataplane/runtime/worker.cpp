@@ -41,16 +41,15 @@ constexpr uint16_t kConsultShift = 12;
 constexpr uint16_t kSideMask = 0x0fff;
 
 /// The packet a worker is about to screen: whether its flow is in this
-/// worker's table (not expired), and whether it opens a TCP connection.
-/// A frame that does not parse, or cannot own a flow, counts as held: it is
-/// judged here, as on one node.
-bool held_here(const rte_mbuf* mb, WorkerContext& ctx, uint64_t now, bool& syn) noexcept {
+/// worker's table (not expired), and whether it opens a TCP connection; `k`
+/// its flow key. A frame that does not parse, or cannot own a flow, counts as
+/// held: it is judged here, as on one node.
+bool held_here(const rte_mbuf* mb, WorkerContext& ctx, uint64_t now, bool& syn, FlowKey& k) noexcept {
   syn = false;
   if (ctx.flows == nullptr) return true;
   PacketMeta m;
   if (parse_packet(rte_pktmbuf_mtod(mb, const uint8_t*), mb->data_len, mb->data_len, m) != DropReason::kNone)
     return true;
-  FlowKey k;
   if ((m.flags & kFlagIcmpError) != 0) {  // the flow of the packet it quotes, as flow_stage looks it up
     k.src = m.inner_dst;
     k.dst = m.inner_src;
@@ -66,6 +65,15 @@ bool held_here(const rte_mbuf* mb, WorkerContext& ctx, uint64_t now, bool& syn) 
   Flow* f = nullptr;
   bool reply = false;
   return ctx.flows->lookup_bulk(&k, 1, &f, &reply) == 1 && f->expires_ns > now;
+}
+
+/// Whether this worker holds SNAT ports for the connection `k` would open
+/// (its source as the instance, per destination port or per destination IP):
+/// then its destination's ports stay here until they are all released, so
+/// that one node alone allocates them (Steering::screen).
+bool holds_ports(const WorkerContext& ctx, const FlowKey& k) noexcept {
+  return ctx.snat != nullptr &&
+         (ctx.snat->holds(k.src, k.proto, k.dst, k.dport) || ctx.snat->holds(k.src, k.proto, k.dst, 0));
 }
 
 /// Live steering state of one worker (WorkerSetup::handoff).
@@ -157,10 +165,13 @@ struct Steering {
 
   /// The owner worker's last look before processing (pool_map.hpp): in a
   /// membership window, a packet of a moved slot whose flow this worker does
-  /// not hold (and that does not open a TCP connection) goes to the slot's
-  /// previous owner; one sent here as the previous owner that this worker
-  /// does not hold goes back to the current owner, which takes it as new.
-  /// Returns how many stay (compacted, with their sides).
+  /// not hold goes to the slot's previous owner, but for a SYN from the
+  /// Internet or on-premises (no SNAT port to find there). The previous owner
+  /// takes it if it holds the flow, or, for a new connection, SNAT ports of
+  /// its source to its destination (the ports of one destination are
+  /// allocated by one node at a time, so none is given twice); otherwise it
+  /// sends it back and the current owner takes it as new. Returns how many
+  /// stay (compacted, with their sides).
   uint16_t screen(rte_mbuf** pkts, uint16_t n, std::array<Port, kBurstSize>& kept_sides, const Consult* modes,
                   const TableSet& ts, PeerOut& out, std::array<uint16_t, kMaxNodes>& nout) {
     const PoolMap& map = *ts.pool_map();
@@ -178,11 +189,14 @@ struct Steering {
             map.slot(steer_hash(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ts.fabric_addresses()));
         const int ask = modes[i] == Consult::kCheck ? map.ask_first(s, now) : -1;
         bool syn = false;
-        if ((modes[i] == Consult::kAsPrevious || ask >= 0) && !held_here(m, ctx, now, syn)) {
+        FlowKey k;
+        if ((modes[i] == Consult::kAsPrevious || ask >= 0) && !held_here(m, ctx, now, syn, k)) {
           if (modes[i] == Consult::kAsPrevious) {
-            to = static_cast<int>(map.cur[s] / setup.workers);
-            kind = PeerKind::kReturned;
-          } else if (!syn) {
+            if (!holds_ports(ctx, k)) {
+              to = static_cast<int>(map.cur[s] / setup.workers);
+              kind = PeerKind::kReturned;
+            }
+          } else if (!syn || side == Port::kVnet) {
             to = ask / static_cast<int>(setup.workers);
           }
         }

@@ -24,8 +24,10 @@ state, and the other hands it the frame over the link.
   held still answer and those node 1 held are gone. Node 1 joins again (push
   --members 0,1 to both): the connections node 0 took meanwhile go on from
   node 0, asked of it by their new owner (peer_asked exactly those on node
-  1's slots); new connections go to their owners; a mid-stream packet nobody
-  holds is asked, sent back (peer_returned) and taken by its owner.
+  1's slots); new connections go to their owners; a second SNAT connection
+  to a destination node 0 holds ports for is allocated by node 0 (no port
+  given twice); a mid-stream packet nobody holds is asked, sent back
+  (peer_returned) and taken by its owner.
 - Health probe answers reaching either node are taken by node 0, the prober.
 - Neither node dropped or refused a peer frame, and stats --json and
   Prometheus say which node each is (node, nodes, asenet_pool_nodes).
@@ -184,11 +186,11 @@ def left(sniff, side):
     return {node: sniff[node][side].take() for node in range(2)}
 
 
-def snat_out(write, sniff, dests, sport0):
-    """One SNAT connection of instance 1 to each destination, into node 0:
-    {destination: (node it left, VIP port)}."""
-    write[0]["vnet"].send([VM / IP(src=INSTANCES[1], dst=d) / TCP(sport=sport0 + i, dport=443, flags="S")
-                           for i, d in enumerate(dests)])
+def snat_out(write, sniff, dests, sport0, into=0):
+    """One SNAT connection of instance 1 to each destination, into node
+    `into`: {destination: (node it left, VIP port)}."""
+    write[into]["vnet"].send([VM / IP(src=INSTANCES[1], dst=d) / TCP(sport=sport0 + i, dport=443, flags="S")
+                              for i, d in enumerate(dests)])
     got = {}
     for node, pkts in left(sniff, "internet").items():
         for p in pkts:
@@ -263,6 +265,18 @@ def membership(socks, sniff, write, owner):
     assert asked == want, (asked, want)
     print("node 1 joined: the %d connections node 0 took meanwhile go on from node 0, %d of them asked of it "
           "by node 1, their new owner: ok" % (len(clients2) + len(d2), asked))
+    # SNAT ports across the join: node 0 still holds a port of instance 1 for
+    # each destination of d2, so it allocates the next connection to each
+    # too, wherever it arrives (none reused); a destination it holds nothing
+    # for is its owner's.
+    again = snat_out(write, sniff, d2, 34000, into=1)
+    assert {n for n, _ in again.values()} == {0}, again
+    assert all(again[d][1] != out2[d][1] for d in d2), "a VIP port given twice for one destination"
+    d3 = ["13.107.8.%d" % i for i in range(1, 21)]
+    out3 = snat_out(write, sniff, d3, 35000, into=1)
+    assert all(out3[d][0] == home(d) for d in d3), out3
+    print("node 1 joined: a second connection to each of those 20 destinations allocated by node 0, which "
+          "holds their ports (no port given twice); 20 fresh destinations allocated by their owners: ok")
     clients3 = [("198.53.0.%d" % i, 46000 + i) for i in range(1, 41)]
     write[1]["internet"].send([NET / IP(src=c, dst=VIP) / TCP(sport=sp, dport=443, flags="S", seq=1000)
                                for c, sp in clients3])
