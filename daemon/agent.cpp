@@ -83,11 +83,12 @@ void LiveDataplane::install(std::unique_ptr<TableSet> next, std::chrono::steady_
   out.swap_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
 }
 
-bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& error) {
+bool LiveDataplane::publish(TableSpec spec, PublishResult& out, std::string& error,
+                            std::shared_ptr<const PoolMap> map) {
   const auto t0 = std::chrono::steady_clock::now();
   auto next = build_next(spec, out, error);
   if (!next) return false;
-  install(std::move(next), t0, out);
+  install(std::move(next), t0, out, std::move(map));
   return true;
 }
 
@@ -98,14 +99,11 @@ bool LiveDataplane::start(TableSpec spec, PublishResult& out, std::string& error
 
 bool LiveDataplane::push(TableSpec spec, PublishResult& out, std::string& error, PoolChange members) {
   std::string hash = wire::spec_hash(spec);
-  const auto t0 = std::chrono::steady_clock::now();
   auto map = map_for(members, spec);
-  auto next = build_next(spec, out, error);
-  if (!next) {
+  if (!publish(std::move(spec), out, error, std::move(map))) {
     ++pushes_failed_;
     return false;
   }
-  install(std::move(next), t0, out, std::move(map));
   ++pushes_;
   out.generation = ++generation_;
   spec_hash_ = std::move(hash);

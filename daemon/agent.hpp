@@ -44,7 +44,6 @@ struct PoolChange {
 
 class LiveDataplane {
  public:
-  using PoolChange = asenet::control::PoolChange;
   LiveDataplane(dataplane::TableHandover& handover, std::vector<std::unique_ptr<dataplane::WorkerContext>>& ctxs,
                 std::vector<dataplane::WorkerTables>& tables, std::array<uint16_t, dataplane::kNumPorts> ports,
                 rte_mempool* pool);
@@ -63,7 +62,9 @@ class LiveDataplane {
   };
   /// Builds `spec` (health overrides re-applied) as the next generation and
   /// publishes it. On failure the running generation is untouched.
-  bool publish(dataplane::TableSpec spec, PublishResult& out, std::string& error);
+  /// `map`: the pool's owners from this generation on (null: they stay).
+  bool publish(dataplane::TableSpec spec, PublishResult& out, std::string& error,
+               std::shared_ptr<const dataplane::PoolMap> map = nullptr);
   /// The first generation (asenetd --topology): publish() and its spec hash.
   bool start(dataplane::TableSpec spec, PublishResult& out, std::string& error);
   /// publish(), counted as a push (stats: pushes, pushes_failed).
@@ -105,8 +106,6 @@ class LiveDataplane {
   /// bit set; false with `error` when this node is no pool or a number is
   /// not one of its nodes. 0: the push names none (the members stay).
   bool parse_members(const std::vector<unsigned>& nodes, uint32_t& members, std::string& error) const;
-  /// The live pool map (null: one node).
-  [[nodiscard]] const dataplane::PoolMap* pool_map() const noexcept { return pool_map_.get(); }
   /// The pushed generation live (PublishResult) and the health epoch.
   [[nodiscard]] uint64_t generation() const noexcept { return generation_; }
   [[nodiscard]] uint64_t health_epoch() const noexcept { return health_changes_; }

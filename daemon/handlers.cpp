@@ -146,7 +146,7 @@ void RequestHandlers::push_plan(ClientId id, std::string_view payload) {
   const std::string token = hdr.value("token", std::string());
   if (prepare && !wire::valid_push_token(token))
     return refuse_push(id, "a prepare needs a token of 8 to 64 hex digits");
-  LiveDataplane::PoolChange members;
+  PoolChange members;
   for (const auto& [key, out] : {std::pair{"members", &members.members}, {"previous_members", &members.previous}}) {
     if (!hdr.contains(key)) continue;
     std::vector<unsigned> nodes;

@@ -42,12 +42,7 @@ void take_action(PacketMeta& m, Flow* f, FlowState state, const FlowAction& a) n
 /// reply to it would travel (RFC 5508 NAT behaviour for ICMP). False when no
 /// live flow has it.
 bool follow_icmp_error(PacketMeta& m, FlowTable& flows) noexcept {
-  FlowKey k;
-  k.src = m.inner_dst;
-  k.dst = m.inner_src;
-  k.sport = m.inner_dport;
-  k.dport = m.inner_sport;
-  k.proto = m.inner_proto;
+  const FlowKey k = icmp_error_key(m);
   Flow* f = nullptr;
   bool r = false;
   if (flows.lookup_bulk(&k, 1, &f, &r) != 1 || f->expires_ns <= m.now_ns) return false;

@@ -35,6 +35,18 @@ inline FlowKey key_of(const PacketMeta& m) noexcept {
   return k;
 }
 
+/// The key an ICMP error's flow is found under: that of the packet it
+/// quotes, coming back (RFC 5508: the error follows the flow).
+inline FlowKey icmp_error_key(const PacketMeta& m) noexcept {
+  FlowKey k;
+  k.src = m.inner_dst;
+  k.dst = m.inner_src;
+  k.sport = m.inner_dport;
+  k.dport = m.inner_sport;
+  k.proto = m.inner_proto;
+  return k;
+}
+
 /// The flow key of a packet as it leaves (after NAT).
 inline FlowKey out_key_of(const PacketMeta& m) noexcept {
   FlowKey out = key_of(m);

@@ -51,11 +51,7 @@ bool held_here(const rte_mbuf* mb, WorkerContext& ctx, uint64_t now, bool& syn, 
   if (parse_packet(rte_pktmbuf_mtod(mb, const uint8_t*), mb->data_len, mb->data_len, m) != DropReason::kNone)
     return true;
   if ((m.flags & kFlagIcmpError) != 0) {  // the flow of the packet it quotes, as flow_stage looks it up
-    k.src = m.inner_dst;
-    k.dst = m.inner_src;
-    k.sport = m.inner_dport;
-    k.dport = m.inner_sport;
-    k.proto = m.inner_proto;
+    k = icmp_error_key(m);
   } else if (!flowable(m)) {
     return true;
   } else {
