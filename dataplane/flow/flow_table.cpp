@@ -2,9 +2,6 @@
 #include "dataplane/core/time.hpp"
 
 #include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 #include <rte_prefetch.h>
@@ -12,23 +9,14 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace asenet::dataplane {
 
-namespace {
-
-constexpr uintptr_t kReplyBit = uintptr_t{1} << 31;
-
-}  // namespace
-
 FlowTable::~FlowTable() {
-  rte_hash_free(hash_);
-  if (flows_mapped_ != 0) {
-    munmap(flows_, flows_mapped_);
-  } else {
-    rte_free(flows_);
-  }
+  release(index_mem_);
+  release(flows_mem_);
 }
 
 uint64_t heap_allocated_bytes() noexcept {
@@ -40,117 +28,123 @@ uint64_t heap_allocated_bytes() noexcept {
   return total;
 }
 
-bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& error) {
-  const uint64_t heap_before = heap_allocated_bytes();
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = capacity * 2;  // one key per direction
-  p.key_len = sizeof(FlowKey);
-  p.hash_func = rte_hash_crc;  // the CPU's CRC32 instruction where it has one
-  p.hash_func_init_val = 0;
-  p.socket_id = SOCKET_ID_ANY;
-  // Single writer = the owning worker; no locks. The extendable table keeps
-  // inserts from failing on bucket collisions before the table is full.
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  hash_ = rte_hash_create(&p);
-  if (hash_ == nullptr) {
-    error = "rte_hash_create " + name + ": " + rte_strerror(rte_errno);
-    return false;
-  }
-  // Keys are hashed here (flow_hash), inline; it must be the table's own hash.
-  const FlowKey probe{0x0a000104, 0xc0170102, 443, 50000, 6, {0, 0, 0}};
-  if (flow_hash(probe) != rte_hash_hash(hash_, &probe)) {
-    error = "rte_hash_create " + name + ": the table's hash is not rte_hash_crc";
-    return false;
-  }
+FlowTable::Region FlowTable::allocate(const std::string& name, size_t bytes) noexcept {
+  Region r;
   if (rte_eal_has_hugepages() != 0) {
-    flows_ =
-        static_cast<Flow*>(rte_zmalloc_socket(name.c_str(), sizeof(Flow) * capacity, alignof(Flow), SOCKET_ID_ANY));
-  } else {
-    // EAL --no-huge: DPDK's memory is in 4 KiB pages, and a table of 100K
-    // flows then costs a TLB miss per packet. Anonymous memory may get
-    // transparent huge pages (THP "madvise" or "always"), so the flows go there.
-    const size_t bytes = (sizeof(Flow) * capacity + (2u << 20) - 1) & ~size_t{(2u << 20) - 1};
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED) {
-      // Huge pages where THP allows, and every page faulted in now, as
-      // hugepage memory would be: no page fault on the packet path.
-      madvise(p, bytes, MADV_HUGEPAGE);
-      madvise(p, bytes, MADV_POPULATE_WRITE);
-      flows_ = static_cast<Flow*>(p);
-      flows_mapped_ = bytes;
-    }
+    r.p = rte_zmalloc_socket(name.c_str(), bytes, 64, SOCKET_ID_ANY);
+    return r;
   }
-  if (flows_ == nullptr) {
-    error = "cannot allocate " + std::to_string(capacity) + " flows (" + std::to_string(sizeof(Flow) * capacity >> 20) +
-            " MiB) for " + name + ": raise EAL -m";
+  // EAL --no-huge: DPDK's memory is in 4 KiB pages, and a table of 100K
+  // flows then costs a TLB miss per packet. Anonymous memory may get
+  // transparent huge pages (THP "madvise" or "always"), so the table goes there.
+  const size_t len = (bytes + (2u << 20) - 1) & ~size_t{(2u << 20) - 1};
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return r;
+  // Huge pages where THP allows, and every page faulted in now, as hugepage
+  // memory would be: no page fault on the packet path.
+  madvise(p, len, MADV_HUGEPAGE);
+  madvise(p, len, MADV_POPULATE_WRITE);
+  r.p = p;
+  r.mapped = len;
+  return r;
+}
+
+void FlowTable::release(Region& r) noexcept {
+  if (r.mapped != 0) {
+    munmap(r.p, r.mapped);
+  } else {
+    rte_free(r.p);
+  }
+  r = Region{};
+}
+
+bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& error) {
+  if (capacity == 0 || capacity >= kReplyBit) {
+    error = "flow table " + name + ": " + std::to_string(capacity) + " flows is out of range";
     return false;
   }
+  const uint32_t buckets = FlowIndex::buckets_for(2 * capacity);  // one key per direction
+  index_mem_ = allocate(name + "_index", sizeof(IndexBucket) * buckets);
+  flows_mem_ = allocate(name, sizeof(Flow) * capacity);
+  if (index_mem_.p == nullptr || flows_mem_.p == nullptr) {
+    error = "cannot allocate " + std::to_string(capacity) + " flows (" +
+            std::to_string((sizeof(Flow) * capacity + sizeof(IndexBucket) * buckets) >> 20) + " MiB) for " + name +
+            ": raise EAL -m";
+    return false;
+  }
+  index_.init(static_cast<IndexBucket*>(index_mem_.p), buckets);
+  flows_ = static_cast<Flow*>(flows_mem_.p);
   capacity_ = capacity;
   for (uint32_t i = 0; i < capacity; ++i) new (&flows_[i]) Flow{};
-  memory_bytes_ = heap_allocated_bytes() - heap_before + flows_mapped_;
   wheel_.assign(kWheelSlots, UINT32_MAX);
   links_.assign(capacity, WheelLink{});
   free_.resize(capacity);
   for (uint32_t i = 0; i < capacity; ++i) free_[i] = capacity - 1 - i;
-  memory_bytes_ += free_.capacity() * sizeof(uint32_t) + wheel_.capacity() * sizeof(uint32_t) +
-                   links_.capacity() * sizeof(WheelLink);
+  memory_bytes_ = sizeof(Flow) * capacity + sizeof(IndexBucket) * buckets + free_.capacity() * sizeof(uint32_t) +
+                  wheel_.capacity() * sizeof(uint32_t) + links_.capacity() * sizeof(WheelLink);
   return true;
 }
 
 unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept {
-  const void* kp[32];
-  void* data[32];
-  hash_sig_t sig[32];
+  uint32_t hash[32];
+  // 1. Every key's home bucket, for the whole burst.
   for (unsigned i = 0; i < n; ++i) {
-    kp[i] = &keys[i];
-    sig[i] = flow_hash(keys[i]);
+    hash[i] = flow_hash(keys[i]);
+    index_.prefetch(hash[i]);
   }
-  uint64_t hits = 0;
-  if (rte_hash_lookup_with_hash_bulk_data(hash_, kp, sig, n, &hits, data) < 0) hits = 0;
+  uint32_t cand[32];
+  // 2. The first way whose signature matches: its flow's two lines.
+  for (unsigned i = 0; i < n; ++i) {
+    const IndexBucket& b = index_.home(hash[i]);
+    const uint32_t m = FlowIndex::match(b, FlowIndex::sig_of(hash[i]));
+    cand[i] = m != 0 ? b.val[std::countr_zero(m)] : FlowIndex::kNone;
+    if (m != 0) {
+      const Flow* f = &flows_[cand[i] & (kReplyBit - 1)];
+      rte_prefetch0(f);
+      rte_prefetch0(reinterpret_cast<const uint8_t*>(f) + 64);
+    } else if (b.overflow == 0) {
+      cand[i] = kReplyBit - 1;  // a miss, known from the home bucket alone
+    }
+  }
+  // 3. Each candidate against its key; anything else (another way of the
+  // same signature, a key further on) takes the full probe.
   unsigned found = 0;
   for (unsigned i = 0; i < n; ++i) {
-    if (hits & (uint64_t{1} << i)) {
-      const auto v = reinterpret_cast<uintptr_t>(data[i]);
-      flows[i] = &flows_[v & (kReplyBit - 1)];
-      reply[i] = (v & kReplyBit) != 0;
-      // The packet's state and actions: both lines are read by the caller
-      // next; fetch them for the whole burst before the first one is used.
-      rte_prefetch0(flows[i]);
-      rte_prefetch0(reinterpret_cast<const uint8_t*>(flows[i]) + 64);
-      ++found;
-    } else {
+    uint32_t v = cand[i];
+    if (v == kReplyBit - 1) {
+      v = FlowIndex::kNone;
+    } else if (v == FlowIndex::kNone || !holds(v, keys[i])) {
+      v = find(keys[i], hash[i]);
+    }
+    if (v == FlowIndex::kNone) {
       flows[i] = nullptr;
       reply[i] = false;
+      continue;
     }
+    flows[i] = &flows_[v & (kReplyBit - 1)];
+    reply[i] = (v & kReplyBit) != 0;
+    ++found;
   }
   return found;
 }
 
 void FlowTable::warm(const FlowKey* keys, unsigned n) noexcept {
-  const void* kp[64];
-  hash_sig_t sig[64];
-  int32_t pos[64];
-  n = std::min(n, 64u);
-  for (unsigned i = 0; i < n; ++i) {
-    kp[i] = &keys[i];
-    sig[i] = flow_hash(keys[i]);
-  }
-  if (n > 0) rte_hash_lookup_with_hash_bulk(hash_, kp, sig, n, pos);
+  for (unsigned i = 0; i < n; ++i) index_.prefetch(flow_hash(keys[i]));
 }
 
 Flow* FlowTable::insert(const FlowKey& key, const FlowKey& rev, uint64_t now) noexcept {
   if (free_.empty()) return nullptr;
   const uint32_t slot = free_.back();
-  const hash_sig_t hk = flow_hash(key), hr = flow_hash(rev);
+  const uint32_t hk = flow_hash(key), hr = flow_hash(rev);
   // Never overwrite: a key already in use belongs to another flow.
-  if (rte_hash_lookup_with_hash(hash_, &key, hk) >= 0 || rte_hash_lookup_with_hash(hash_, &rev, hr) >= 0)
-    return nullptr;
-  if (rte_hash_add_key_with_hash_data(hash_, &key, hk, reinterpret_cast<void*>(uintptr_t{slot})) != 0) return nullptr;
+  if (find(key, hk) != FlowIndex::kNone || find(rev, hr) != FlowIndex::kNone) return nullptr;
   // A flow to itself (same address and port both ways) has one key only.
-  if (std::memcmp(&rev, &key, sizeof key) != 0 &&
-      rte_hash_add_key_with_hash_data(hash_, &rev, hr, reinterpret_cast<void*>(uintptr_t{slot} | kReplyBit)) != 0) {
-    rte_hash_del_key_with_hash(hash_, &key, hk);
+  const bool two = std::memcmp(&rev, &key, sizeof key) != 0;
+  // The index has room for two keys a flow (buckets_for): adds cannot fail
+  // while a slot is free, but if they did the flow is not installed.
+  if (!index_.add(hk, slot)) return nullptr;
+  if (two && !index_.add(hr, slot | kReplyBit)) {
+    index_.remove(hk, slot);
     return nullptr;
   }
   free_.pop_back();
@@ -180,8 +174,9 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   if (f->rule_set != 0 && tally_ != nullptr) tally_->release(f->rule_set);
   unlink(*f);
   const FlowKey key = initiator_key(*f), rev = reply_key(*f);
-  rte_hash_del_key_with_hash(hash_, &key, flow_hash(key));
-  rte_hash_del_key_with_hash(hash_, &rev, flow_hash(rev));
+  const uint32_t slot = slot_of(f);
+  index_.remove(flow_hash(key), slot);
+  if (std::memcmp(&rev, &key, sizeof key) != 0) index_.remove(flow_hash(rev), slot | kReplyBit);
   f->in_use = false;
   free_.push_back(slot_of(f));
   --live_;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/flow/flow_index.hpp"
 #include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/rule_tally.hpp"
 #include "dataplane/core/packet.hpp"
@@ -45,9 +46,8 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 16, "hash key is 16 bytes, padding zeroed");
 
-/// The flow table's hash of a key: what rte_hash_crc (its hash_func) gives for
-/// 16 bytes, two CRC32C instructions, inline (FlowTable::init checks that the
-/// two agree).
+/// The flow table's hash of a key: CRC32C of its 16 bytes (what rte_hash_crc
+/// gives), two instructions where the CPU has them, inline.
 inline uint32_t flow_hash(const FlowKey& k) noexcept {
   uint64_t w[2];
   std::memcpy(w, &k, sizeof w);
@@ -213,11 +213,12 @@ class FlowTable {
   bool init(const std::string& name, uint32_t capacity, std::string& error);
 
   /// Bulk lookup. For each hit, flows[i] and reply[i] are set; misses get nullptr.
-  /// Returns the hit count. n <= 32.
+  /// Returns the hit count. n <= 32. Pipelined over the burst: every key's
+  /// bucket is fetched, then every candidate flow's two lines, then each
+  /// candidate is checked against its key.
   unsigned lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, bool* reply) noexcept;
-  /// Looks up to 64 keys in one bulk pass ahead of insert() for each of them,
-  /// so that their cache misses overlap and their buckets are in the cache
-  /// when insert() looks them up again.
+  /// Fetches the buckets of up to 64 keys ahead of insert() for each of
+  /// them, so that their cache misses overlap.
   void warm(const FlowKey* keys, unsigned n) noexcept;
   /// Installs a flow: `key` as its first packet arrives, `reply_key` as its
   /// replies will arrive. nullptr when the table is full or a key is taken.
@@ -278,13 +279,33 @@ class FlowTable {
 
   [[nodiscard]] uint32_t size() const noexcept { return live_; }
   [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
-  /// Bytes this table holds in DPDK memory: the flows and the hash (buckets,
-  /// keys, free-slot rings), as the heap accounted them at init.
+  /// Bytes this table holds: the flows, the key index, the timer links and
+  /// the free-slot stack, allocated at init.
   [[nodiscard]] uint64_t memory_bytes() const noexcept { return memory_bytes_; }
 
  private:
-  rte_hash* hash_ = nullptr;
-  Flow* flows_ = nullptr;  ///< capacity_ flows, cache-line aligned, in DPDK memory (hugepages when there are)
+  /// A flow's key index value: its slot, and this bit for the reply key.
+  static constexpr uint32_t kReplyBit = uint32_t{1} << 31;
+  /// Whether index value `v` names the flow whose key (that direction's) is `k`.
+  [[nodiscard]] bool holds(uint32_t v, const FlowKey& k) const noexcept {
+    const Flow& f = flows_[v & (kReplyBit - 1)];
+    const FlowKey have = (v & kReplyBit) != 0 ? reply_key(f) : initiator_key(f);
+    return std::memcmp(&have, &k, sizeof k) == 0;
+  }
+  [[nodiscard]] uint32_t find(const FlowKey& k, uint32_t hash) const noexcept {
+    return index_.find(hash, [&](uint32_t v) { return holds(v, k); });
+  }
+  /// Memory for the flows or the index: hugepages when EAL has them, else an
+  /// anonymous mapping on transparent huge pages, pre-faulted.
+  struct Region {
+    void* p = nullptr;
+    size_t mapped = 0;  ///< mmap()ed bytes (else: rte_zmalloc)
+  };
+  static Region allocate(const std::string& name, size_t bytes) noexcept;
+  static void release(Region& r) noexcept;
+  FlowIndex index_;
+  Region index_mem_, flows_mem_;
+  Flow* flows_ = nullptr;  ///< capacity_ flows, cache-line aligned
   /// Timer wheel links per slot: touched when a flow changes second, not per packet.
   struct WheelLink {
     uint32_t prev = UINT32_MAX;
@@ -294,7 +315,6 @@ class FlowTable {
   uint32_t capacity_ = 0;
   uint32_t serial_ = 0;
   uint64_t memory_bytes_ = 0;
-  size_t flows_mapped_ = 0;     ///< EAL --no-huge: the flows are an anonymous mapping of this size
   std::vector<uint32_t> free_;  ///< stack of free slots
   uint32_t live_ = 0;
   std::array<uint32_t, kTcpStateNames.size()> by_tcp_{};
