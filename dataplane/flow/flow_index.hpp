@@ -54,22 +54,20 @@ class FlowIndex {
   void prefetch(uint32_t hash) const noexcept { rte_prefetch0(&b_[hash & mask_]); }
   [[nodiscard]] const IndexBucket& home(uint32_t hash) const noexcept { return b_[hash & mask_]; }
 
-  /// The ways of `b` whose signature is `s`: one bit a way.
+  /// The ways of `b` whose signature is `s`: bit 2w for way w (way_of).
   static uint32_t match(const IndexBucket& b, uint16_t s) noexcept {
 #if defined(__SSE2__)
     const __m128i eq =
         _mm_cmpeq_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b.sig)), _mm_set1_epi16(static_cast<short>(s)));
-    // Two mask bits a 16-bit way: keep the even ones, then pack them.
-    uint32_t m = static_cast<uint32_t>(_mm_movemask_epi8(eq)) & 0x5555u;
-    m = (m | (m >> 1)) & 0x3333u;
-    m = (m | (m >> 2)) & 0x0f0fu;
-    return (m | (m >> 4)) & 0xffu;
+    return static_cast<uint32_t>(_mm_movemask_epi8(eq)) & 0x5555u;  // two bits a 16-bit way: keep one
 #else
     uint32_t m = 0;
-    for (uint32_t w = 0; w < kWays; ++w) m |= uint32_t{b.sig[w] == s} << w;
+    for (uint32_t w = 0; w < kWays; ++w) m |= uint32_t{b.sig[w] == s} << (2 * w);
     return m;
 #endif
   }
+  /// The way of match()'s lowest bit.
+  static int way_of(uint32_t m) noexcept { return std::countr_zero(m) >> 1; }
 
   /// The value whose key `is(value)` says is the one hashed, or kNone.
   template <typename Is>
@@ -79,7 +77,7 @@ class FlowIndex {
     for (uint32_t step = 0; step <= mask_; ++step, i = (i + 1) & mask_) {
       const IndexBucket& b = b_[i];
       for (uint32_t m = match(b, s); m != 0; m &= m - 1) {
-        const uint32_t v = b.val[std::countr_zero(m)];
+        const uint32_t v = b.val[way_of(m)];
         if (is(v)) return v;
       }
       if (b.overflow == 0) return kNone;
@@ -95,7 +93,7 @@ class FlowIndex {
     for (uint32_t step = 0, i = home; step <= mask_; ++step, i = (i + 1) & mask_) {
       IndexBucket& b = b_[i];
       if (const uint32_t free = match(b, 0); free != 0) {
-        const int w = std::countr_zero(free);
+        const int w = way_of(free);
         b.sig[w] = s;
         b.val[w] = val;
         for (uint32_t j = home; j != i; j = (j + 1) & mask_) ++b_[j].overflow;
@@ -113,7 +111,7 @@ class FlowIndex {
     for (uint32_t step = 0, i = home; step <= mask_; ++step, i = (i + 1) & mask_) {
       IndexBucket& b = b_[i];
       for (uint32_t m = match(b, s); m != 0; m &= m - 1) {
-        const int w = std::countr_zero(m);
+        const int w = way_of(m);
         if (b.val[w] != val) continue;
         b.sig[w] = 0;
         for (uint32_t j = home; j != i; j = (j + 1) & mask_) --b_[j].overflow;

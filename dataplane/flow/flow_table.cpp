@@ -97,7 +97,7 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
   for (unsigned i = 0; i < n; ++i) {
     const IndexBucket& b = index_.home(hash[i]);
     const uint32_t m = FlowIndex::match(b, FlowIndex::sig_of(hash[i]));
-    cand[i] = m != 0 ? b.val[std::countr_zero(m)] : FlowIndex::kNone;
+    cand[i] = m != 0 ? b.val[FlowIndex::way_of(m)] : FlowIndex::kNone;
     if (m != 0) {
       const Flow* f = &flows_[cand[i] & (kReplyBit - 1)];
       rte_prefetch0(f);

@@ -287,10 +287,18 @@ class FlowTable {
   /// A flow's key index value: its slot, and this bit for the reply key.
   static constexpr uint32_t kReplyBit = uint32_t{1} << 31;
   /// Whether index value `v` names the flow whose key (that direction's) is `k`.
+  /// (The key is key_against the other direction's action: its addresses
+  /// and its ports swapped, compared a word at a time.)
   [[nodiscard]] bool holds(uint32_t v, const FlowKey& k) const noexcept {
     const Flow& f = flows_[v & (kReplyBit - 1)];
-    const FlowKey have = (v & kReplyBit) != 0 ? reply_key(f) : initiator_key(f);
-    return std::memcmp(&have, &k, sizeof k) == 0;
+    const FlowAction& a = f.action[(v & kReplyBit) != 0 ? 0 : 1];
+    uint64_t ka, aa;
+    uint32_t kp, ap;
+    std::memcpy(&ka, &k.src, 8);
+    std::memcpy(&kp, &k.sport, 4);
+    std::memcpy(&aa, &a.src, 8);
+    std::memcpy(&ap, &a.sport, 4);
+    return aa == ((ka << 32) | (ka >> 32)) && ap == ((kp << 16) | (kp >> 16)) && f.proto == k.proto;
   }
   [[nodiscard]] uint32_t find(const FlowKey& k, uint32_t hash) const noexcept {
     return index_.find(hash, [&](uint32_t v) { return holds(v, k); });
