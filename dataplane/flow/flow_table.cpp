@@ -1,12 +1,9 @@
 #include "dataplane/flow/flow_table.hpp"
 #include "dataplane/core/time.hpp"
 
-#include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 #include <rte_prefetch.h>
-
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <bit>
@@ -14,10 +11,7 @@
 
 namespace asenet::dataplane {
 
-FlowTable::~FlowTable() {
-  release(index_mem_);
-  release(flows_mem_);
-}
+FlowTable::~FlowTable() = default;
 
 uint64_t heap_allocated_bytes() noexcept {
   uint64_t total = 0;
@@ -28,52 +22,21 @@ uint64_t heap_allocated_bytes() noexcept {
   return total;
 }
 
-FlowTable::Region FlowTable::allocate(const std::string& name, size_t bytes) noexcept {
-  Region r;
-  if (rte_eal_has_hugepages() != 0) {
-    r.p = rte_zmalloc_socket(name.c_str(), bytes, 64, SOCKET_ID_ANY);
-    return r;
-  }
-  // EAL --no-huge: DPDK's memory is in 4 KiB pages, and a table of 100K
-  // flows then costs a TLB miss per packet. Anonymous memory may get
-  // transparent huge pages (THP "madvise" or "always"), so the table goes there.
-  const size_t len = (bytes + (2u << 20) - 1) & ~size_t{(2u << 20) - 1};
-  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return r;
-  // Huge pages where THP allows, and every page faulted in now, as hugepage
-  // memory would be: no page fault on the packet path.
-  madvise(p, len, MADV_HUGEPAGE);
-  madvise(p, len, MADV_POPULATE_WRITE);
-  r.p = p;
-  r.mapped = len;
-  return r;
-}
-
-void FlowTable::release(Region& r) noexcept {
-  if (r.mapped != 0) {
-    munmap(r.p, r.mapped);
-  } else {
-    rte_free(r.p);
-  }
-  r = Region{};
-}
-
 bool FlowTable::init(const std::string& name, uint32_t capacity, std::string& error) {
   if (capacity == 0 || capacity >= kReplyBit) {
     error = "flow table " + name + ": " + std::to_string(capacity) + " flows is out of range";
     return false;
   }
   const uint32_t buckets = FlowIndex::buckets_for(2 * capacity);  // one key per direction
-  index_mem_ = allocate(name + "_index", sizeof(IndexBucket) * buckets);
-  flows_mem_ = allocate(name, sizeof(Flow) * capacity);
-  if (index_mem_.p == nullptr || flows_mem_.p == nullptr) {
+  if (!index_mem_.allocate(name + "_index", sizeof(IndexBucket) * buckets) ||
+      !flows_mem_.allocate(name, sizeof(Flow) * capacity)) {
     error = "cannot allocate " + std::to_string(capacity) + " flows (" +
             std::to_string((sizeof(Flow) * capacity + sizeof(IndexBucket) * buckets) >> 20) + " MiB) for " + name +
             ": raise EAL -m";
     return false;
   }
-  index_.init(static_cast<IndexBucket*>(index_mem_.p), buckets);
-  flows_ = static_cast<Flow*>(flows_mem_.p);
+  index_.init(static_cast<IndexBucket*>(index_mem_.get()), buckets);
+  flows_ = static_cast<Flow*>(flows_mem_.get());
   capacity_ = capacity;
   for (uint32_t i = 0; i < capacity; ++i) new (&flows_[i]) Flow{};
   wheel_.assign(kWheelSlots, UINT32_MAX);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/flow/flow_index.hpp"
+#include "dataplane/flow/key_table.hpp"
 #include "dataplane/flow/flow_log.hpp"
 #include "dataplane/flow/rule_tally.hpp"
 #include "dataplane/core/packet.hpp"
@@ -303,16 +304,8 @@ class FlowTable {
   [[nodiscard]] uint32_t find(const FlowKey& k, uint32_t hash) const noexcept {
     return index_.find(hash, [&](uint32_t v) { return holds(v, k); });
   }
-  /// Memory for the flows or the index: hugepages when EAL has them, else an
-  /// anonymous mapping on transparent huge pages, pre-faulted.
-  struct Region {
-    void* p = nullptr;
-    size_t mapped = 0;  ///< mmap()ed bytes (else: rte_zmalloc)
-  };
-  static Region allocate(const std::string& name, size_t bytes) noexcept;
-  static void release(Region& r) noexcept;
   FlowIndex index_;
-  Region index_mem_, flows_mem_;
+  TableMemory index_mem_, flows_mem_;
   Flow* flows_ = nullptr;  ///< capacity_ flows, cache-line aligned
   /// Timer wheel links per slot: touched when a flow changes second, not per packet.
   struct WheelLink {

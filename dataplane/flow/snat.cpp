@@ -7,134 +7,94 @@
 #include "dataplane/flow/neighbors.hpp"
 #include "dataplane/flow/flow_table.hpp"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
-#include <rte_memory.h>
-
 namespace asenet::dataplane {
 
 namespace {
 
-struct UsedKey {
-  uint32_t vip;
-  uint32_t dst;
-  uint16_t port;
-  uint16_t dport;
-  uint8_t proto;
-  uint8_t pad[3];
-};
-static_assert(sizeof(UsedKey) == 16);
+KeyTable::Key used_key(uint32_t vip, uint32_t dst, uint16_t port, uint16_t dport, uint8_t proto) noexcept {
+  KeyTable::Key k;
+  k.w[0] = (uint64_t{dst} << 32) | vip;
+  k.w[1] = (uint64_t{proto} << 32) | (uint64_t{dport} << 16) | port;
+  return k;
+}
 
-struct CountKey {
-  uint32_t instance;
-  uint32_t dst;
-  uint16_t dport;
-  uint8_t proto;
-  uint8_t pad[5];
-};
-static_assert(sizeof(CountKey) == 16);
-
-rte_hash* make(const std::string& name, uint32_t entries, std::string& error) {
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = entries;
-  p.key_len = 16;
-  p.hash_func = rte_hash_crc;
-  p.socket_id = SOCKET_ID_ANY;
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  rte_hash* h = rte_hash_create(&p);
-  if (h == nullptr) error = "rte_hash_create " + name + ": " + rte_strerror(rte_errno);
-  return h;
+KeyTable::Key count_key(uint32_t instance, uint32_t dst, uint16_t dport, uint8_t proto) noexcept {
+  KeyTable::Key k;
+  k.w[0] = (uint64_t{dst} << 32) | instance;
+  k.w[1] = (uint64_t{proto} << 16) | dport;
+  return k;
 }
 
 }  // namespace
 
-SnatTable::~SnatTable() {
-  rte_hash_free(used_);
-  rte_hash_free(count_);
-}
+SnatTable::~SnatTable() = default;
 
 bool SnatTable::init(const std::string& name, uint32_t capacity, std::string& error) {
-  const uint64_t before = heap_allocated_bytes();
-  used_ = make(name + "_u", capacity, error);
-  count_ = make(name + "_c", capacity, error);
-  memory_bytes_ = heap_allocated_bytes() - before;
-  return used_ != nullptr && count_ != nullptr;
+  if (!used_.init(name + "_u", capacity, error) || !count_.init(name + "_c", capacity, error)) return false;
+  memory_bytes_ = used_.memory_bytes() + count_.memory_bytes();
+  return true;
 }
 
 void SnatTable::warm(const Request* r, unsigned n) noexcept {
   n = std::min(n, 32u);
-  if (n == 0) return;
-  std::array<CountKey, 32> ck;
-  std::array<UsedKey, 32> uk;
-  std::array<const void*, 32> kp;
-  void* data[32];
+  for (unsigned i = 0; i < n; ++i) count_.prefetch(count_key(r[i].instance, r[i].dst, r[i].dport_key, r[i].proto));
   for (unsigned i = 0; i < n; ++i) {
-    ck[i] = CountKey{r[i].instance, r[i].dst, r[i].dport_key, r[i].proto, {}};
-    kp[i] = &ck[i];
-  }
-  uint64_t hits = 0;
-  if (rte_hash_lookup_bulk_data(count_, kp.data(), n, &hits, data) < 0) hits = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    const uintptr_t taken = (hits >> i) & 1 ? reinterpret_cast<uintptr_t>(data[i]) : 0;
+    const uint32_t* c = count_.find(count_key(r[i].instance, r[i].dst, r[i].dport_key, r[i].proto));
+    const uint32_t taken = c != nullptr ? *c : 0;
     const auto& ports = *r[i].ports;
-    uk[i] = UsedKey{r[i].vip,       r[i].dst,   ports.empty() ? uint16_t{0} : ports[taken % ports.size()],
-                    r[i].dport_key, r[i].proto, {}};
-    kp[i] = &uk[i];
+    if (!ports.empty())
+      used_.prefetch(used_key(r[i].vip, r[i].dst, ports[taken % ports.size()], r[i].dport_key, r[i].proto));
   }
-  int32_t pos[32];
-  rte_hash_lookup_bulk(used_, kp.data(), n, pos);
 }
 
 uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instance, uint32_t vip, uint8_t proto,
                              uint32_t dst, uint16_t dport_key) noexcept {
   if (ports.empty()) return 0;
-  CountKey ck{instance, dst, dport_key, proto, {}};
-  void* data = nullptr;
-  uintptr_t taken = 0;
-  if (rte_hash_lookup_data(count_, &ck, &data) >= 0) taken = reinterpret_cast<uintptr_t>(data);
+  const KeyTable::Key ck = count_key(instance, dst, dport_key, proto);
+  uint32_t* count = count_.find(ck);
+  const uint32_t taken = count != nullptr ? *count : 0;
   if (taken >= ports.size()) return 0;  // exhausted for this destination: fail fast
   // Ports are taken in order, so ports[taken] is usually free; after releases
   // the scan moves on to the next free one.
-  UsedKey uk{vip, dst, 0, dport_key, proto, {}};
   for (size_t i = 0; i < ports.size(); ++i) {
-    uk.port = ports[(taken + i) % ports.size()];
-    if (rte_hash_lookup(used_, &uk) >= 0) continue;
-    if (rte_hash_add_key(used_, &uk) < 0) return 0;
-    rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(taken + 1));
+    const uint16_t port = ports[(taken + i) % ports.size()];
+    const KeyTable::Key uk = used_key(vip, dst, port, dport_key, proto);
+    if (used_.find(uk) != nullptr) continue;
+    if (count == nullptr && !count_.insert(ck, 0)) return 0;  // full: as many destinations as flows
+    if (!used_.insert(uk, 0)) {
+      if (count == nullptr) count_.erase(ck);
+      return 0;
+    }
+    if (count == nullptr) count = count_.find(ck);
+    ++*count;
     ++in_use_;
     if (InstanceUse* u = instance_slot(instance)) {
       u->ports++;
       if (taken == 0) u->destinations++;  // its first port for this destination
     }
-    return uk.port;
+    return port;
   }
   return 0;
 }
 
 bool SnatTable::holds(uint32_t instance, uint8_t proto, uint32_t dst, uint16_t dport_key) const noexcept {
-  const CountKey ck{instance, dst, dport_key, proto, {}};
-  void* data = nullptr;
-  return rte_hash_lookup_data(count_, &ck, &data) >= 0;
+  return count_.contains(count_key(instance, dst, dport_key, proto));
 }
 
 void SnatTable::release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                         uint32_t instance) noexcept {
-  UsedKey uk{vip, dst, port, dport_key, proto, {}};
-  if (rte_hash_del_key(used_, &uk) < 0) return;
+  if (!used_.erase(used_key(vip, dst, port, dport_key, proto))) return;
   --in_use_;
   InstanceUse* u = instance_slot(instance);
   if (u != nullptr && u->ports > 0) u->ports--;
-  CountKey ck{instance, dst, dport_key, proto, {}};
-  void* data = nullptr;
-  if (rte_hash_lookup_data(count_, &ck, &data) < 0) return;
-  const auto n = reinterpret_cast<uintptr_t>(data);
-  if (n <= 1) {
-    rte_hash_del_key(count_, &ck);
+  const KeyTable::Key ck = count_key(instance, dst, dport_key, proto);
+  uint32_t* count = count_.find(ck);
+  if (count == nullptr) return;
+  if (*count <= 1) {
+    count_.erase(ck);
     if (u != nullptr && u->destinations > 0) u->destinations--;  // its last port for this destination
   } else {
-    rte_hash_add_key_data(count_, &ck, reinterpret_cast<void*>(n - 1));
+    --*count;
   }
 }
 

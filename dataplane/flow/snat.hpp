@@ -12,9 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/flow/key_table.hpp"
 #include "dataplane/flow/rule_tally.hpp"
-
-struct rte_hash;
 
 namespace asenet::dataplane {
 
@@ -41,9 +40,9 @@ class SnatTable {
     uint16_t dport_key;
     uint8_t proto;
   };
-  /// Looks up, in two bulk passes, what allocate() will look up for each of
-  /// up to 32 requests (the destination's count, then the port it would
-  /// take), so that their cache misses overlap. Changes nothing.
+  /// Fetches, in two passes, what allocate() will look up for each of up to
+  /// 32 requests (the destination's count, then the port it would take), so
+  /// that their cache misses overlap. Changes nothing.
   void warm(const Request* r, unsigned n) noexcept;
   void release(uint32_t vip, uint16_t port, uint8_t proto, uint32_t dst, uint16_t dport_key,
                uint32_t instance) noexcept;
@@ -52,7 +51,7 @@ class SnatTable {
   /// pool's previous owner keeps a destination whose ports it still holds
   /// (worker.cpp, Steering::screen).
   [[nodiscard]] bool holds(uint32_t instance, uint8_t proto, uint32_t dst, uint16_t dport_key) const noexcept;
-  /// Bytes its two hash tables hold in DPDK memory, as the heap accounted them at init.
+  /// Bytes its two tables allocated at init.
   [[nodiscard]] uint64_t memory_bytes() const noexcept { return memory_bytes_; }
 
   /// Ports in use per instance, for stats. Written by the owning worker only;
@@ -69,8 +68,8 @@ class SnatTable {
  private:
   InstanceUse* instance_slot(uint32_t ip) noexcept;
   std::array<InstanceUse, kInstanceSlots> by_instance_{};
-  rte_hash* used_ = nullptr;   ///< (vip, port, proto, dst, dport_key) taken
-  rte_hash* count_ = nullptr;  ///< (instance, proto, dst, dport_key) -> ports taken
+  KeyTable used_;   ///< (vip, port, proto, dst, dport_key) taken
+  KeyTable count_;  ///< (instance, proto, dst, dport_key) -> ports taken
   uint64_t in_use_ = 0;
   uint64_t memory_bytes_ = 0;
 };
