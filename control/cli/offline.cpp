@@ -143,8 +143,9 @@ same two pcap vdevs (infinite_rx) and lcores. Scenarios:
   flows-1m     established with 1,000,000 live flows: rate and memory
   replay       asenetctl replay of a --packets capture (3,000,000) against
                libpcap alone reading and writing it, with and without --trace
-  flow-tables  the flow table's key store (rte_hash) against DPDK's
-               rte_table_hash_key16_ext: cycles a lookup of 2 x --flows keys
+  flow-tables  the flow table (its own index) against DPDK's rte_hash and
+               rte_table_hash_key16_ext: cycles a lookup of 2 x --flows keys,
+               each DPDK table also with the flow's two lines read after it
 Prints Mpps, cycles per packet (the packet generator's own cost taken out),
 cycles per stage (parse, flow lookup, route, LB, NSG, NAT, install, forward,
 emit), new connections per second, the flow table's memory, and the
