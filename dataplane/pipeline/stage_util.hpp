@@ -4,6 +4,8 @@
 // in route_stage.cpp, used by route and install). Inline: they run per packet.
 #pragma once
 
+#include <cstring>
+
 #include <array>
 #include <cstdint>
 
@@ -23,15 +25,14 @@ inline bool flowable(const PacketMeta& m) noexcept {
   return true;
 }
 
+/// Built as two words in registers: field by field on the stack, the key's
+/// five narrow stores and the 16-byte load that copied it stalled on store
+/// forwarding (a third of the flow stage's time on the vdevs).
 inline FlowKey key_of(const PacketMeta& m) noexcept {
+  const uint64_t ports = (m.flags & kFlagHasPorts) != 0 ? uint64_t{m.sport} | (uint64_t{m.dport} << 16) : uint64_t{0};
+  const uint64_t w[2] = {uint64_t{m.src_ip} | (uint64_t{m.dst_ip} << 32), ports | (uint64_t{m.proto} << 32)};
   FlowKey k;
-  k.src = m.src_ip;
-  k.dst = m.dst_ip;
-  if ((m.flags & kFlagHasPorts) != 0) {
-    k.sport = m.sport;
-    k.dport = m.dport;
-  }
-  k.proto = m.proto;
+  std::memcpy(&k, w, sizeof k);
   return k;
 }
 
