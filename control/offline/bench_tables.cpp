@@ -7,8 +7,6 @@
 #include <rte_prefetch.h>
 #include <rte_table_hash.h>
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -58,23 +56,14 @@ double time_lookups(const std::vector<uint32_t>& order, F&& lookup_burst) {
 namespace {
 
 /// What a lookup leads to: flow v / 2's two lines, as the flow stage reads
-/// them (prefetched for the burst, then each read). On transparent huge
-/// pages, pre-faulted, as the flow table's own flows are.
+/// them (prefetched for the burst, then each read). In TableMemory, as the
+/// flow table's own flows are.
 struct FlowLines {
+  TableMemory mem;
   Flow* flows = nullptr;
-  size_t len = 0;
-  explicit FlowLines(uint32_t n) : len((sizeof(Flow) * n + (2u << 20) - 1) & ~size_t{(2u << 20) - 1}) {
-    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    madvise(p, len, MADV_HUGEPAGE);
-    madvise(p, len, MADV_POPULATE_WRITE);
-    flows = static_cast<Flow*>(p);
+  explicit FlowLines(uint32_t n) {
+    if (mem.allocate("bench_flow_lines", sizeof(Flow) * n)) flows = static_cast<Flow*>(mem.get());
   }
-  ~FlowLines() {
-    if (flows != nullptr) munmap(flows, len);
-  }
-  FlowLines(const FlowLines&) = delete;
-  FlowLines& operator=(const FlowLines&) = delete;
   uint64_t touch(void* const* data, uint64_t hits) const noexcept {
     for (unsigned j = 0; j < kBurst; ++j)
       if (hits & (uint64_t{1} << j)) {

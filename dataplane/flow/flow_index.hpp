@@ -10,6 +10,7 @@
 // Owned by one thread; nothing allocates, locks or throws after init.
 #pragma once
 
+#include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
 #include <bit>
@@ -21,6 +22,11 @@
 #endif
 
 namespace asenet::dataplane {
+
+/// The hash both tables use for their 16-byte keys (FlowKey, KeyTable::Key):
+/// CRC32C of the two words (what rte_hash_crc gives), two instructions where
+/// the CPU has them.
+inline uint32_t hash16(uint64_t w0, uint64_t w1) noexcept { return rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, 0)); }
 
 struct alignas(64) IndexBucket {
   uint16_t sig[8];    ///< 0: a free way (signatures are never 0)
@@ -39,12 +45,12 @@ class FlowIndex {
   /// fewer on average (a bucket then overflows ~2 % of the time).
   static uint32_t buckets_for(uint32_t keys) noexcept { return std::bit_ceil(keys / 4 + 1); }
 
-  /// `buckets` (buckets_for) zeroed lines the caller owns, 64-byte aligned.
+  /// `n` (buckets_for) lines the caller owns, zeroed (TableMemory's are),
+  /// 64-byte aligned.
   void init(IndexBucket* buckets, uint32_t n) noexcept {
     b_ = buckets;
     mask_ = n - 1;
     size_ = 0;
-    for (uint32_t i = 0; i < n; ++i) b_[i] = IndexBucket{};
   }
 
   static uint16_t sig_of(uint32_t hash) noexcept {

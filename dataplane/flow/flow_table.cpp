@@ -6,7 +6,6 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 namespace asenet::dataplane {
@@ -66,7 +65,7 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
       rte_prefetch0(f);
       rte_prefetch0(reinterpret_cast<const uint8_t*>(f) + 64);
     } else if (b.overflow == 0) {
-      cand[i] = kReplyBit - 1;  // a miss, known from the home bucket alone
+      cand[i] = kAbsent;
     }
   }
   // 3. Each candidate against its key; anything else (another way of the
@@ -74,7 +73,7 @@ unsigned FlowTable::lookup_bulk(const FlowKey* keys, unsigned n, Flow** flows, b
   unsigned found = 0;
   for (unsigned i = 0; i < n; ++i) {
     uint32_t v = cand[i];
-    if (v == kReplyBit - 1) {
+    if (v == kAbsent) {
       v = FlowIndex::kNone;
     } else if (v == FlowIndex::kNone || !holds(v, keys[i])) {
       v = find(keys[i], hash[i]);
@@ -141,7 +140,7 @@ void FlowTable::remove(Flow* f, uint64_t now) noexcept {
   index_.remove(flow_hash(key), slot);
   if (std::memcmp(&rev, &key, sizeof key) != 0) index_.remove(flow_hash(rev), slot | kReplyBit);
   f->in_use = false;
-  free_.push_back(slot_of(f));
+  free_.push_back(slot);
   --live_;
   --by_tcp_[static_cast<size_t>(f->tcp)];
 }

@@ -5,8 +5,6 @@
 // Owned by one worker: no locks, no atomics. Memory is allocated at init.
 #pragma once
 
-#include <rte_hash_crc.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -47,12 +45,11 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 16, "hash key is 16 bytes, padding zeroed");
 
-/// The flow table's hash of a key: CRC32C of its 16 bytes (what rte_hash_crc
-/// gives), two instructions where the CPU has them, inline.
+/// The flow table's hash of a key (hash16 of its two words).
 inline uint32_t flow_hash(const FlowKey& k) noexcept {
   uint64_t w[2];
   std::memcpy(w, &k, sizeof w);
-  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0));
+  return hash16(w[0], w[1]);
 }
 
 /// TCP connection tracking states (Linux conntrack style, reduced to what the
@@ -287,6 +284,9 @@ class FlowTable {
  private:
   /// A flow's key index value: its slot, and this bit for the reply key.
   static constexpr uint32_t kReplyBit = uint32_t{1} << 31;
+  /// lookup_bulk's mark for a key its home bucket alone says is absent
+  /// (never a value: slots stay below kReplyBit - 1).
+  static constexpr uint32_t kAbsent = kReplyBit - 1;
   /// Whether index value `v` names the flow whose key (that direction's) is `k`.
   /// (The key is key_against the other direction's action: its addresses
   /// and its ports swapped, compared a word at a time.)

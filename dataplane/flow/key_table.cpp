@@ -53,14 +53,15 @@ bool KeyTable::init(const std::string& name, uint32_t capacity, std::string& err
   return true;
 }
 
-bool KeyTable::insert(const Key& k, uint32_t v) noexcept {
-  if (free_.empty() || find(k) != nullptr) return false;
+uint32_t* KeyTable::insert(const Key& k, uint32_t v) noexcept {
+  const uint32_t h = hash(k);
+  if (free_.empty() || slot_of(k, h) != FlowIndex::kNone) return nullptr;
   const uint32_t s = free_.back();
-  if (!index_.add(hash(k), s)) return false;
+  if (!index_.add(h, s)) return nullptr;
   free_.pop_back();
   keys_[s] = k;
   values_[s] = v;
-  return true;
+  return &values_[s];
 }
 
 bool KeyTable::erase(const Key& k) noexcept {

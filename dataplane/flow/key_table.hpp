@@ -6,8 +6,6 @@
 // table live in (TableMemory).
 #pragma once
 
-#include <rte_hash_crc.h>
-
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -40,7 +38,7 @@ class KeyTable {
   struct alignas(16) Key {
     uint64_t w[2] = {0, 0};
   };
-  static uint32_t hash(const Key& k) noexcept { return rte_hash_crc_8byte(k.w[1], rte_hash_crc_8byte(k.w[0], 0)); }
+  static uint32_t hash(const Key& k) noexcept { return hash16(k.w[0], k.w[1]); }
 
   /// Control thread: room for `capacity` keys.
   bool init(const std::string& name, uint32_t capacity, std::string& error);
@@ -53,8 +51,9 @@ class KeyTable {
     return s == FlowIndex::kNone ? nullptr : &values_[s];
   }
   [[nodiscard]] bool contains(const Key& k) const noexcept { return slot_of(k, hash(k)) != FlowIndex::kNone; }
-  /// Adds `k` -> `v`; false when `k` is in already or the table is full.
-  bool insert(const Key& k, uint32_t v) noexcept;
+  /// Adds `k` -> `v`: its value, or nullptr when `k` is in already or the
+  /// table is full.
+  uint32_t* insert(const Key& k, uint32_t v) noexcept;
   /// Removes `k`; false when it is not in.
   bool erase(const Key& k) noexcept;
 

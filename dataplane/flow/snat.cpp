@@ -60,12 +60,12 @@ uint16_t SnatTable::allocate(const std::vector<uint16_t>& ports, uint32_t instan
     const uint16_t port = ports[(taken + i) % ports.size()];
     const KeyTable::Key uk = used_key(vip, dst, port, dport_key, proto);
     if (used_.find(uk) != nullptr) continue;
-    if (count == nullptr && !count_.insert(ck, 0)) return 0;  // full: as many destinations as flows
-    if (!used_.insert(uk, 0)) {
-      if (count == nullptr) count_.erase(ck);
+    const bool first = count == nullptr;
+    if (first && (count = count_.insert(ck, 0)) == nullptr) return 0;  // full: as many destinations as flows
+    if (used_.insert(uk, 0) == nullptr) {
+      if (first) count_.erase(ck);
       return 0;
     }
-    if (count == nullptr) count = count_.find(ck);
     ++*count;
     ++in_use_;
     if (InstanceUse* u = instance_slot(instance)) {
